@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+// cordon: library version and the build requirements every public header relies on.
+#pragma once
+
+#define CORDON_VERSION_MAJOR 0
+#define CORDON_VERSION_MINOR 1
+#define CORDON_VERSION_PATCH 0
+#define CORDON_VERSION_STRING "0.1.0"
+
+#if defined(CORDON_VERSION_SEEN) && CORDON_VERSION_SEEN != 100
+#error "cordon: headers from two different cordon versions are mixed in one translation unit"
+#endif
+#define CORDON_VERSION_SEEN 100
+
+// cordon's own API never throws, but Boost.JSON and valijson report errors with exceptions;
+// without them valijson aborts the process on a bad schema, which a security library must not do.
+#if !(defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND))
+#error "cordon: C++ exceptions must be enabled (cordon's API itself does not throw)"
+#endif
+
+#if __cplusplus < 201703L && !(defined(_MSVC_LANG) && _MSVC_LANG >= 201703L)
+#error "cordon: C++17 or later is required"
+#endif

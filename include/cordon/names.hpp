@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// cordon: the MXC wire spelling of every enum in the policy model, in one table per enum.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cordon/config.hpp"
+#include "cordon/policy.hpp"
+
+namespace cordon {
+
+template <class E>
+struct EnumName {
+    std::string_view name;
+    E value;
+};
+
+/// Wire names; the first entry for a value is its canonical spelling, later ones are legacy aliases.
+template <class E>
+struct EnumNames;
+
+template <>
+struct EnumNames<Containment> {
+    static constexpr std::array<EnumName<Containment>, 7> table{{
+        {"process", Containment::process},
+        {"processcontainer", Containment::processcontainer},
+        {"lxc", Containment::lxc},
+        {"bubblewrap", Containment::bubblewrap},
+        {"seatbelt", Containment::seatbelt},
+        {"appcontainer", Containment::processcontainer},
+        {"macos_sandbox", Containment::seatbelt},
+    }};
+};
+template <>
+struct EnumNames<NetworkDefault> {
+    static constexpr std::array<EnumName<NetworkDefault>, 2> table{{
+        {"allow", NetworkDefault::allow}, {"block", NetworkDefault::block}}};
+};
+template <>
+struct EnumNames<EnforcementMode> {
+    static constexpr std::array<EnumName<EnforcementMode>, 3> table{{
+        {"capabilities", EnforcementMode::capabilities},
+        {"firewall", EnforcementMode::firewall},
+        {"both", EnforcementMode::both}}};
+};
+template <>
+struct EnumNames<ClipboardAccess> {
+    static constexpr std::array<EnumName<ClipboardAccess>, 4> table{{
+        {"none", ClipboardAccess::none}, {"read", ClipboardAccess::read},
+        {"write", ClipboardAccess::write}, {"all", ClipboardAccess::all}}};
+};
+template <>
+struct EnumNames<UiIsolation> {
+    static constexpr std::array<EnumName<UiIsolation>, 4> table{{
+        {"container", UiIsolation::container}, {"desktop", UiIsolation::desktop},
+        {"handles", UiIsolation::handles}, {"atoms", UiIsolation::atoms}}};
+};
+template <>
+struct EnumNames<LaunchMethod> {
+    static constexpr std::array<EnumName<LaunchMethod>, 2> table{{
+        {"exec", LaunchMethod::exec}, {"open", LaunchMethod::open}}};
+};
+
+/// Canonical wire name of an enum value.
+template <class E>
+constexpr std::string_view to_string(E value) noexcept {
+    for (const auto& entry : EnumNames<E>::table)
+        if (entry.value == value) return entry.name;
+    return "?";
+}
+
+/// Parses a wire name (exact, case-sensitive, as the executors do), aliases included.
+template <class E>
+constexpr std::optional<E> enum_from_string(std::string_view name) noexcept {
+    for (const auto& entry : EnumNames<E>::table)
+        if (entry.name == name) return entry.value;
+    return std::nullopt;
+}
+
+}  // namespace cordon

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+// The cordon executable, run as a user would: exit codes, output format, no crash on hostile input.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "support/run_command.hpp"
+
+using cordon::test::required_env;
+using cordon::test::run_command;
+namespace fs = std::filesystem;
+
+namespace {
+std::string cordon_exe() { return required_env("CORDON_EXE"); }
+
+fs::path write_temp(const std::string& name, const std::string& text) {
+    fs::path p = fs::temp_directory_path() / ("cordon-cli-test-" + std::to_string(::getpid()) + "-" + name);
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+}
+}  // namespace
+
+TEST_SUITE("cli") {
+    TEST_CASE("--version and --help") {
+        auto r = run_command({cordon_exe(), "--version"});
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.rfind("cordon 0.", 0) == 0);
+        r = run_command({cordon_exe(), "--help"});
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("check") != std::string::npos);
+        r = run_command({cordon_exe(), "check", "--help"});
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("Example") != std::string::npos);
+    }
+
+    TEST_CASE("usage errors exit 2") {
+        CHECK(run_command({cordon_exe()}).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "frobnicate"}).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "check"}).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "check", "--bogus", "x"}).exit_code == 2);
+    }
+
+    TEST_CASE("check: valid file exits 0, invalid exits 1 with POINTER: message lines") {
+        auto good = write_temp("good.json", R"({"version":"0.6.0-alpha","process":{"commandLine":"true"}})");
+        auto r = run_command({cordon_exe(), "check", good.string()});
+        CHECK(r.exit_code == 0);
+        CHECK(r.out == good.string() + ": valid\n");
+
+        auto bad = write_temp("bad.json", R"({"version":"0.6.0-alpha","process":{"commandLine":"x","timeout":-1},"x":1})");
+        r = run_command({cordon_exe(), "check", bad.string()});
+        CHECK(r.exit_code == 1);
+        CHECK(r.out.find(bad.string() + ": /process/timeout: expected an integer from 0 to 4294967295") !=
+              std::string::npos);
+        CHECK(r.out.find(bad.string() + ": /x: unknown field `x`") != std::string::npos);
+        fs::remove(good);
+        fs::remove(bad);
+    }
+
+    TEST_CASE("check reads standard input with -") {
+        auto r = run_command({cordon_exe(), "check", "-"}, R"({"version":"0.6.0-alpha","process":{"commandLine":""}})");
+        CHECK(r.exit_code == 1);
+        CHECK(r.out == "<stdin>: /process/commandLine: must not be empty\n");
+    }
+
+    TEST_CASE("check: missing file and garbage never crash") {
+        auto r = run_command({cordon_exe(), "check", "/nonexistent/cordon.json"});
+        CHECK(r.exit_code == 1);
+        CHECK(r.out.find("cannot open") != std::string::npos);
+        std::string garbage;
+        for (int i = 0; i < 5000; ++i) garbage += static_cast<char>((i * 131) % 256);
+        r = run_command({cordon_exe(), "check", "-"}, garbage);
+        CHECK(r.exit_code == 1);
+        CHECK(r.out.find("invalid JSON") != std::string::npos);
+        r = run_command({cordon_exe(), "check", "-"}, std::string(100000, '['));
+        CHECK(r.exit_code == 1);
+    }
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// cordon: command-line front end of the policy engine. Dispatches to one subcommand per file.
+#include <exception>
+#include <iostream>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "cordon/config.hpp"
+
+namespace {
+
+void print_help() {
+    std::cout << "Usage: cordon COMMAND [ARGS...]\n"
+                 "       cordon --version | --help\n\n"
+                 "Sandbox policy engine for Microsoft MXC executors.\n\nCommands:\n";
+    for (const auto& c : cordon::cli::commands) std::cout << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
+    std::cout << "\n'cordon COMMAND --help' shows a command's options and an example.\n";
+}
+
+int dispatch(int argc, char** argv) {
+    cordon::cli::Args args(argv + 1, argv + argc);
+    if (args.empty()) {
+        print_help();
+        return cordon::cli::exit_usage;
+    }
+    if (cordon::cli::is_help(args[0])) {
+        print_help();
+        return 0;
+    }
+    if (args[0] == "--version") {
+        std::cout << "cordon " << CORDON_VERSION_STRING << "\n";
+        return 0;
+    }
+    for (const auto& c : cordon::cli::commands)
+        if (c.name == args[0]) return c.run(cordon::cli::Args(args.begin() + 1, args.end()));
+    std::cerr << "cordon: unknown command '" << args[0] << "'\nTry 'cordon --help'.\n";
+    return cordon::cli::exit_usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Nothing may escape main: an uncaught exception would abort without a message.
+    try {
+        return dispatch(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "cordon: internal error: " << e.what() << "\n";
+    } catch (...) {
+        std::cerr << "cordon: internal error\n";
+    }
+    return 70;  // EX_SOFTWARE
+}
