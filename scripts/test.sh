@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The README's test command (and the only thing .ci/run calls): installs what it needs, then builds
+# and runs every suite. Stages can be picked for local work: scripts/test.sh native sanitize
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(native sanitize fuzz)
+jobs=${CORDON_JOBS:-$(nproc)}
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+scripts/install-deps.sh
+
+setup() {  # setup DIR [meson args...]: configure once, reconfigure when options change
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then meson setup --reconfigure "$dir" "$@" >/dev/null
+  else meson setup "$dir" "$@" >/dev/null; fi
+}
+
+stage_native() {
+  step "native build (gcc, C++17, warnings as errors) and tests"
+  setup build -Dwerror=true
+  ninja -C build -j "$jobs"
+  meson test -C build --print-errorlogs --num-processes 1
+}
+
+stage_cpp20() {
+  step "C++20 build of everything"
+  setup build-cpp20 -Dcpp_std=c++20 -Dwerror=true
+  ninja -C build-cpp20 -j "$jobs"
+}
+
+stage_sanitize() {
+  step "AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
+  setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+  ninja -C build-asan -j "$jobs"
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+    meson test -C build-asan --print-errorlogs --num-processes 1 --timeout-multiplier 3
+}
+
+stage_fuzz() {
+  step "libFuzzer targets, ${CORDON_FUZZ_SECONDS:-60} s each"
+  CXX=clang++ setup build-fuzz -Dfuzz=enabled -Dtests=disabled -Dcli=false -Dbench=false
+  ninja -C build-fuzz -j "$jobs"
+  for target in build-fuzz/fuzz/fuzz_*; do
+    [ -f "$target" ] && [ -x "$target" ] || continue
+    name=$(basename "$target")
+    corpus="build-fuzz/corpus-$name"
+    mkdir -p "$corpus"
+    seeds=()  # read-only seed folders: the project's own, plus the shared reference corpus when present
+    [ -d "$root/fuzz/seeds/${name#fuzz_}" ] && seeds+=("$root/fuzz/seeds/${name#fuzz_}")
+    [ "$name" = fuzz_mxc_json ] && [ -d "$root/../shared/reference/mxc/corpus" ] && seeds+=("$root/../shared/reference/mxc/corpus")
+    echo "--- $name"
+    if ! "$target" -max_total_time="${CORDON_FUZZ_SECONDS:-60}" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 "$corpus" "${seeds[@]}" > "build-fuzz/$name.log" 2>&1; then
+      tail -n 40 "build-fuzz/$name.log"; echo "$name found a crash (log: build-fuzz/$name.log)"; return 1
+    fi
+    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "build-fuzz/$name.log"
+  done
+}
+
+for s in "${stages[@]}"; do
+  "stage_$s"
+done
+echo
+echo "test.sh: all stages passed: ${stages[*]}"
