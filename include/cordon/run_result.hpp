@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cordon/config.hpp"
 
@@ -19,7 +20,7 @@ struct RunOptions {
     ConfigDelivery delivery = ConfigDelivery::file;
     std::uint32_t grace_ms = 2000;          ///< after the timeout: SIGTERM -> SIGKILL delay, then the drain bound
     std::size_t output_limit = 1u << 20;    ///< bytes kept per stream (stdout, stderr); the rest is counted and dropped
-    bool dry_run = false;                   ///< executor --dry-run: parse and validate, run nothing
+    bool dry_run = false;                   ///< spawn nothing: only report the invocation that would run
 };
 
 /// Who failed when the contained command did not run to completion. `none` means `exit_code` is the
@@ -56,6 +57,7 @@ struct RunResult {
     bool timed_out = false;        ///< cordon's own timer fired and the whole tree was killed
     ExecutorFailure failure = ExecutorFailure::none;
     std::string failure_message;   ///< the executor's own words when failure != none
+    std::vector<std::string> invocation;  ///< executor argv as launched (or, for a dry run, as it would be)
 };
 
 }  // namespace cordon

@@ -77,6 +77,9 @@ inline std::string encode_result(const Status& status, const RunResult& r) {
     o["timed_out"] = r.timed_out;
     o["failure"] = to_string(r.failure);
     o["failure_message"] = r.failure_message;
+    boost::json::array invocation;
+    for (const auto& arg : r.invocation) invocation.emplace_back(arg);
+    o["invocation"] = std::move(invocation);
     return boost::json::serialize(o);
 }
 
@@ -105,6 +108,7 @@ inline Result<RunResult> decode_result(std::string_view text) {
             if (to_string(f) == failure) { r.failure = f; known = true; }
         if (!known) throw std::invalid_argument("unknown failure kind");
         r.failure_message = std::string(o.at("failure_message").as_string());
+        for (const auto& arg : o.at("invocation").as_array()) r.invocation.emplace_back(arg.as_string());
         auto status = o.at("status").to_number<std::int64_t>();
         if (status != 0) {
             auto code = status >= 1 && status <= 8 ? static_cast<ErrorCode>(status) : ErrorCode::execution_failed;
