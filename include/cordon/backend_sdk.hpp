@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// cordon: C++ helpers for writing a backend module: buffers, the exception firewall, capabilities.
+#pragma once
+
+#include <cstdlib>  // std::malloc, std::free
+#include <cstring>  // std::memcpy
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include <boost/json/serialize.hpp>
+
+#include "cordon/backend.hpp"
+#include "cordon/backend_abi.h"
+#include "cordon/capabilities.hpp"
+#include "cordon/detail/capabilities_wire.hpp"
+#include "cordon/detail/run_wire.hpp"
+#include "cordon/error.hpp"
+
+namespace cordon::backend_sdk {
+
+/// Copies `text` into a malloc'd buffer the host releases through free_buffer.
+inline cordon_status give(std::string_view text, char** out, std::size_t* out_size) noexcept {
+    if (!out || !out_size) return static_cast<cordon_status>(ErrorCode::internal);
+    *out = static_cast<char*>(std::malloc(text.size() + 1));
+    if (!*out) return static_cast<cordon_status>(ErrorCode::internal);
+    std::memcpy(*out, text.data(), text.size());
+    (*out)[text.size()] = '\0';
+    *out_size = text.size();
+    return 0;
+}
+
+inline void free_buffer(char* buffer) noexcept { std::free(buffer); }
+
+/// capabilities() of a backend: the core's own table row, so host and plugin cannot disagree.
+inline cordon_status capabilities(Backend backend, const char* sdk_version, char** out, std::size_t* out_size) noexcept {
+    try {
+        auto row = capabilities_for(backend, sdk_version ? sdk_version : "");
+        if (!row) {
+            give("{}", out, out_size);
+            return static_cast<cordon_status>(ErrorCode::backend_unsupported);
+        }
+        return give(boost::json::serialize(detail::capabilities_to_json(*row)), out, out_size);
+    } catch (...) {
+        return static_cast<cordon_status>(ErrorCode::internal);
+    }
+}
+
+/// run() with the exception firewall: decodes the request, calls `body(request, result)`, and always
+/// hands back a result object; no exception ever leaves the module (extern "C" must not throw).
+template <class Body>
+cordon_status run(const char* request, std::size_t request_size, char** out, std::size_t* out_size,
+                  Body body) noexcept {
+    RunResult result;
+    Status status;
+    try {
+        auto decoded = detail::decode_request(std::string_view(request ? request : "", request ? request_size : 0));
+        status = decoded ? body(*decoded, result) : Status(decoded.error());
+    } catch (const std::exception& e) {
+        status = make_error(ErrorCode::internal, std::string("backend failed: ") + e.what());
+    } catch (...) {
+        status = make_error(ErrorCode::internal, "backend failed with an unknown exception");
+    }
+    try {
+        cordon_status given = give(detail::encode_result(status, result), out, out_size);
+        if (given != 0) return given;
+    } catch (...) {
+        return static_cast<cordon_status>(ErrorCode::internal);
+    }
+    return status ? 0 : static_cast<cordon_status>(status.error().code);
+}
+
+}  // namespace cordon::backend_sdk

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+// The host side of the plugin ABI against real modules (tests/fake_backend): loading, refusals,
+// capabilities cross-check, the request/result round trip, and the module's export list.
+#include "cordon/backend_host.hpp"
+
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+
+#include "support/run_command.hpp"
+
+using namespace cordon;
+namespace fs = std::filesystem;
+using cordon::test::required_env;
+
+namespace {
+
+struct PluginDir {
+    fs::path dir;
+    explicit PluginDir(const std::string& module_env) {
+        dir = fs::temp_directory_path() / ("cordon-plugins-" + std::to_string(::getpid()) + "-" + module_env);
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        ::chmod(dir.c_str(), 0755);
+        fs::copy_file(required_env(module_env.c_str()), dir / "cordon-backend-bubblewrap.so");
+        ::chmod((dir / "cordon-backend-bubblewrap.so").c_str(), 0755);
+    }
+    ~PluginDir() { fs::remove_all(dir); }
+};
+
+}  // namespace
+
+TEST_SUITE("backend_host") {
+    TEST_CASE("a good module loads, reports the core's capabilities and runs a request") {
+        PluginDir plugins("FAKE_BACKEND_GOOD");
+        BackendRegistry registry;
+        auto backend = registry.load(Backend::bubblewrap, plugins.dir);
+        REQUIRE_MESSAGE(backend.has_value(), backend.error().to_string());
+        CHECK(backend->name() == "bubblewrap");
+        auto caps = backend->capabilities("0.9.0");
+        REQUIRE(caps.has_value());
+        CHECK(caps->read_allowlist);
+        CHECK_FALSE(caps->host_filtering);
+        auto unknown = backend->capabilities("0.1.0");
+        REQUIRE_FALSE(unknown.has_value());
+        CHECK(unknown.error().code == ErrorCode::backend_unsupported);
+
+        detail::RunRequest request;
+        request.config_json = R"({"version":"0.6.0-alpha"})";
+        request.executor_path = "/opt/lxc-exec";
+        auto result = backend->run(request);
+        REQUIRE_MESSAGE(result.has_value(), result.error().to_string());
+        CHECK(result->exit_code == 3);
+        CHECK(result->out == request.config_json);
+        CHECK(result->err == "/opt/lxc-exec");
+        CHECK(result->invocation.size() == 3);
+    }
+
+    TEST_CASE("an exception inside the module becomes an error result, not a crash") {
+        PluginDir plugins("FAKE_BACKEND_GOOD");
+        auto backend = BackendRegistry().load(Backend::bubblewrap, plugins.dir);
+        REQUIRE(backend.has_value());
+        detail::RunRequest request;
+        request.config_json = R"({"throw":1})";
+        auto result = backend->run(request);
+        REQUIRE_FALSE(result.has_value());
+        CHECK(result.error().code == ErrorCode::internal);
+        CHECK(result.error().message.find("asked to throw") != std::string::npos);
+    }
+
+    TEST_CASE("wrong ABI version and wrong name are refused") {
+        PluginDir abi("FAKE_BACKEND_WRONG_ABI");
+        auto r = BackendRegistry().load(Backend::bubblewrap, abi.dir);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == ErrorCode::unavailable);
+        CHECK(r.error().message.find("ABI version 99") != std::string::npos);
+        PluginDir name("FAKE_BACKEND_WRONG_NAME");
+        r = BackendRegistry().load(Backend::bubblewrap, name.dir);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().message.find("expected 'bubblewrap'") != std::string::npos);
+    }
+
+    TEST_CASE("modules in places other users can write are refused") {
+        PluginDir plugins("FAKE_BACKEND_GOOD");
+        ::chmod(plugins.dir.c_str(), 0777);
+        auto r = BackendRegistry().load(Backend::bubblewrap, plugins.dir);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().message.find("directory is writable by other users") != std::string::npos);
+        ::chmod(plugins.dir.c_str(), 0755);
+        ::chmod((plugins.dir / "cordon-backend-bubblewrap.so").c_str(), 0775);
+        r = BackendRegistry().load(Backend::bubblewrap, plugins.dir);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().message.find("module is writable by other users") != std::string::npos);
+    }
+
+    TEST_CASE("a missing module or backend is unavailable") {
+        auto r = BackendRegistry().load(Backend::seatbelt, fs::temp_directory_path() / "cordon-no-such-dir");
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == ErrorCode::unavailable);
+        r = BackendRegistry().load(Backend::session, "/");
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == ErrorCode::unavailable);
+    }
+
+    TEST_CASE("statically registered tables win over modules and are checked the same way") {
+        static const cordon_backend_v1 bad{sizeof(cordon_backend_v1), 2, "seatbelt", nullptr, nullptr, nullptr};
+        BackendRegistry registry;
+        CHECK_FALSE(registry.add(&bad).has_value());
+        CHECK_FALSE(registry.add(nullptr).has_value());
+    }
+
+    TEST_CASE("a module exports exactly one symbol") {
+        auto r = cordon::test::run_command({"nm", "-D", "--defined-only", required_env("FAKE_BACKEND_GOOD")});
+        REQUIRE(r.exit_code == 0);
+        int exported = 0;
+        std::size_t pos = 0;
+        while ((pos = r.out.find(" T ", pos)) != std::string::npos) { ++exported; ++pos; }
+        CHECK(exported == 1);
+        CHECK(r.out.find("cordon_backend_entry_v1") != std::string::npos);
+    }
+}
