@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// cordon: CPU architecture names: every OS spelling mapped to the MXC package's folder name and pin key.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cordon/config.hpp"
+#include "cordon/error.hpp"
+
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <sys/utsname.h>
+#endif
+
+namespace cordon {
+
+/// The architectures `@microsoft/mxc-sdk` ships executors for (`bin/x64/`, `bin/arm64/`).
+enum class Arch : std::uint8_t { x64, arm64 };
+
+/// The package's folder name: "x64" or "arm64".
+constexpr std::string_view to_string(Arch arch) noexcept {
+    return arch == Arch::x64 ? "x64" : "arm64";
+}
+
+namespace detail {
+
+struct ArchSpelling {
+    std::string_view name;  ///< lower case
+    Arch arch;
+};
+
+// Windows PROCESSOR_ARCHITECTURE (AMD64, ARM64), Linux uname -m (x86_64, aarch64, arm64 on some
+// kernels), macOS uname -m (x86_64, arm64), node's process.arch (x64, arm64), and Debian's names.
+// Big-endian aarch64_be is deliberately absent: the executors are little-endian.
+inline constexpr std::array<ArchSpelling, 5> arch_spellings{{
+    {"x64", Arch::x64},
+    {"amd64", Arch::x64},
+    {"x86_64", Arch::x64},
+    {"arm64", Arch::arm64},
+    {"aarch64", Arch::arm64},
+}};
+
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    return true;
+}
+
+}  // namespace detail
+
+/// Maps an architecture as an OS reports it (`AMD64`, `ARM64`, `x86_64`, `aarch64`, `arm64`, `x64`;
+/// case-insensitive) to the package's name. Errors: unavailable (no MXC executor exists for it, e.g. `i686`).
+inline Result<Arch> normalize_arch(std::string_view reported) {
+    for (const auto& s : detail::arch_spellings)
+        if (detail::iequals(s.name, reported)) return s.arch;
+    return make_error(ErrorCode::unavailable,
+                      "no MXC executor is published for CPU architecture '" + std::string(reported) +
+                          "' (only x64 and arm64)",
+                      std::string(reported));
+}
+
+/// The architecture of the machine, as the kernel reports it (so an x64 build running under
+/// emulation still reports the machine). Errors: unavailable (an architecture MXC does not ship).
+inline Result<Arch> host_arch() {
+#if defined(_WIN32)
+    SYSTEM_INFO info{};
+    ::GetNativeSystemInfo(&info);
+    switch (info.wProcessorArchitecture) {
+        case PROCESSOR_ARCHITECTURE_AMD64: return normalize_arch("AMD64");
+        case 12:  // PROCESSOR_ARCHITECTURE_ARM64, missing from older SDK headers
+            return normalize_arch("ARM64");
+        default: return normalize_arch("processor-architecture-" + std::to_string(info.wProcessorArchitecture));
+    }
+#else
+    struct utsname u {};
+    if (::uname(&u) != 0) return make_error(ErrorCode::unavailable, "uname() failed; cannot tell the CPU architecture");
+    return normalize_arch(u.machine);
+#endif
+}
+
+}  // namespace cordon
