@@ -68,14 +68,14 @@ inline std::string context_to_pointer(const std::vector<std::string>& context, c
     return pointer;
 }
 
-/// Schema violations, leaves only: valijson also reports every enclosing schema that failed
-/// ("Failed to validate against schema associated with property name 'process'"), which adds noise.
-inline Violations schema_violations(const boost::json::value& document, const Contract& contract) {
+/// Schema violations against any compiled schema, leaves only: valijson also reports every enclosing
+/// schema that failed ("Failed to validate against schema associated with property name 'process'").
+inline Violations schema_violations(const boost::json::value& document, const valijson::Schema& schema) {
     valijson::Validator validator(valijson::Validator::kStrongTypes);
     valijson::ValidationResults results;
     valijson::adapters::BoostJsonAdapter target(document);
     Violations out;
-    if (validator.validate(compiled_schema(contract), target, &results)) return out;
+    if (validator.validate(schema, target, &results)) return out;
     std::vector<valijson::ValidationResults::Error> errors;
     valijson::ValidationResults::Error e;
     while (results.popError(e)) errors.push_back(e);
@@ -95,6 +95,11 @@ inline Violations schema_violations(const boost::json::value& document, const Co
         out.push_back({pointer, "schema: " + error.description});
     }
     return out;
+}
+
+/// Schema violations of a config against its contract's embedded schema.
+inline Violations schema_violations(const boost::json::value& document, const Contract& contract) {
+    return schema_violations(document, compiled_schema(contract));
 }
 
 }  // namespace cordon::detail
