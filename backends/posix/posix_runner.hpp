@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+// cordon POSIX runner: start one program without a shell, capture its output, enforce a wall clock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cordon/error.hpp"
+#include "cordon/run_result.hpp"
+
+namespace cordon::posix {
+
+/// What to start and how long it may take. Nothing of the caller's process leaks into the child
+/// except what is named here: no environment, no descriptors beyond 0/1/2, no ignored signals.
+struct SpawnSpec {
+    /// Open descriptor of the verified executor bytes. When >= 0 it is launched with
+    /// execveat(fd, "", AT_EMPTY_PATH) (fallback fexecve, i.e. /proc/self/fd/N) and the path is
+    /// never opened. The child sees it close-on-exec, which is fine for ELF binaries; a `#!`
+    /// script cannot be run this way (its interpreter would need the closed descriptor).
+    int executor_fd = -1;
+    /// Used when executor_fd < 0 (tests, tools), and in messages.
+    std::string executor_path;
+    std::vector<std::string> argv;  ///< argv[0] included; must not be empty
+    std::vector<std::string> env;   ///< exactly the child's environment, "KEY=VALUE" entries
+    std::string cwd;                ///< child's working directory; empty = the caller's
+    std::uint32_t timeout_ms = 0;   ///< cordon's own wall clock from the start; 0 = none
+    /// Only grace_ms and output_limit are used here (delivery and dry_run belong to the executor).
+    RunOptions options;
+    /// After the process group is SIGKILLed (or the executor exited): how long to keep reading
+    /// pipes that a process outside the group still holds open before giving up on them.
+    std::uint32_t drain_ms = 250;
+};
+
+/// A finished run. `run.failure` is `none` or `spawn_failed`; what the executor's own output means
+/// is decided by classify_executor_failure().
+struct ProcessResult {
+    RunResult run;
+    /// stdout/stderr were still open when the drain bound expired: some process that escaped the
+    /// process group (setsid/setpgid, or a fork of the embedding program) holds them. Reading
+    /// stopped there and output after that point is lost.
+    bool output_held_open = false;
+    std::vector<int> holder_pids;    ///< Linux: processes of this user holding the pipes at that point
+    bool executor_unreaped = false;  ///< the executor outlived SIGKILL by drain_ms (uninterruptible sleep); not reaped
+    std::string incident;            ///< one sentence about the two anomalies above; empty when the run ended cleanly
+};
+
+/// Starts `spec.argv` and waits for it. The child leads a new process group, gets /dev/null as
+/// stdin and pipes as stdout/stderr, and receives SIGKILL if the calling thread dies
+/// (PR_SET_PDEATHSIG; run_process blocks that thread until the child is reaped).
+///
+/// Output: both streams are read concurrently; each keeps its first `options.output_limit` bytes
+/// and counts the rest in out_dropped/err_dropped while still reading, so the child never blocks
+/// on a full pipe and memory stays within the limits.
+///
+/// Ending: when the child exits, whatever is left of its process group is SIGKILLed. When
+/// `timeout_ms` expires first, the group gets SIGTERM, then SIGKILL once the child exits or
+/// `options.grace_ms` later, whichever is first (`run.timed_out` is set). After that SIGKILL the
+/// pipes are drained for at most `drain_ms`. So run_process returns within
+/// timeout_ms + grace_ms + drain_ms (plus scheduling), whatever the child's descendants do.
+///
+/// `run.exit_code` is the exit status, or -1 with `run.signal` set when a signal ended the child.
+/// A child that could not be started (exec or chdir failed) gives failure = spawn_failed with
+/// the reason, not an Error.
+///
+/// Errors: execution_failed when the spec is malformed (empty argv, NUL byte, env entry without
+/// `=`, bad descriptor) or when pipes/fork fail in the caller's process.
+Result<ProcessResult> run_process(const SpawnSpec& spec);
+
+}  // namespace cordon::posix

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+// cordon POSIX runner: one MXC executor run from a backend request (config delivery + spawn + classification).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cordon/detail/run_wire.hpp"
+#include "cordon/error.hpp"
+#include "posix_runner.hpp"
+
+namespace cordon::posix {
+
+/// What a backend adds to a request to start its executor.
+struct ExecutorLaunch {
+    std::vector<std::string> flags;  ///< after argv[0], before --dry-run and the config, e.g. {"--experimental"}
+    std::vector<std::string> env;    ///< the executor's whole environment ("KEY=VALUE")
+    std::string cwd;                 ///< empty = the caller's
+    std::string config_parent_dir;   ///< where the private config directory goes; empty = $TMPDIR or /tmp
+    std::uint32_t drain_ms = 250;    ///< see SpawnSpec::drain_ms
+};
+
+/// The executor's argv: basename(executor_path) (or "mxc-executor"), launch.flags, `--dry-run`
+/// when req.options.dry_run, then `config_args` (DeliveredConfig::args()).
+std::vector<std::string> executor_argv(const detail::RunRequest& req, const ExecutorLaunch& launch,
+                                       const std::vector<std::string>& config_args);
+
+/// Delivers req.config_json as req.options.delivery says, runs the executor (req.executor_fd, else
+/// req.executor_path) under run_process() with req.timeout_ms and the request's grace and output
+/// limit, removes the private config file afterwards (also after a timeout or a spawn failure),
+/// and classifies the executor's own failure (classify_executor_failure).
+/// Errors: those of DeliveredConfig::make and run_process.
+Result<ProcessResult> run_executor(const detail::RunRequest& req, const ExecutorLaunch& launch);
+
+}  // namespace cordon::posix
