@@ -10,9 +10,12 @@ namespace cordon::cli {
 
 extern const std::string_view check_help;
 int run_check(const Args& args);
+extern const std::string_view verify_help;
+int run_verify(const Args& args);
 
 inline const Command commands[] = {
     {"check", "validate MXC config files against their contract", check_help, run_check},
+    {"verify", "find the MXC executor and check it against the pinned SHA-256", verify_help, run_verify},
 };
 
 }  // namespace cordon::cli
