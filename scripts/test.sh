@@ -11,6 +11,9 @@ jobs=${CORDON_JOBS:-$(nproc)}
 step() { printf '\n=== %s ===\n' "$*"; }
 
 scripts/install-deps.sh
+# The pinned, verified MXC executor; MXC_BIN_DIR reaches every meson test (a no-op when cached).
+mxc_env=$(scripts/setup_sandbox.sh --strict --print-env)
+eval "$mxc_env"
 
 setup() {  # setup DIR [meson args...]: configure once, reconfigure when options change
   local dir=$1; shift
