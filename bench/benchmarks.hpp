@@ -6,8 +6,10 @@
 
 namespace cordon::bench {
 
+int run_sha256(const Args& args);
+
 inline const Benchmark benchmarks[] = {
-    {"", "", nullptr},  // placeholder, removed when the first benchmark lands
+    {"sha256", "sha256 FILE [--iterations N]   SHA-256 of a file as executor verification does it", run_sha256},
 };
 
 }  // namespace cordon::bench
