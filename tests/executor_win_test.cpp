@@ -93,7 +93,11 @@ int wmain(int argc, wchar_t** argv) {
             check(!::MoveFileExW((dir / "evil.exe").c_str(), exe.c_str(), MOVEFILE_REPLACE_EXISTING),
                   "while verified: replacing the executor by rename fails");
             check(!::DeleteFileW(exe.c_str()), "while verified: deleting the executor fails");
-            check(run_child(exe) == 42, "while verified: CreateProcessW of the verified file works");
+            std::error_code ec;
+            check(fs::equivalent(v->launch_path(), exe, ec) && v->launch_path().wstring().rfind(L"\\\\?\\", 0) != 0,
+                  "launch_path() is the handle's final path, without the \\\\?\\ prefix");
+            std::printf("  launch_path: %s\n", v->launch_path().string().c_str());
+            check(run_child(v->launch_path()) == 42, "while verified: CreateProcessW of the verified file works");
             v->close();
             check(::MoveFileExW(exe.c_str(), (dir / "moved.exe").c_str(), MOVEFILE_REPLACE_EXISTING) != 0,
                   "after close(): the file can be renamed again (the lock was ours)");

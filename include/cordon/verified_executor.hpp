@@ -56,12 +56,16 @@ public:
 #endif
 
     VerifiedExecutor(VerifiedExecutor&& other) noexcept
-        : handle_(std::exchange(other.handle_, invalid_handle())), path_(std::move(other.path_)), pin_(other.pin_) {}
+        : handle_(std::exchange(other.handle_, invalid_handle())),
+          path_(std::move(other.path_)),
+          launch_path_(std::move(other.launch_path_)),
+          pin_(other.pin_) {}
     VerifiedExecutor& operator=(VerifiedExecutor&& other) noexcept {
         if (this != &other) {
             close();
             handle_ = std::exchange(other.handle_, invalid_handle());
             path_ = std::move(other.path_);
+            launch_path_ = std::move(other.launch_path_);
             pin_ = other.pin_;
         }
         return *this;
@@ -88,15 +92,11 @@ public:
     int fd() const noexcept { return handle_; }
 #endif
 
-    /// What to pass to exec/posix_spawn/CreateProcessW: on Linux `/proc/self/fd/N` (the verified
-    /// inode; exec works although the descriptor is close-on-exec); elsewhere the path itself.
-    std::string launch_path() const {
-#if defined(__linux__)
-        return "/proc/self/fd/" + std::to_string(handle_);
-#else
-        return path_.string();
-#endif
-    }
+    /// What to pass to exec/posix_spawn/CreateProcessW. Linux: `/proc/self/fd/N`, the verified
+    /// inode (exec works although the descriptor is close-on-exec). Windows: the final path of the
+    /// open handle (junctions and symlinks resolved when verified, so retargeting one afterwards
+    /// cannot redirect the launch; the file itself is locked by the handle). macOS: the path.
+    const std::filesystem::path& launch_path() const noexcept { return launch_path_; }
 
     /// Releases the file early (the object is then no longer launchable).
     void close() noexcept {
@@ -113,11 +113,13 @@ private:
     template <class Pins>
     friend Result<VerifiedExecutor> detail::verify_executor_against(const std::filesystem::path&, const ExecutorSpec&,
                                                                     const Pins&);
-    VerifiedExecutor(native_handle_type h, std::filesystem::path p, const ExecutorPin& pin) noexcept
-        : handle_(h), path_(std::move(p)), pin_(pin) {}
+    VerifiedExecutor(native_handle_type h, std::filesystem::path p, std::filesystem::path launch,
+                     const ExecutorPin& pin) noexcept
+        : handle_(h), path_(std::move(p)), launch_path_(std::move(launch)), pin_(pin) {}
 
     native_handle_type handle_ = invalid_handle();
     std::filesystem::path path_;
+    std::filesystem::path launch_path_;
     ExecutorPin pin_{};  // its strings point into the pin table (static storage for executor_pins)
 };
 
@@ -136,6 +138,29 @@ struct HandleGuard {
     }
     VerifiedExecutor::native_handle_type release() noexcept { return std::exchange(h, VerifiedExecutor::invalid_handle()); }
 };
+
+// Where a launcher should start the file behind `h` (see VerifiedExecutor::launch_path()).
+inline std::filesystem::path launch_path_of(VerifiedExecutor::native_handle_type h, const std::filesystem::path& path) {
+#if defined(_WIN32)
+    std::wstring final(32768, L'\0');
+    DWORD n = ::GetFinalPathNameByHandleW(h, final.data(), static_cast<DWORD>(final.size()),
+                                          FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+    if (n == 0 || n >= final.size()) return path;
+    final.resize(n);
+    // "\\?\C:\x" -> "C:\x" and "\\?\UNC\srv\x" -> "\\srv\x" while short enough for every API.
+    if (final.size() < MAX_PATH + 4) {
+        if (final.compare(0, 8, L"\\\\?\\UNC\\") == 0) final = L"\\" + final.substr(7);
+        else if (final.compare(0, 4, L"\\\\?\\") == 0) final = final.substr(4);
+    }
+    return std::filesystem::path(final);
+#elif defined(__linux__)
+    (void)path;
+    return "/proc/self/fd/" + std::to_string(h);
+#else
+    (void)h;
+    return path;
+#endif
+}
 
 inline std::string describe_pin(const ExecutorPin& p) {
     return std::string(p.file) + " of SDK " + std::string(p.sdk_version) + ", " + std::string(p.os) + "/" +
@@ -244,8 +269,10 @@ Result<VerifiedExecutor> verify_executor_against(const std::filesystem::path& fi
         if (!digest) return digest.error();
         const std::string actual = detail::to_hex(*digest);
         for (const ExecutorPin* p : candidates)
-            if (p->sha256 == actual && p->size == hashed)
-                return VerifiedExecutor(guard.release(), path, *p);
+            if (p->sha256 == actual && p->size == hashed) {
+                std::filesystem::path launch = launch_path_of(guard.h, path);
+                return VerifiedExecutor(guard.release(), path, std::move(launch), *p);
+            }
 
         std::string known_as;  // say what the file is, when it is some other pinned executor
         for (const ExecutorPin& p : pins)

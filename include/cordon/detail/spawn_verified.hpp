@@ -36,7 +36,7 @@ inline Result<pid_t> spawn_verified(const VerifiedExecutor& exe, const std::vect
         return make_error(ErrorCode::untrusted_executor, "executor path was replaced after verification",
                           exe.path().string());
 #endif
-    const std::string launch = exe.launch_path();
+    const std::string launch = exe.launch_path().string();
     const std::string argv0 = exe.path().string();
     std::vector<char*> argv{const_cast<char*>(argv0.c_str())};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
