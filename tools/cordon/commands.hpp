@@ -13,8 +13,12 @@ int run_check(const Args& args);
 extern const std::string_view verify_help;
 int run_verify(const Args& args);
 
+extern const std::string_view clamp_help;
+int run_clamp(const Args& args);
+
 inline const Command commands[] = {
     {"check", "validate MXC config files against their contract", check_help, run_check},
+    {"clamp", "narrow an untrusted MXC request to the operator ceiling", clamp_help, run_clamp},
     {"verify", "find the MXC executor and check it against the pinned SHA-256", verify_help, run_verify},
 };
 

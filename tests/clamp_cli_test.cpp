@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// `cordon clamp`, run as a user would: stdout config, report on stderr or --report, exit codes 0/1/2.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <boost/json/parse.hpp>
+
+#include "cordon/mxc_json.hpp"
+#include "support/run_command.hpp"
+#include "support/temp_tree.hpp"
+
+using cordon::test::required_env;
+using cordon::test::run_command;
+using cordon::test::TempTree;
+
+namespace {
+std::string cordon_exe() { return required_env("CORDON_EXE"); }
+const std::string windows_request =
+    R"({"version":"0.6.0-alpha","process":{"commandLine":"dir","cwd":"C:\\work\\src","timeout":0},)"
+    R"("filesystem":{"readwritePaths":["c:\\WORK\\src","C:\\Windows","\\\\?\\C:\\work\\..\\work2"]}})";
+}  // namespace
+
+TEST_SUITE("clamp-cli") {
+    TEST_CASE("--help has an example; usage errors exit 2") {
+        auto r = run_command({cordon_exe(), "clamp", "--help"});
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("Example") != std::string::npos);
+        CHECK(run_command({cordon_exe(), "--help"}).out.find("clamp") != std::string::npos);
+        CHECK(run_command({cordon_exe(), "clamp"}).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "clamp", "-"}).exit_code == 2);  // no ceiling
+        CHECK(run_command({cordon_exe(), "clamp", "--ceiling", "a", "--ceiling-env", "-"}).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "clamp", "--ceiling-env", "--backend", "nope", "-"}).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "clamp", "--ceiling-env", "--style", "dos", "-"}).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "clamp", "--ceiling-env", "--bogus", "-"}).exit_code == 2);
+        // Windows paths cannot be canonicalised on Linux: say so instead of guessing.
+        r = run_command({cordon_exe(), "clamp", "--ceiling-env", "--style", "windows", "-"}, windows_request);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("--no-canonical") != std::string::npos);
+    }
+
+    TEST_CASE("windows clamping on Linux: clamped config on stdout, report in --report FILE") {
+        TempTree t;
+        std::string ceiling = t.file("ceiling.json", R"({"readwritePaths":["C:\\work"],"timeout":30000})");
+        std::string report = t.path("report.json");
+        auto r = run_command({cordon_exe(), "clamp", "--ceiling", ceiling, "--backend", "processcontainer", "--style",
+                              "windows", "--no-canonical", "--report", report, "-"},
+                             windows_request);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK(r.err.empty());
+        CHECK(cordon::validate(r.out).empty());
+        auto policy = cordon::from_mxc_json(r.out).value();
+        CHECK(policy.containment == cordon::Containment::processcontainer);
+        CHECK(policy.filesystem.readwrite == std::vector<std::string>{"C:\\WORK\\src"});
+        CHECK(policy.process.timeout.wire_value() == 30000);
+        CHECK(policy.process.cwd == "C:\\work\\src");
+        std::ifstream in(report);
+        std::stringstream text;
+        text << in.rdbuf();
+        auto doc = boost::json::parse(text.str());
+        CHECK(doc.at("summary").at("dropped").as_int64() == 2);
+        CHECK(doc.at("decisions").at(0).at("verdict").as_string() == "kept");
+    }
+
+    TEST_CASE("real paths: symlink escape dropped; report on stderr; --ceiling-env with a prefix") {
+        TempTree t;
+        t.dir("work/src");
+        t.dir("secret");
+        t.link("work/escape", t.path("secret"));
+        std::string request = R"({"version":"0.6.0-alpha","process":{"commandLine":"ls"},"filesystem":{"readwritePaths":[")" +
+                              t.path("work/src") + R"(",")" + t.path("work/escape") + R"("]}})";
+        auto r = run_command({cordon_exe(), "clamp", "--ceiling-env", "ENTRABOT_SANDBOX_", "--backend", "bubblewrap", "-"},
+                             request, {"ENTRABOT_SANDBOX_READWRITE_PATHS=" + t.path("work")});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        auto policy = cordon::from_mxc_json(r.out).value();
+        CHECK(policy.filesystem.readwrite == std::vector<std::string>{t.path("work/src")});
+        auto report = boost::json::parse(r.err);
+        CHECK(report.at("decisions").at(1).at("reason").as_string() == "outside every ceiling root");
+        // A bad variable value is an error naming the variable.
+        r = run_command({cordon_exe(), "clamp", "--ceiling-env", "-"}, request, {"CORDON_TIMEOUT_MS=soon"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("CORDON_TIMEOUT_MS") != std::string::npos);
+    }
+
+    TEST_CASE("fail closed: host lists and unenforced denials exit 1 with backend-unsupported") {
+        TempTree t;
+        std::string ceiling = t.file("c.json", R"({"network":{"defaultPolicy":"allow"},"readonlyPaths":["/usr"]})");
+        for (const char* backend : {"bubblewrap", "processcontainer", "seatbelt"}) {
+            CAPTURE(backend);
+            auto r = run_command({cordon_exe(), "clamp", "--ceiling", ceiling, "--backend", backend, "--no-canonical", "-"},
+                                 R"({"version":"0.6.0-alpha","process":{"commandLine":"x"},"network":{"allowedHosts":["example.com"],"defaultPolicy":"block"}})");
+            CHECK(r.exit_code == 1);
+            CHECK(r.err.find("backend-unsupported") != std::string::npos);
+            CHECK(r.out.empty());
+        }
+        auto r = run_command({cordon_exe(), "clamp", "--ceiling", ceiling, "--backend", "processcontainer", "--no-canonical", "-"},
+                             R"({"version":"0.6.0-alpha","process":{"commandLine":"x"},"filesystem":{"deniedPaths":["/usr/secret"]}})");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("deniedPaths") != std::string::npos);
+    }
+
+    TEST_CASE("parse errors exit 2 and name the input; hostile input never crashes") {
+        TempTree t;
+        std::string ceiling = t.file("c.json", R"({"readonlyPaths":["/usr"],"typo":1})");
+        auto r = run_command({cordon_exe(), "clamp", "--ceiling", ceiling, "-"}, "{}");
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find(ceiling + ": /typo") != std::string::npos);
+        std::string good = t.file("g.json", R"({"readonlyPaths":["/usr"]})");
+        r = run_command({cordon_exe(), "clamp", "--ceiling", good, "-"}, R"({"version":"0.6.0-alpha","process":{}})");
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("<stdin>: /process") != std::string::npos);
+        r = run_command({cordon_exe(), "clamp", "--ceiling", good, t.path("missing.json")});
+        CHECK(r.exit_code == 2);
+        std::string garbage;
+        for (int i = 0; i < 4000; ++i) garbage += static_cast<char>((i * 97) % 256);
+        CHECK(run_command({cordon_exe(), "clamp", "--ceiling", good, "-"}, garbage).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "clamp", "--ceiling", good, "-"}, std::string(50000, '[')).exit_code == 2);
+    }
+}
