@@ -219,6 +219,15 @@ struct Capture {
 
     bool open() const { return static_cast<bool>(fd); }
 
+    // Doubling, but never past the limit: reserve() on a non-empty libstdc++ string may round a
+    // small step up to twice the old capacity, so the bytes move into a fresh, exact buffer.
+    void grow(std::size_t capacity) {
+        std::string fresh;
+        fresh.reserve(capacity);
+        fresh.append(*data);
+        data->swap(fresh);
+    }
+
     // Reads once; closes the stream on EOF or error.
     void read_some() {
         char buf[65536];
@@ -231,9 +240,8 @@ struct Capture {
         auto got = static_cast<std::size_t>(n);
         std::size_t keep = std::min(got, limit - std::min(limit, data->size()));
         if (keep > 0) {
-            // Grow by hand so the capacity never exceeds the limit (std::string would double it).
             if (data->size() + keep > data->capacity())
-                data->reserve(std::min(limit, std::max(data->size() + keep, data->capacity() * 2)));
+                grow(std::min(limit, std::max(data->size() + keep, data->capacity() * 2)));
             data->append(buf, keep);
         }
         *dropped += got - keep;
@@ -246,7 +254,8 @@ bool has_exited(pid_t pid, int pidfd, short revents) {
     if (pidfd >= 0) return (revents & POLLIN) != 0;
     siginfo_t info;
     std::memset(&info, 0, sizeof info);
-    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0;
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return errno == ECHILD;
+    return info.si_pid != 0;
 }
 
 int open_pidfd(pid_t pid) {
@@ -324,6 +333,12 @@ std::optional<Error> validate(const SpawnSpec& spec) {
         return spec_error("neither an executor descriptor nor a path was given", "executor_path");
     if (spec.executor_fd >= 0 && ::fcntl(spec.executor_fd, F_GETFD) < 0)
         return spec_error("executor descriptor " + std::to_string(spec.executor_fd) + " is not open", "executor_fd");
+    // With SIGCHLD ignored the kernel reaps children itself: no exit status could be collected.
+    struct sigaction chld;
+    if (::sigaction(SIGCHLD, nullptr, &chld) == 0 &&
+        (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT) != 0))
+        return spec_error("SIGCHLD is ignored (or SA_NOCLDWAIT is set) in this process, so the executor's exit "
+                          "status cannot be collected; restore its default disposition");
     return std::nullopt;
 }
 
@@ -508,6 +523,10 @@ Result<ProcessResult> run_process(const SpawnSpec& spec) {
     if (reaped == pid) {
         if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
         if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
+    } else if (reaped < 0 && errno == ECHILD) {
+        if (!result.incident.empty()) result.incident += "; ";
+        result.incident += "the executor's exit status was collected elsewhere in this process (a SIGCHLD "
+                           "handler or thread calling wait for any child); it is unknown";
     } else {
         result.executor_unreaped = true;
         if (!result.incident.empty()) result.incident += "; ";

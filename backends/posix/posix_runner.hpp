@@ -42,7 +42,9 @@ struct ProcessResult {
     bool output_held_open = false;
     std::vector<int> holder_pids;    ///< Linux: processes of this user holding the pipes at that point
     bool executor_unreaped = false;  ///< the executor outlived SIGKILL by drain_ms (uninterruptible sleep); not reaped
-    std::string incident;            ///< one sentence about the two anomalies above; empty when the run ended cleanly
+    /// What went wrong while ending the run, in words: the two anomalies above, or an exit status
+    /// collected elsewhere in the process (exit_code stays -1). Empty when the run ended cleanly.
+    std::string incident;
 };
 
 /// Starts `spec.argv` and waits for it. The child leads a new process group, gets /dev/null as
@@ -64,7 +66,8 @@ struct ProcessResult {
 /// the reason, not an Error.
 ///
 /// Errors: execution_failed when the spec is malformed (empty argv, NUL byte, env entry without
-/// `=`, bad descriptor) or when pipes/fork fail in the caller's process.
+/// `=`, bad descriptor), when the calling process ignores SIGCHLD (no exit status could be
+/// collected), or when pipes/fork fail in the caller's process.
 Result<ProcessResult> run_process(const SpawnSpec& spec);
 
 }  // namespace cordon::posix

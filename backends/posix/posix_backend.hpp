@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+// cordon POSIX backends: what bubblewrap and seatbelt share: a run request in, an executor run out.
+#pragma once
+
+#include <string>
+
+#include "cordon/detail/run_wire.hpp"
+#include "cordon/error.hpp"
+#include "cordon/run_result.hpp"
+#include "run_executor.hpp"
+
+namespace cordon::posix {
+
+/// The executor's environment: only a PATH, so it finds bwrap (and nothing of the embedding
+/// program's environment reaches it; the contained command's comes from the config).
+inline const std::vector<std::string>& executor_environment() {
+    static const std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+    return env;
+}
+
+/// Runs `request` with `launch`, or for a dry run only reports the invocation. Output, exit code,
+/// timing and the executor's own failure go into `result`; an anomaly of the process tree (a
+/// descendant that escaped and held the pipes) is appended to failure_message.
+inline Status run_posix_backend(const detail::RunRequest& request, const ExecutorLaunch& launch, RunResult& result) {
+    if (request.options.dry_run) {
+        std::vector<std::string> config_args =
+            request.options.delivery == ConfigDelivery::file
+                ? std::vector<std::string>{"--config", "<private 0600 file in a 0700 directory>"}
+                : std::vector<std::string>{"--config-base64", detail::base64_encode(request.config_json)};
+        result.invocation = executor_argv(request, launch, config_args);
+        result.exit_code = 0;
+        return {};
+    }
+    auto ran = run_executor(request, launch);
+    if (!ran) return ran.error();
+    result = std::move(ran->run);
+    if (!ran->incident.empty())
+        result.failure_message += (result.failure_message.empty() ? "" : "; ") + ran->incident;
+    return {};
+}
+
+}  // namespace cordon::posix
