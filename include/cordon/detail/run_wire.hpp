@@ -67,6 +67,7 @@ inline std::string encode_result(const Status& status, const RunResult& r) {
     boost::json::object o;
     o["status"] = status ? 0 : static_cast<int>(status.error().code);
     o["message"] = status ? std::string() : status.error().message;
+    o["where"] = status ? std::string() : status.error().where;  // JSON pointer or path of the failure
     o["exit_code"] = r.exit_code;
     o["signal"] = r.signal;
     o["stdout_b64"] = base64_encode(r.out);
@@ -112,7 +113,9 @@ inline Result<RunResult> decode_result(std::string_view text) {
         auto status = o.at("status").to_number<std::int64_t>();
         if (status != 0) {
             auto code = status >= 1 && status <= 8 ? static_cast<ErrorCode>(status) : ErrorCode::execution_failed;
-            return make_error(code, std::string(o.at("message").as_string()));
+            const auto* where = o.if_contains("where");  // absent from older backends
+            return make_error(code, std::string(o.at("message").as_string()),
+                              where && where->is_string() ? std::string(where->get_string()) : std::string());
         }
         return r;
     } catch (const std::exception& e) {
