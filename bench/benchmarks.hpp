@@ -7,9 +7,12 @@
 namespace cordon::bench {
 
 int run_sha256(const Args& args);
+int run_pipeline(const Args& args);
 
 inline const Benchmark benchmarks[] = {
     {"sha256", "sha256 FILE [--iterations N]   SHA-256 of a file as executor verification does it", run_sha256},
+    {"pipeline", "pipeline --ceiling FILE --request FILE [--iterations N]   parse, clamp (canonical), emit + validate",
+     run_pipeline},
 };
 
 }  // namespace cordon::bench

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <cstdlib>  // std::getenv
 #include <cstring>  // std::strerror
-#include <deque>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -77,78 +77,40 @@ inline Resolved unresolved(Path lexical, std::string reason) {
 }
 
 #if !defined(_WIN32)
-// realpath(3) semantics, one component at a time so each failure gets its own state: ENOENT
-// starts the lexical tail (absent), anything else that stops the walk is unknown.
-inline Result<Resolved> canonical_posix(const std::string& text, const Path& lexical) {
-    std::deque<std::string> pending;
-    auto push_front_components = [&](std::string_view s) {
-        std::vector<std::string> parts;
-        while (!s.empty()) {
-            auto cut = s.find('/');
-            if (cut != 0) parts.emplace_back(s.substr(0, cut));
-            if (cut == std::string_view::npos) break;
-            s.remove_prefix(cut + 1);
-        }
-        pending.insert(pending.begin(), parts.begin(), parts.end());
-    };
-    push_front_components(text);
-    std::string resolved;  // "" is the root
-    std::size_t absent_depth = 0;
-    int links = 0;
-    auto pop = [&] { resolved.resize(resolved.rfind('/') == std::string::npos ? 0 : resolved.rfind('/')); };
-    while (!pending.empty()) {
-        std::string c = std::move(pending.front());
-        pending.pop_front();
-        if (c.empty() || c == ".") continue;
-        if (c == "..") {
-            if (absent_depth > 0) --absent_depth;  // back towards existing ground
-            pop();
-            continue;
-        }
-        std::string next = resolved + "/" + c;
-        if (absent_depth > 0) {
-            resolved = std::move(next);
-            ++absent_depth;
-            continue;
-        }
-        struct stat st {};
-        if (::lstat(next.c_str(), &st) != 0) {
-            if (errno == ENOENT) {
-                resolved = std::move(next);
-                absent_depth = 1;
-                continue;
-            }
-            return unresolved(lexical, next + ": " + std::strerror(errno));
-        }
-        if (S_ISLNK(st.st_mode)) {
-            if (++links > 40) return unresolved(lexical, next + ": too many levels of symbolic links (a loop)");
-            struct stat target {};
-            if (::stat(next.c_str(), &target) != 0) {
-                if (errno == ENOENT)  // granting it would let the sandbox create whatever it points at
-                    return unresolved(lexical, next + ": dangling symbolic link");
-                return unresolved(lexical, next + ": " + std::strerror(errno));
-            }
-            std::string link(static_cast<std::size_t>(st.st_size) + 1, '\0');
-            ssize_t n;
-            while ((n = ::readlink(next.c_str(), link.data(), link.size())) >= static_cast<ssize_t>(link.size()))
-                link.resize(link.size() * 2);
-            if (n < 0) return unresolved(lexical, next + ": " + std::strerror(errno));
-            link.resize(static_cast<std::size_t>(n));
-            if (!link.empty() && link[0] == '/') resolved.clear();
-            push_front_components(link);
-            continue;
-        }
-        resolved = std::move(next);
-    }
-    auto path = Path::parse(resolved.empty() ? "/" : resolved, PathStyle::posix);
-    if (!path) return unresolved(lexical, "resolved to an unusable path: " + path.error().message);
-    if (absent_depth > 0) return Resolved{Resolution::absent, std::move(*path), EntryKind::unknown, {}};
+// What one lstat (and, for a link, readlink and a following stat) said about a path.
+struct PosixEntry {
+    int error = 0;        // errno of lstat, 0 on success
+    mode_t mode = 0;      // lstat's st_mode
+    int target_error = 0; // links: errno of stat (follows), 0 when the target exists
+    std::string link;     // links: readlink's text
+};
+
+inline PosixEntry posix_entry(const std::string& path) {
+    PosixEntry e;
     struct stat st {};
-    EntryKind kind = EntryKind::unknown;
-    if (::stat(path->str().c_str(), &st) == 0) kind = S_ISDIR(st.st_mode) ? EntryKind::directory : EntryKind::other;
-    return Resolved{Resolution::canonical, std::move(*path), kind, {}};
+    if (::lstat(path.c_str(), &st) != 0) {
+        e.error = errno;
+        return e;
+    }
+    e.mode = st.st_mode;
+    if (!S_ISLNK(st.st_mode)) return e;
+    struct stat target {};
+    if (::stat(path.c_str(), &target) != 0) e.target_error = errno;
+    std::string link(static_cast<std::size_t>(st.st_size) + 1, '\0');
+    ssize_t n;
+    while ((n = ::readlink(path.c_str(), link.data(), link.size())) >= static_cast<ssize_t>(link.size()))
+        link.resize(link.size() * 2);
+    if (n < 0) {
+        e.target_error = errno;
+        return e;
+    }
+    link.resize(static_cast<std::size_t>(n));
+    e.link = std::move(link);
+    return e;
 }
-#else
+#endif
+
+#if defined(_WIN32)
 inline std::wstring widen(std::string_view s) {
     if (s.empty()) return {};
     int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s.data(), static_cast<int>(s.size()), nullptr, 0);
@@ -228,12 +190,100 @@ inline Result<Resolved> canonical_windows(const Path& lexical) {
 
 }  // namespace detail
 
+/// Canonicalises many paths at one moment. It remembers what it learned about the filesystem
+/// (one lstat, and readlink for links, per distinct directory entry) for its own lifetime, because
+/// the paths of one request share most of their directories: make one per clamp, never keep one.
+class PathResolver {
+public:
+    /// See canonical().
+    Result<Resolved> operator()(std::string_view text);
+
+private:
+#if !defined(_WIN32)
+    const detail::PosixEntry& entry(const std::string& path) {
+        auto it = cache_.find(path);
+        if (it == cache_.end()) it = cache_.emplace(path, detail::posix_entry(path)).first;
+        return it->second;
+    }
+    Result<Resolved> resolve_posix(const std::string& text, const Path& lexical);
+    std::unordered_map<std::string, detail::PosixEntry> cache_;
+#endif
+};
+
+#if !defined(_WIN32)
+// realpath(3) semantics, one component at a time so each failure gets its own state: ENOENT
+// starts the lexical tail (absent), anything else that stops the walk is unknown.
+inline Result<Resolved> PathResolver::resolve_posix(const std::string& text, const Path& lexical) {
+    std::vector<std::string> pending;  // components still to walk, last one first
+    auto push_components = [&](std::string_view s) {
+        std::size_t end = s.size();
+        while (end > 0) {
+            std::size_t cut = s.rfind('/', end - 1);
+            std::size_t begin = cut == std::string_view::npos ? 0 : cut + 1;
+            if (end > begin) pending.emplace_back(s.substr(begin, end - begin));
+            if (cut == std::string_view::npos) break;
+            end = cut;
+        }
+    };
+    push_components(text);
+    std::string resolved;  // "" is the root
+    std::size_t absent_depth = 0;
+    int links = 0;
+    mode_t last_mode = S_IFDIR;  // the root is a directory
+    while (!pending.empty()) {
+        std::string c = std::move(pending.back());
+        pending.pop_back();
+        if (c == ".") continue;
+        if (c == "..") {
+            if (absent_depth > 0) --absent_depth;  // back towards existing ground
+            auto cut = resolved.rfind('/');
+            resolved.resize(cut == std::string::npos ? 0 : cut);
+            last_mode = S_IFDIR;
+            continue;
+        }
+        std::string next = resolved + "/" + c;
+        if (absent_depth > 0) {
+            resolved = std::move(next);
+            ++absent_depth;
+            continue;
+        }
+        const detail::PosixEntry& e = entry(next);
+        if (e.error == ENOENT) {
+            resolved = std::move(next);
+            absent_depth = 1;
+            continue;
+        }
+        if (e.error != 0) return detail::unresolved(lexical, next + ": " + std::strerror(e.error));
+        if (S_ISLNK(e.mode)) {
+            if (++links > 40) return detail::unresolved(lexical, next + ": too many levels of symbolic links (a loop)");
+            if (e.target_error == ENOENT)  // granting it would let the sandbox create whatever it points at
+                return detail::unresolved(lexical, next + ": dangling symbolic link");
+            if (e.target_error != 0) return detail::unresolved(lexical, next + ": " + std::strerror(e.target_error));
+            if (!e.link.empty() && e.link[0] == '/') resolved.clear();
+            push_components(e.link);
+            continue;
+        }
+        if (!pending.empty() && !S_ISDIR(e.mode)) return detail::unresolved(lexical, next + ": " + std::strerror(ENOTDIR));
+        last_mode = e.mode;
+        resolved = std::move(next);
+    }
+    auto path = Path::parse(resolved.empty() ? "/" : resolved, PathStyle::posix);
+    if (!path) return detail::unresolved(lexical, "resolved to an unusable path: " + path.error().message);
+    if (absent_depth > 0) return Resolved{Resolution::absent, std::move(*path), EntryKind::unknown, {}};
+    EntryKind kind = S_ISDIR(last_mode) ? EntryKind::directory : EntryKind::other;
+    return Resolved{Resolution::canonical, std::move(*path), kind, {}};
+}
+#endif
+
+
 /// Canonicalises `text` on this host: `~` expansion, then POSIX realpath semantics (symlinks
 /// resolved, `..` applied physically) or, on Windows, the final name of the opened path. A
 /// non-existent path yields `absent`: its longest existing ancestor canonicalised, the rest
 /// appended lexically. A path that exists but cannot be resolved yields `unknown` (never an error).
 /// Errors: invalid-policy, `where` = the text, when it is not an acceptable absolute path.
-inline Result<Resolved> canonical(std::string_view text) {
+inline Result<Resolved> canonical(std::string_view text) { return PathResolver{}(text); }
+
+inline Result<Resolved> PathResolver::operator()(std::string_view text) {
     try {
         auto expanded = expand_home(text, host_path_style());
         if (!expanded) return expanded.error();
@@ -242,7 +292,7 @@ inline Result<Resolved> canonical(std::string_view text) {
 #if defined(_WIN32)
         return detail::canonical_windows(*lexical);
 #else
-        return detail::canonical_posix(*expanded, *lexical);
+        return resolve_posix(*expanded, *lexical);
 #endif
     } catch (const std::exception& e) {
         return make_error(ErrorCode::internal, std::string("while canonicalising: ") + e.what(), std::string(text));

@@ -117,7 +117,7 @@ private:
     }
 
     // Canonical mode: canonical() with `unknown` turned into a problem; lexical mode: parse only.
-    Resolution_ resolve(const std::string& text) const {
+    Resolution_ resolve(const std::string& text) {
         Resolution_ r;
         if (!opt_.canonicalize) {
             auto p = Path::parse(text, opt_.style);
@@ -125,7 +125,7 @@ private:
             else r.problem = "invalid path: " + p.error().message;
             return r;
         }
-        auto c = canonical(text);
+        auto c = resolver_(text);
         if (!c) {
             r.problem = "invalid path: " + c.error().message;
         } else if (c->state == Resolution::unknown) {
@@ -300,7 +300,7 @@ private:
             std::optional<Path> path;
             std::string note;
             if (opt_.canonicalize) {
-                auto c = canonical(text);
+                auto c = resolver_(text);
                 if (!c) return make_error(ErrorCode::invalid_policy, "denied path: " + c.error().message, field);
                 path = c->path;
                 if (c->state == Resolution::unknown) note = "kept as spelled: " + c->reason;
@@ -581,6 +581,7 @@ private:
     const ClampOptions& opt_;
     std::vector<Anchor> anchors_;
     std::vector<std::string> rw_keys_, ro_keys_;
+    PathResolver resolver_;  // one per clamp: the request's paths are resolved at one moment
     Policy out_;
     ClampReport report_;
 };

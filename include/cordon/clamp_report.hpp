@@ -7,10 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-
 #include "cordon/config.hpp"
+#include "cordon/detail/ordinal_upcase.hpp"
 
 namespace cordon {
 
@@ -65,19 +63,70 @@ struct ClampReport {
 
     /// {"summary":{"kept":N,...},"decisions":[{"field","requested","verdict","result":[{"field","value"}],"reason"}]}
     std::string to_json() const {
-        boost::json::object summary;
-        for (Verdict v : {Verdict::kept, Verdict::narrowed, Verdict::downgraded, Verdict::dropped})
-            summary[to_string(v)] = static_cast<std::uint64_t>(count(v));
-        boost::json::array list;
-        for (const auto& d : decisions) {
-            boost::json::array result;
-            for (const auto& r : d.result) result.push_back(boost::json::object{{"field", r.field}, {"value", r.value}});
-            boost::json::object o{{"field", d.field}, {"requested", d.requested}, {"verdict", to_string(d.verdict)},
-                                  {"result", std::move(result)}};
-            if (!d.reason.empty()) o["reason"] = d.reason;
-            list.push_back(std::move(o));
+        std::string out = "{\"summary\":{";
+        bool first = true;
+        for (Verdict v : {Verdict::kept, Verdict::narrowed, Verdict::downgraded, Verdict::dropped}) {
+            out += first ? "\"" : ",\"";
+            first = false;
+            out += to_string(v);
+            out += "\":" + std::to_string(count(v));
         }
-        return boost::json::serialize(boost::json::object{{"summary", std::move(summary)}, {"decisions", std::move(list)}});
+        out += "},\"decisions\":[";
+        for (std::size_t i = 0; i < decisions.size(); ++i) {
+            const ClampDecision& d = decisions[i];
+            out += i ? ",{\"field\":" : "{\"field\":";
+            append_json_string(out, d.field);
+            out += ",\"requested\":";
+            append_json_string(out, d.requested);
+            out += ",\"verdict\":\"";
+            out += to_string(d.verdict);
+            out += "\",\"result\":[";
+            for (std::size_t k = 0; k < d.result.size(); ++k) {
+                out += k ? ",{\"field\":" : "{\"field\":";
+                append_json_string(out, d.result[k].field);
+                out += ",\"value\":";
+                append_json_string(out, d.result[k].value);
+                out += '}';
+            }
+            out += ']';
+            if (!d.reason.empty()) {
+                out += ",\"reason\":";
+                append_json_string(out, d.reason);
+            }
+            out += '}';
+        }
+        return out + "]}";
+    }
+
+private:
+    // Strings here come from parsed JSON, paths or cordon's own text; control characters and
+    // bytes that are not UTF-8 are escaped so the report is always valid JSON.
+    static void append_json_string(std::string& out, std::string_view s) {
+        static const char hex[] = "0123456789abcdef";
+        out += '"';
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            auto c = static_cast<unsigned char>(s[i]);
+            if (c == '"' || c == '\\') {
+                out += '\\';
+                out += static_cast<char>(c);
+            } else if (c < 0x20) {
+                out += "\\u00";
+                out += hex[c >> 4];
+                out += hex[c & 15];
+            } else if (c < 0x80) {
+                out += static_cast<char>(c);
+            } else {
+                std::size_t j = i;
+                std::uint32_t cp;
+                if (detail::utf8_next(s, j, cp)) {
+                    out.append(s.data() + i, j - i);
+                    i = j - 1;
+                } else {
+                    out += "\\ufffd";  // not UTF-8 (a POSIX path may hold any bytes)
+                }
+            }
+        }
+        out += '"';
     }
 };
 
