@@ -14,6 +14,7 @@ scripts/install-deps.sh
 # The pinned, verified MXC executor; MXC_BIN_DIR reaches every meson test (a no-op when cached).
 mxc_env=$(scripts/setup_sandbox.sh --strict --print-env)
 eval "$mxc_env"
+export CORDON_REQUIRE_EXECUTOR=1  # integration tests fail, rather than skip, without the executor
 
 setup() {  # setup DIR [meson args...]: configure once, reconfigure when options change
   local dir=$1; shift

@@ -403,6 +403,31 @@ TEST_SUITE("posix-runner") {
         for (int pid : spawned(read_record(dir.file("record")), "child")) CHECK(becomes_gone(pid));
     }
 
+    TEST_CASE("a stopped executor still ends at the timeout: SIGCONT follows SIGTERM") {
+        TempDir dir;
+        auto spec = fake_spec("out:x,stop,sleep:60000", dir);
+        spec.timeout_ms = 200;
+        spec.options.grace_ms = 20000;
+        auto start = Clock::now();
+        auto r = run_process(spec);
+        REQUIRE(r);
+        CHECK(r->run.timed_out);
+        CHECK(r->run.signal == SIGTERM);  // not SIGKILL after 20 s
+        CHECK(elapsed_ms(start) < 200 + slack_ms);
+    }
+
+    TEST_CASE("with drain_ms 0, output already in the pipes is still collected") {
+        TempDir dir;
+        auto spec = fake_spec("flood:1:out,out:END,exit:0", dir);
+        spec.drain_ms = 0;
+        spec.options.output_limit = 4u << 20;
+        auto r = run_process(spec);
+        REQUIRE(r);
+        CHECK(r->run.out.size() == (1u << 20) + 3);
+        CHECK(r->run.out.substr(r->run.out.size() - 3) == "END");
+        CHECK_FALSE(r->output_held_open);
+    }
+
     TEST_CASE("a grandchild holding the pipes inside the group dies with it") {
         TempDir dir;
         SUBCASE("on timeout") {
@@ -642,12 +667,11 @@ TEST_SUITE("run-executor") {
         CHECK(fs::is_empty(tmp.path));
     }
 
-    TEST_CASE("base64 delivery, --dry-run, and the executor fd") {
+    TEST_CASE("base64 delivery, the executor fd, and the recorded invocation") {
         TempDir dir;
-        const std::string config = R"({"process":{"commandLine":"echo should-not-run"}})";
+        const std::string config = R"({"process":{"commandLine":"echo ran-from-fd"}})";
         auto req = request(config);
         req.options.delivery = ConfigDelivery::base64;
-        req.options.dry_run = true;
         int fd = ::open(fake_path().c_str(), O_RDONLY | O_CLOEXEC);
         REQUIRE(fd >= 0);
         req.executor_fd = fd;
@@ -657,12 +681,13 @@ TEST_SUITE("run-executor") {
         ::close(fd);
         REQUIRE(r);
         CHECK(r->run.exit_code == 0);
-        CHECK(r->run.out == "Dry run completed. Result: validation passed\n");
+        CHECK(r->run.out == "ran-from-fd\n");
         auto rec = read_record(dir.file("record"));
         REQUIRE(!rec.empty());
         auto argv = strings(rec[0].at("argv"));
-        CHECK(argv == std::vector<std::string>{fs::path(fake_path()).filename().string(), "--dry-run",
-                                               "--config-base64", cordon::detail::base64_encode(config)});
+        CHECK(argv == std::vector<std::string>{fs::path(fake_path()).filename().string(), "--config-base64",
+                                               cordon::detail::base64_encode(config)});
+        CHECK(r->run.invocation == argv);
         CHECK(rec[0].at("config").as_string() == config.c_str());
         CHECK(rec[0].at("config_source").as_string() == "base64");
     }

@@ -12,7 +12,6 @@ std::vector<std::string> executor_argv(const detail::RunRequest& req, const Exec
     std::string name = req.executor_path.substr(req.executor_path.find_last_of('/') + 1);
     std::vector<std::string> argv{name.empty() ? "mxc-executor" : name};
     argv.insert(argv.end(), launch.flags.begin(), launch.flags.end());
-    if (req.options.dry_run) argv.emplace_back("--dry-run");
     argv.insert(argv.end(), config_args.begin(), config_args.end());
     return argv;
 }
@@ -32,7 +31,10 @@ Result<ProcessResult> run_executor(const detail::RunRequest& req, const Executor
     spec.drain_ms = launch.drain_ms;
 
     auto result = run_process(spec);
-    if (result) classify_executor_failure(result->run);
+    if (result) {
+        classify_executor_failure(result->run);
+        result->run.invocation = spec.argv;
+    }
     return result;  // `config` goes out of scope here: the private file is removed
 }
 

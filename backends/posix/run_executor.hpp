@@ -21,15 +21,17 @@ struct ExecutorLaunch {
     std::uint32_t drain_ms = 250;    ///< see SpawnSpec::drain_ms
 };
 
-/// The executor's argv: basename(executor_path) (or "mxc-executor"), launch.flags, `--dry-run`
-/// when req.options.dry_run, then `config_args` (DeliveredConfig::args()).
+/// The executor's argv: basename(executor_path) (or "mxc-executor"), launch.flags, then
+/// `config_args` (DeliveredConfig::args()). A dry run (req.options.dry_run) spawns nothing, so it
+/// is the backend's business, not the executor's.
 std::vector<std::string> executor_argv(const detail::RunRequest& req, const ExecutorLaunch& launch,
                                        const std::vector<std::string>& config_args);
 
 /// Delivers req.config_json as req.options.delivery says, runs the executor (req.executor_fd, else
 /// req.executor_path) under run_process() with req.timeout_ms and the request's grace and output
 /// limit, removes the private config file afterwards (also after a timeout or a spawn failure),
-/// and classifies the executor's own failure (classify_executor_failure).
+/// classifies the executor's own failure (classify_executor_failure) and records the argv in
+/// `run.invocation`.
 /// Errors: those of DeliveredConfig::make and run_process.
 Result<ProcessResult> run_executor(const detail::RunRequest& req, const ExecutorLaunch& launch);
 

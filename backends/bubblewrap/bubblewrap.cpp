@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+// The bubblewrap backend: drives MXC's `lxc-exec`, which confines the command with bwrap.
+// Built twice from this file: a plugin module (CORDON_BACKEND_MODULE) and a static library.
+#include "cordon/backend_sdk.hpp"
+#include "posix_backend.hpp"
+
+namespace {
+
+cordon_status capabilities(const char* sdk, char** out, std::size_t* size) noexcept {
+    return cordon::backend_sdk::capabilities(cordon::Backend::bubblewrap, sdk, out, size);
+}
+
+cordon_status run(const char* request, std::size_t request_size, char** out, std::size_t* size) noexcept {
+    return cordon::backend_sdk::run(
+        request, request_size, out, size, [](const cordon::detail::RunRequest& r, cordon::RunResult& result) {
+            cordon::posix::ExecutorLaunch launch;
+            launch.env = cordon::posix::executor_environment();
+            launch.cwd = "/";  // bwrap starts the command in the policy's cwd, or here: never the caller's
+            return cordon::posix::run_posix_backend(r, launch, result);
+        });
+}
+
+const cordon_backend_v1 table{sizeof(cordon_backend_v1), CORDON_BACKEND_ABI_VERSION, "bubblewrap", capabilities, run,
+                              cordon::backend_sdk::free_buffer};
+
+}  // namespace
+
+/// For embedders that link this backend statically: `registry.add(cordon_backend_bubblewrap_v1())`.
+extern "C" const cordon_backend_v1* cordon_backend_bubblewrap_v1(void) { return &table; }
+
+#ifdef CORDON_BACKEND_MODULE
+extern "C" CORDON_BACKEND_EXPORT const cordon_backend_v1* cordon_backend_entry_v1(void) { return &table; }
+#endif

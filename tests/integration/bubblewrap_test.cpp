@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+// Integration: the real lxc-exec (pinned SDK, verified) and real bubblewrap enforce clamped policies.
+// Every verdict is proven by the file system or a socket afterwards, not only by exit codes.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <dirent.h>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "cordon/ceiling.hpp"
+#include "cordon/clamp.hpp"
+#include "cordon/runner.hpp"
+
+extern "C" const cordon_backend_v1* cordon_backend_bubblewrap_v1(void);
+
+namespace fs = std::filesystem;
+using namespace cordon;
+
+namespace {
+
+std::string backend_dir() {
+    const char* d = std::getenv("CORDON_TEST_BACKEND_DIR");
+    return d ? d : "";
+}
+
+// A fresh, canonical scratch tree per test: docs (read-only), work (read-write), outside (not granted).
+struct Scratch {
+    fs::path root, docs, work, outside;
+    Scratch() {
+        root = fs::canonical(fs::temp_directory_path()) /
+               ("cordon-it-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+        fs::remove_all(root);
+        docs = root / "Documents";
+        work = root / "work";
+        outside = root / "outside";
+        for (const auto& d : {docs, work, outside}) fs::create_directories(d);
+        write(docs / "report.txt", "quarterly numbers\n");
+        write(outside / "secret.txt", "outside-secret-7f3a\n");
+    }
+    ~Scratch() { fs::remove_all(root); }
+    static int& counter() {
+        static int n = 0;
+        return n;
+    }
+    static void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+    static std::string read(const fs::path& p) {
+        std::ifstream in(p);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+};
+
+Ceiling ceiling_for(const Scratch& s, const std::string& extra = "") {
+    std::string text = R"({"readonlyPaths":[")" + s.docs.string() + R"(","/usr","/bin","/lib","/lib64"],
+                           "readwritePaths":[")" + s.work.string() + R"("],"timeout":20000,
+                           "env":{"allow":["PATH","LANG"]})" + extra + "}";
+    auto c = parse_ceiling(text);
+    REQUIRE_MESSAGE(c.has_value(), c.error().to_string());
+    return *c;
+}
+
+Runner runner() {
+    static BackendRegistry registry;  // unused unless CORDON_TEST_STATIC is set
+    RunnerOptions options;
+    options.plugin_dir = backend_dir();
+    if (std::getenv("CORDON_TEST_STATIC")) {
+        REQUIRE(registry.add(cordon_backend_bubblewrap_v1()).has_value());
+        options.registry = &registry;
+    }
+    auto r = make_runner(options);
+    REQUIRE_MESSAGE(r.has_value(), r.error().to_string());
+    return *r;
+}
+
+// A request as an agent would write it, clamped to the ceiling, run for real.
+RunResult run_clamped(const Ceiling& ceiling, Policy request, const RunOptions& options = {}) {
+    Runner run = runner();
+    ClampOptions clamp_options;
+    clamp_options.executor_dir = run.executor().path().parent_path().string();
+    auto clamped = clamp(request, ceiling, run.capabilities(), clamp_options);
+    REQUIRE_MESSAGE(clamped.has_value(), clamped.error().to_string());
+    auto result = run.run(clamped->policy, options);
+    REQUIRE_MESSAGE(result.has_value(), result.error().to_string());
+    return *result;
+}
+
+Policy request_for(const Scratch& s, std::string command) {
+    Policy p;
+    p.process.command_line = std::move(command);
+    p.process.cwd = s.work.string();
+    p.process.env = {EnvVar{"PATH", "/usr/bin:/bin"}};
+    p.filesystem.readonly = {s.docs.string(), "/usr", "/bin", "/lib", "/lib64"};
+    p.filesystem.readwrite = {s.work.string()};
+    return p;
+}
+
+std::string describe(const RunResult& r) {
+    return "exit " + std::to_string(r.exit_code) + ", failure " + std::string(to_string(r.failure)) + " " +
+           r.failure_message + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
+
+// Processes on this host whose command line contains `marker` (the sandbox's pid namespace hides
+// their inner pids, so look them up from outside).
+std::vector<int> processes_with(const std::string& marker) {
+    std::vector<int> found;
+    DIR* proc = ::opendir("/proc");
+    if (!proc) return found;
+    while (dirent* e = ::readdir(proc)) {
+        int pid = std::atoi(e->d_name);
+        if (pid <= 0) continue;
+        std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline", std::ios::binary);
+        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmdline.find(marker) != std::string::npos) found.push_back(pid);
+    }
+    ::closedir(proc);
+    return found;
+}
+
+}  // namespace
+
+TEST_CASE("the demo matrix: documents read-only, work read-write, everything else and the network blocked") {
+    Scratch s;
+    Ceiling ceiling = ceiling_for(s);
+
+    SUBCASE("write to Documents is blocked") {
+        auto r = run_clamped(ceiling, request_for(s, "echo overwritten > '" + (s.docs / "report.txt").string() +
+                                                         "'; echo new > '" + (s.docs / "new.txt").string() + "'"));
+        CHECK_MESSAGE(r.exit_code != 0, describe(r));
+        CHECK(Scratch::read(s.docs / "report.txt") == "quarterly numbers\n");
+        CHECK_FALSE(fs::exists(s.docs / "new.txt"));
+        CHECK(r.err.find("Read-only file system") != std::string::npos);
+    }
+    SUBCASE("read from Documents is allowed") {
+        auto r = run_clamped(ceiling, request_for(s, "cat '" + (s.docs / "report.txt").string() + "'"));
+        CHECK_MESSAGE(r.exit_code == 0, describe(r));
+        CHECK(r.out == "quarterly numbers\n");
+    }
+    SUBCASE("write to the work folder is allowed") {
+        auto r = run_clamped(ceiling, request_for(s, "echo made-inside > result.txt"));
+        CHECK_MESSAGE(r.exit_code == 0, describe(r));
+        CHECK(Scratch::read(s.work / "result.txt") == "made-inside\n");
+    }
+    SUBCASE("read outside the ceiling is blocked, even when the agent asks for it") {
+        Policy p = request_for(s, "cat '" + (s.outside / "secret.txt").string() + "'");
+        p.filesystem.readonly.push_back(s.outside.string());  // dropped by clamp: not under any ceiling root
+        auto r = run_clamped(ceiling, p);
+        CHECK_MESSAGE(r.exit_code != 0, describe(r));
+        CHECK(r.out.find("outside-secret") == std::string::npos);
+    }
+    SUBCASE("network is blocked: a server on the host loopback sees no connection") {
+        int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(server >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(server, 4) == 0);
+        socklen_t len = sizeof addr;
+        ::getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len);
+        std::string port = std::to_string(ntohs(addr.sin_port));
+        // bash's /dev/tcp needs no network tools inside the sandbox
+        auto r = run_clamped(ceiling, request_for(s, "bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + port + " && echo connected'"));
+        pollfd pfd{server, POLLIN, 0};
+        int ready = ::poll(&pfd, 1, 200);
+        ::close(server);
+        CHECK_MESSAGE(r.out.find("connected") == std::string::npos, describe(r));
+        CHECK(ready == 0);  // nothing ever knocked
+    }
+}
+
+TEST_CASE("a symlink inside a granted directory that points outside does not open the outside") {
+    Scratch s;
+    fs::create_symlink(s.outside / "secret.txt", s.work / "link-to-secret");
+    fs::create_symlink(s.outside, s.docs / "link-to-outside-dir");
+    auto r = run_clamped(ceiling_for(s), request_for(s, "cat link-to-secret; cat '" +
+                                                          (s.docs / "link-to-outside-dir" / "secret.txt").string() + "'"));
+    CHECK(r.exit_code != 0);
+    CHECK_MESSAGE(r.out.find("outside-secret") == std::string::npos, describe(r));
+    // and asking for the link itself as a grant is clamped to nothing (it resolves outside)
+    Policy p = request_for(s, "cat '" + (s.docs / "link-to-outside-dir" / "secret.txt").string() + "'");
+    p.filesystem.readonly.push_back((s.docs / "link-to-outside-dir").string());
+    r = run_clamped(ceiling_for(s), p);
+    CHECK(r.out.find("outside-secret") == std::string::npos);
+}
+
+TEST_CASE("`..` traversal out of a granted directory finds nothing") {
+    Scratch s;
+    Policy p = request_for(s, "cat ../outside/secret.txt; cat '" + s.work.string() + "/../outside/secret.txt'");
+    p.filesystem.readonly.push_back(s.work.string() + "/../outside");  // canonicalises outside the ceiling: dropped
+    auto r = run_clamped(ceiling_for(s), p);
+    CHECK(r.exit_code != 0);
+    CHECK_MESSAGE(r.out.find("outside-secret") == std::string::npos, describe(r));
+}
+
+TEST_CASE("the host environment does not leak into the sandbox") {
+    Scratch s;
+    ::setenv("CORDON_IT_HOST_SECRET", "host-token-91c2", 1);
+    Policy p = request_for(s, "env");
+    p.process.env.push_back(EnvVar{"CORDON_IT_HOST_SECRET", "requested-by-agent"});  // not on the allow-list
+    p.process.env.push_back(EnvVar{"LANG", "C.UTF-8"});
+    auto r = run_clamped(ceiling_for(s), p);
+    ::unsetenv("CORDON_IT_HOST_SECRET");
+    CHECK_MESSAGE(r.exit_code == 0, describe(r));
+    CHECK(r.out.find("host-token") == std::string::npos);
+    CHECK(r.out.find("requested-by-agent") == std::string::npos);
+    CHECK(r.out.find("LANG=C.UTF-8") != std::string::npos);
+    CHECK(r.out.find("HOME=") == std::string::npos);
+}
+
+TEST_CASE("a timeout kills the whole tree of sleeping children") {
+    Scratch s;
+    const std::string marker = "7919.123";  // a sleep duration no one else uses
+    Policy p = request_for(s, "sleep " + marker + " & sleep " + marker + " & (sleep " + marker + " &) ; sleep " + marker);
+    p.process.timeout = Timeout::ms(1500);
+    auto start = std::chrono::steady_clock::now();
+    auto r = run_clamped(ceiling_for(s), p);
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    CHECK_MESSAGE(r.timed_out, describe(r));
+    CHECK(elapsed < std::chrono::seconds(10));
+    ::usleep(300 * 1000);
+    CHECK_MESSAGE(processes_with(std::string("sleep\0", 6) + marker).empty(), "survivors of the timeout");
+    CHECK(processes_with(marker).empty());
+}
+
+TEST_CASE("an output flood is capped and counted, memory stays bounded") {
+    Scratch s;
+    RunOptions options;
+    options.output_limit = 1u << 20;
+    auto r = run_clamped(ceiling_for(s), request_for(s, "head -c 50000000 /dev/zero; echo tail >&2"), options);
+    CHECK_MESSAGE(r.exit_code == 0, describe(r).substr(0, 300));
+    CHECK(r.out.size() == options.output_limit);
+    CHECK(r.out_dropped == 50000000u - options.output_limit);
+    CHECK(r.err == "tail\n");
+}
+
+TEST_CASE("config delivery: private file by default, base64 on request; dry run spawns nothing") {
+    Scratch s;
+    RunOptions options;
+    options.delivery = ConfigDelivery::base64;
+    auto r = run_clamped(ceiling_for(s), request_for(s, "echo via-base64"), options);
+    CHECK(r.out == "via-base64\n");
+    REQUIRE(r.invocation.size() >= 3);
+    CHECK(r.invocation[r.invocation.size() - 2] == "--config-base64");
+
+    r = run_clamped(ceiling_for(s), request_for(s, "echo via-file"));
+    CHECK(r.out == "via-file\n");
+    REQUIRE(r.invocation.size() >= 3);
+    CHECK(r.invocation[r.invocation.size() - 2] == "--config");
+    CHECK_FALSE(fs::exists(r.invocation.back()));  // the private file is gone afterwards
+
+    options = {};
+    options.dry_run = true;
+    r = run_clamped(ceiling_for(s), request_for(s, "touch dry-run-ran"), options);
+    CHECK_FALSE(fs::exists(s.work / "dry-run-ran"));
+    CHECK(r.invocation.size() >= 3);
+}
+
+TEST_CASE("a grant whose source does not exist is refused before bwrap fails on it") {
+    Scratch s;
+    Runner run = runner();
+    Policy p = request_for(s, "true");
+    p.filesystem.readwrite.push_back((s.work / "not-yet").string());
+    auto result = run.run(p);
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().code == ErrorCode::invalid_policy);
+    CHECK(result.error().where == "/filesystem/readwritePaths/1");
+    CHECK(result.error().message.find("does not exist") != std::string::npos);
+}
+
+TEST_CASE("host lists fail closed on bubblewrap instead of opening the network") {
+    Scratch s;
+    Runner run = runner();
+    Policy p = request_for(s, "true");
+    p.network = NetworkSpec{};
+    p.network->allowed_hosts = {"example.com"};
+    auto result = run.run(p);
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().code == ErrorCode::backend_unsupported);
+}
+
+TEST_CASE("a missing executor is unavailable, a tampered one untrusted") {
+    RunnerOptions options;
+    options.plugin_dir = backend_dir();
+    options.executor.explicit_path = "/nonexistent/lxc-exec";
+    auto missing = make_runner(options);
+    REQUIRE_FALSE(missing.has_value());
+    CHECK(missing.error().code == ErrorCode::unavailable);
+    CHECK(missing.error().message.find("setup_sandbox") != std::string::npos);
+
+    Runner good = runner();
+    Scratch s;
+    fs::path copy = s.root / "lxc-exec";
+    fs::copy_file(good.executor().path(), copy);
+    {
+        std::fstream f(copy, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(4096);
+        char c = 0;
+        f.read(&c, 1);
+        f.seekp(4096);
+        c = static_cast<char>(c ^ 0x01);
+        f.write(&c, 1);
+    }
+    fs::permissions(copy, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+    options.executor.explicit_path = copy;
+    auto tampered = make_runner(options);
+    REQUIRE_FALSE(tampered.has_value());
+    CHECK(tampered.error().code == ErrorCode::untrusted_executor);
+    CHECK(tampered.error().message.find(std::string(good.executor().sha256())) != std::string::npos);
+}
+
+int main(int argc, char** argv) {
+    // The executor comes from scripts/setup_sandbox.sh (MXC_BIN_DIR). CI sets CORDON_REQUIRE_EXECUTOR
+    // so that a missing executor fails there instead of skipping.
+    auto probe = resolve_executor();
+    if (!probe) {
+        std::cout << "SKIP: no MXC executor: " << probe.error().message << "\n";
+        return std::getenv("CORDON_REQUIRE_EXECUTOR") ? 1 : 77;
+    }
+    if (::access("/usr/bin/bwrap", X_OK) != 0) {
+        std::cout << "SKIP: bubblewrap (/usr/bin/bwrap) is not installed\n";
+        return std::getenv("CORDON_REQUIRE_EXECUTOR") ? 1 : 77;
+    }
+    ::signal(SIGPIPE, SIG_IGN);
+    doctest::Context context(argc, argv);
+    return context.run();
+}
