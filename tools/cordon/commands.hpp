@@ -15,10 +15,13 @@ int run_verify(const Args& args);
 
 extern const std::string_view clamp_help;
 int run_clamp(const Args& args);
+extern const std::string_view run_help;
+int run_run(const Args& args);
 
 inline const Command commands[] = {
     {"check", "validate MXC config files against their contract", check_help, run_check},
     {"clamp", "narrow an untrusted MXC request to the operator ceiling", clamp_help, run_clamp},
+    {"run", "run a command in the sandbox, bounded by the operator's ceiling", run_help, run_run},
     {"verify", "find the MXC executor and check it against the pinned SHA-256", verify_help, run_verify},
 };
 

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+// cordon run: run a command under the operator's ceiling, narrowed by what the caller asks for.
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "cordon/ceiling.hpp"
+#include "cordon/clamp.hpp"
+#include "cordon/detail/base64.hpp"
+#include "cordon/posix_command_line.hpp"
+#include "cordon/runner.hpp"
+#include "cordon/windows_command_line.hpp"
+#include "static_backends.hpp"
+
+namespace cordon::cli {
+
+extern const std::string_view run_help =
+    "Usage: cordon run [OPTIONS] -- ARGV...\n"
+    "\n"
+    "Runs ARGV inside the host's MXC sandbox (bubblewrap on Linux, Seatbelt on macOS,\n"
+    "ProcessContainer on Windows). The options form the request; the operator's ceiling\n"
+    "bounds it, and the request can only narrow the ceiling. Without a ceiling nothing runs.\n"
+    "\n"
+    "Ceiling (one is required):\n"
+    "  --ceiling FILE        ceiling file (docs/ceiling.md)\n"
+    "                        default: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS,\n"
+    "                        CORDON_TIMEOUT_MS, CORDON_NETWORK, CORDON_ENV_ALLOW ... when set\n"
+    "Request:\n"
+    "  --ro PATH             read-only grant (repeatable)\n"
+    "  --rw PATH             read-write grant (repeatable)\n"
+    "  --timeout MS          timeout in milliseconds (0 = none; the ceiling's limit still applies)\n"
+    "  --network block|allow network default (the ceiling decides whether allow is possible)\n"
+    "  --env KEY=VALUE       environment variable for the command (repeatable; ceiling allow-list)\n"
+    "  --cwd DIR             working directory (must lie inside a granted path)\n"
+    "Running:\n"
+    "  --executor PATH       MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)\n"
+    "  --config-base64       pass the config in argv instead of a private 0600 file\n"
+    "  --output-limit BYTES  bytes kept per output stream (default 1048576)\n"
+    "  --dry-run             print the MXC config and the executor invocation; run nothing\n"
+    "  --json                print the whole result as one JSON object\n"
+    "  --report FILE         write the clamp report (JSON) to FILE\n"
+    "\n"
+    "Exit status: the command's own, 124 on timeout, 125 when the policy is refused or\n"
+    "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed.\n"
+    "\n"
+    "Example:\n"
+    "  CORDON_READONLY_PATHS=$HOME/Documents CORDON_READWRITE_PATHS=/tmp/work \\\n"
+    "    cordon run --ro $HOME/Documents --rw /tmp/work --cwd /tmp/work -- \\\n"
+    "    sh -c 'wc -l ~/Documents/*.txt > counts.txt'\n";
+
+namespace {
+
+constexpr int exit_timeout = 124;
+constexpr int exit_refused = 125;
+constexpr int exit_executor = 126;
+
+struct RunArgs {
+    std::optional<std::string> ceiling_file;
+    std::vector<std::string> ro, rw, env;
+    std::optional<std::string> timeout, network, cwd, executor, output_limit, report;
+    bool json = false, dry_run = false, base64 = false;
+    std::vector<std::string> argv;
+};
+
+int refuse(std::string_view message) {
+    std::cerr << "cordon run: " << message << "\n";
+    return exit_refused;
+}
+
+int exit_for(const Error& e) {
+    std::cerr << "cordon run: " << to_string(e.code) << ": " << e.to_string() << "\n";
+    switch (e.code) {
+        case ErrorCode::unavailable:
+        case ErrorCode::untrusted_executor:
+        case ErrorCode::execution_failed:
+        case ErrorCode::io_error:
+        case ErrorCode::internal: return exit_executor;
+        default: return exit_refused;
+    }
+}
+
+std::optional<std::string> parse_args(const Args& args, RunArgs& out) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        if (a == "--") {
+            for (++i; i < args.size(); ++i) out.argv.emplace_back(args[i]);
+            break;
+        }
+        auto value = [&]() -> std::optional<std::string> {
+            if (i + 1 >= args.size()) return std::nullopt;
+            return std::string(args[++i]);
+        };
+        std::optional<std::string>* single = nullptr;
+        std::vector<std::string>* multi = nullptr;
+        if (a == "--ceiling") single = &out.ceiling_file;
+        else if (a == "--timeout") single = &out.timeout;
+        else if (a == "--network") single = &out.network;
+        else if (a == "--cwd") single = &out.cwd;
+        else if (a == "--executor") single = &out.executor;
+        else if (a == "--output-limit") single = &out.output_limit;
+        else if (a == "--report") single = &out.report;
+        else if (a == "--ro") multi = &out.ro;
+        else if (a == "--rw") multi = &out.rw;
+        else if (a == "--env") multi = &out.env;
+        else if (a == "--json") { out.json = true; continue; }
+        else if (a == "--dry-run") { out.dry_run = true; continue; }
+        else if (a == "--config-base64") { out.base64 = true; continue; }
+        else return "unknown option '" + std::string(a) + "' (the command goes after --)";
+        auto v = value();
+        if (!v) return "option " + std::string(a) + " needs a value";
+        if (single) *single = std::move(*v);
+        else multi->push_back(std::move(*v));
+    }
+    if (out.argv.empty()) return "no command: give it after --";
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> parse_number(const std::string& s, std::uint64_t max) {
+    if (s.empty() || s.size() > 20) return std::nullopt;
+    std::uint64_t n = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+        if (n > max) return std::nullopt;
+    }
+    return n;
+}
+
+bool valid_utf8(const std::string& s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        if (n == 0 || i + n > s.size()) return false;
+        for (std::size_t k = 1; k < n; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+        i += n;
+    }
+    return true;
+}
+
+// Text output as a JSON string when it is UTF-8, else as base64 under `<name>_b64`.
+void put_output(boost::json::object& o, const char* name, const std::string& bytes) {
+    if (valid_utf8(bytes)) o[name] = bytes;
+    else o[std::string(name) + "_b64"] = detail::base64_encode(bytes);
+}
+
+Result<Ceiling> load_ceiling(const RunArgs& a) {
+    if (a.ceiling_file) return load_ceiling_file(*a.ceiling_file);
+    for (const char* suffix : {"READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "TIMEOUT_MS", "NETWORK",
+                               "ENV_ALLOW"})
+        if (process_env(std::string("CORDON_") + suffix)) return ceiling_from_env("CORDON_");
+    return make_error(ErrorCode::invalid_policy,
+                      "no ceiling: pass --ceiling FILE or set CORDON_READONLY_PATHS / CORDON_READWRITE_PATHS "
+                      "(cordon never runs with an unlimited default)");
+}
+
+}  // namespace
+
+int run_run(const Args& args) {
+    for (auto a : args) {
+        if (a == "--") break;
+        if (is_help(a)) {
+            std::cout << run_help;
+            return 0;
+        }
+    }
+    RunArgs a;
+    if (auto problem = parse_args(args, a)) return refuse(*problem + "\nTry 'cordon run --help'.");
+
+    RunOptions options;
+    options.dry_run = a.dry_run;
+    options.delivery = a.base64 ? ConfigDelivery::base64 : ConfigDelivery::file;
+    if (a.output_limit) {
+        auto n = parse_number(*a.output_limit, std::uint64_t{1} << 32);
+        if (!n) return refuse("--output-limit: expected a number of bytes up to 4294967296");
+        options.output_limit = static_cast<std::size_t>(*n);
+    }
+
+    auto ceiling = load_ceiling(a);
+    if (!ceiling) return exit_for(ceiling.error());
+
+    RunnerOptions runner_options;
+    runner_options.registry = &static_backends();
+    if (a.executor) runner_options.executor.explicit_path = *a.executor;
+    auto runner = make_runner(runner_options);
+    if (!runner) return exit_for(runner.error());
+
+    Policy request;
+    auto command = runner->backend() == Backend::processcontainer ? windows_command_line(a.argv)
+                                                                   : posix_command_line(a.argv);
+    if (!command) return exit_for(command.error());
+    request.process.command_line = std::move(*command);
+    request.process.cwd = a.cwd;
+    request.filesystem.readonly = a.ro;
+    request.filesystem.readwrite = a.rw;
+    for (const auto& kv : a.env) {
+        if (kv.find('=') == std::string::npos) return refuse("--env " + kv + ": expected KEY=VALUE");
+        request.process.env.push_back(EnvVar::parse(kv));
+    }
+    if (a.timeout) {
+        auto ms = parse_number(*a.timeout, 4294967295u);
+        if (!ms) return refuse("--timeout: expected milliseconds from 0 to 4294967295");
+        request.process.timeout = Timeout::ms(static_cast<std::uint32_t>(*ms));
+    }
+    if (a.network) {
+        auto n = enum_from_string<NetworkDefault>(*a.network);
+        if (!n) return refuse("--network: expected block or allow");
+        request.network = NetworkSpec{};
+        request.network->default_policy = *n;
+    }
+
+    ClampOptions clamp_options;
+    clamp_options.executor_dir = runner->executor().path().parent_path().string();
+    auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
+    if (!clamped) return exit_for(clamped.error());
+    if (a.report) {
+        if (FILE* f = std::fopen(a.report->c_str(), "wb")) {
+            std::string text = clamped->report.to_json() + "\n";
+            std::fwrite(text.data(), 1, text.size(), f);
+            std::fclose(f);
+        } else {
+            return exit_for(make_error(ErrorCode::io_error, "cannot write the report", *a.report));
+        }
+    }
+
+    auto config = runner->config_for(clamped->policy);
+    if (!config) return exit_for(config.error());
+    auto result = runner->run(clamped->policy, options);
+    if (!result) return exit_for(result.error());
+
+    int status;
+    if (result->timed_out) status = exit_timeout;
+    else if (result->failure == ExecutorFailure::config_rejected) status = exit_refused;
+    else if (result->failure != ExecutorFailure::none) status = exit_executor;
+    else if (result->signal) status = 128 + result->signal;
+    else status = result->exit_code;
+
+    if (a.json) {
+        boost::json::object o;
+        o["exit_code"] = result->exit_code;
+        o["signal"] = result->signal;
+        put_output(o, "stdout", result->out);
+        put_output(o, "stderr", result->err);
+        o["stdout_dropped"] = result->out_dropped;
+        o["stderr_dropped"] = result->err_dropped;
+        o["duration_ms"] = result->duration_ms;
+        o["timed_out"] = result->timed_out;
+        o["failure"] = to_string(result->failure);
+        o["failure_message"] = result->failure_message;
+        boost::json::array invocation;
+        for (const auto& arg : result->invocation) invocation.emplace_back(arg);
+        o["invocation"] = std::move(invocation);
+        o["config"] = boost::json::parse(*config);
+        o["report"] = boost::json::parse(clamped->report.to_json());
+        o["cordon_exit"] = status;
+        std::cout << boost::json::serialize(o) << "\n";
+        return status;
+    }
+    if (a.dry_run) {
+        std::cout << "config: " << *config << "\ninvocation:";
+        for (const auto& arg : result->invocation) std::cout << " " << arg;
+        std::cout << "\n";
+        return 0;
+    }
+    std::fwrite(result->out.data(), 1, result->out.size(), stdout);
+    std::fflush(stdout);
+    std::fwrite(result->err.data(), 1, result->err.size(), stderr);
+    if (result->out_dropped || result->err_dropped)
+        std::cerr << "cordon run: output truncated: " << result->out_dropped << " stdout and " << result->err_dropped
+                  << " stderr bytes dropped\n";
+    if (result->timed_out) std::cerr << "cordon run: timed out; the whole process tree was killed\n";
+    else if (result->failure != ExecutorFailure::none)
+        std::cerr << "cordon run: executor " << to_string(result->failure) << ": " << result->failure_message << "\n";
+    return status;
+}
+
+}  // namespace cordon::cli
