@@ -176,9 +176,18 @@ TEST_CASE("the demo matrix: documents read-only, work read-write, everything els
         auto r = run_clamped(ceiling, request_for(s, "bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + port + " && echo connected'"));
         pollfd pfd{server, POLLIN, 0};
         int ready = ::poll(&pfd, 1, 200);
-        ::close(server);
         CHECK_MESSAGE(r.out.find("connected") == std::string::npos, describe(r));
         CHECK(ready == 0);  // nothing ever knocked
+
+        // control: the same probe under a ceiling that allows the network does reach the listener,
+        // so the verdict above is the sandbox's doing and not a broken probe
+        Policy open = request_for(s, "bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + port + " && echo connected'");
+        open.network = NetworkSpec{};
+        open.network->default_policy = NetworkDefault::allow;
+        auto control = run_clamped(ceiling_for(s, R"(,"network":{"defaultPolicy":"allow"})"), open);
+        CHECK_MESSAGE(control.out == "connected\n", describe(control));
+        CHECK(::poll(&pfd, 1, 1000) == 1);
+        ::close(server);
     }
 }
 

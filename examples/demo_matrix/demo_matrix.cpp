@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+// The demo matrix: an operator ceiling from CORDON_* variables over a fresh Documents folder and a
+// scratch folder, five requests an agent might make, each run in the real sandbox and each verdict
+// proven afterwards by the file system or a socket, not by exit codes.
+//
+//   demo_matrix [--plugin-dir DIR] [--executor PATH]
+//
+// Linux: bubblewrap via lxc-exec. macOS: Seatbelt via mxc-exec-mac. Windows: ProcessContainer via
+// wxc-exec.exe; it compiles there but only a real Windows machine can run it (wine has no
+// AppContainer, so the executor fails closed).
+#if defined(_WIN32)
+#include <winsock2.h>
+#include <ws2tcpip.h>
+using socket_t = SOCKET;
+#else
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+using socket_t = int;
+#endif
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cordon/ceiling.hpp"
+#include "cordon/clamp.hpp"
+#include "cordon/runner.hpp"
+
+namespace fs = std::filesystem;
+using namespace cordon;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+void set_env(const std::string& name, const std::string& value) {
+#if defined(_WIN32)
+    ::_putenv_s(name.c_str(), value.c_str());
+#else
+    ::setenv(name.c_str(), value.c_str(), 1);
+#endif
+}
+
+// A listener on the host's loopback: if anything inside the sandbox reaches the host network, it
+// shows up here as an accepted connection.
+class LoopbackListener {
+public:
+    LoopbackListener() {
+#if defined(_WIN32)
+        WSADATA wsa;
+        ::WSAStartup(MAKEWORD(2, 2), &wsa);
+#endif
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        ::listen(fd_, 4);
+        socklen_t len = sizeof addr;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+    }
+    ~LoopbackListener() {
+#if defined(_WIN32)
+        ::closesocket(fd_);
+        ::WSACleanup();
+#else
+        ::close(fd_);
+#endif
+    }
+    int port() const { return port_; }
+    /// Whether a connection is waiting to be accepted.
+    bool knocked() const {
+#if defined(_WIN32)
+        WSAPOLLFD p{fd_, POLLRDNORM, 0};
+        return ::WSAPoll(&p, 1, 300) > 0;
+#else
+        pollfd p{fd_, POLLIN, 0};
+        return ::poll(&p, 1, 300) > 0;
+#endif
+    }
+
+private:
+    socket_t fd_;
+    int port_ = 0;
+};
+
+struct Row {
+    std::string action;
+    bool expect_allowed;
+    bool allowed = false;
+    std::string proof;
+};
+
+// The commands the agent runs, per backend: `sh -c` on POSIX executors, cmd/PowerShell on Windows.
+struct Commands {
+    std::string write_documents, read_documents, write_scratch, read_outside, network;
+};
+
+Commands commands_for(Backend backend, const fs::path& docs, const fs::path& scratch, const fs::path& outside,
+                      int port) {
+    const std::string notes = (docs / "notes.txt").string(), secret = (outside / "secret.txt").string();
+    if (backend == Backend::processcontainer) {
+        return {"cmd /c \"echo tampered> \"" + notes + "\"\"",
+                "cmd /c \"type \"" + notes + "\" > \"" + (scratch / "read-proof.txt").string() + "\"\"",
+                "cmd /c \"echo written> \"" + (scratch / "written.txt").string() + "\"\"",
+                "cmd /c \"type \"" + secret + "\" > \"" + (scratch / "leak.txt").string() + "\"\"",
+                "powershell -NoProfile -Command \"(New-Object Net.Sockets.TcpClient).Connect('127.0.0.1'," +
+                    std::to_string(port) + "); 'connected' | Out-File '" + (scratch / "net.txt").string() + "'\""};
+    }
+    return {"echo tampered > '" + notes + "'",
+            "cat '" + notes + "' > '" + (scratch / "read-proof.txt").string() + "'",
+            "echo written > '" + (scratch / "written.txt").string() + "'",
+            "cat '" + secret + "' > '" + (scratch / "leak.txt").string() + "'",
+            // bash's /dev/tcp: no network tool needed inside the sandbox
+            "bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) + "' && echo connected > '" +
+                (scratch / "net.txt").string() + "'"};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        RunnerOptions runner_options;
+        for (int i = 1; i < argc; ++i) {
+            std::string a = argv[i];
+            if (a == "--plugin-dir" && i + 1 < argc) runner_options.plugin_dir = argv[++i];
+            else if (a == "--executor" && i + 1 < argc) runner_options.executor.explicit_path = argv[++i];
+            else {
+                std::cerr << "usage: demo_matrix [--plugin-dir DIR] [--executor PATH]\n";
+                return 2;
+            }
+        }
+#if defined(_WIN32)
+        std::cout << "note: on Windows the demo needs a real Windows machine (AppContainer); under wine the\n"
+                     "      executor fails closed and nothing runs.\n";
+#endif
+        auto runner = make_runner(runner_options);
+        if (!runner) {
+            std::cerr << "demo_matrix: " << to_string(runner.error().code) << ": " << runner.error().to_string() << "\n";
+            return 3;
+        }
+
+        // A fresh Documents-like folder, a scratch (temp) folder, and something outside the ceiling.
+        std::mt19937_64 rng(std::random_device{}());
+        const fs::path root = fs::canonical(fs::temp_directory_path()) / ("cordon-demo-" + std::to_string(rng() % 1000000));
+        const fs::path docs = root / "Documents", scratch = root / "scratch", outside = root / "outside";
+        for (const auto& d : {docs, scratch, outside}) fs::create_directories(d);
+        const std::string notes_text = "Meeting notes: ship cordon on Friday.\n";
+        const std::string secret_text = "api-key=sk-demo-outside-the-ceiling\n";
+        write_file(docs / "notes.txt", notes_text);
+        write_file(outside / "secret.txt", secret_text);
+
+        // The operator's ceiling, as an embedding agent host would set it (one path each, so no list
+        // separator is involved: ';' on Windows, ':' elsewhere).
+        set_env("CORDON_READONLY_PATHS", docs.string());
+        set_env("CORDON_READWRITE_PATHS", scratch.string());
+        set_env("CORDON_TIMEOUT_MS", "20000");
+        set_env("CORDON_NETWORK", "block");
+        auto ceiling = ceiling_from_env("CORDON_");
+        if (!ceiling) {
+            std::cerr << "demo_matrix: " << ceiling.error().to_string() << "\n";
+            return 3;
+        }
+
+        LoopbackListener listener;
+        const Commands cmd = commands_for(runner->backend(), docs, scratch, outside, listener.port());
+        ClampOptions clamp_options;
+        clamp_options.executor_dir = runner->executor().path().parent_path().string();
+
+        // The agent asks for Documents read-only, scratch read-write, and (greedily) the outside folder
+        // and the network too; the ceiling decides.
+        auto run = [&](const std::string& command_line) -> RunResult {
+            Policy request;
+            request.process.command_line = command_line;
+            request.process.cwd = scratch.string();
+            request.filesystem.readonly = {docs.string(), outside.string()};
+            request.filesystem.readwrite = {scratch.string()};
+            request.network = NetworkSpec{};
+            request.network->default_policy = NetworkDefault::allow;
+            auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
+            if (!clamped) throw std::runtime_error(clamped.error().to_string());
+            auto result = runner->run(clamped->policy);
+            if (!result) throw std::runtime_error(result.error().to_string());
+            return *result;
+        };
+
+        std::vector<Row> rows;
+        {
+            Row r{"write to Documents", false};
+            run(cmd.write_documents);
+            std::string now = read_file(docs / "notes.txt");
+            r.allowed = now != notes_text;
+            r.proof = r.allowed ? "notes.txt was overwritten" : "notes.txt unchanged (" + std::to_string(now.size()) + " bytes)";
+            rows.push_back(r);
+        }
+        {
+            Row r{"read from Documents", true};
+            run(cmd.read_documents);
+            r.allowed = fs::exists(scratch / "read-proof.txt") && read_file(scratch / "read-proof.txt") == notes_text;
+            r.proof = r.allowed ? "scratch/read-proof.txt equals notes.txt" : "no copy of notes.txt was made";
+            rows.push_back(r);
+        }
+        {
+            Row r{"write to scratch (temp)", true};
+            run(cmd.write_scratch);
+            r.allowed = fs::exists(scratch / "written.txt");
+            r.proof = r.allowed ? "scratch/written.txt exists on the host" : "scratch/written.txt missing";
+            rows.push_back(r);
+        }
+        {
+            Row r{"read outside the ceiling", false};
+            run(cmd.read_outside);
+            bool leaked = fs::exists(scratch / "leak.txt") &&
+                          read_file(scratch / "leak.txt").find("sk-demo") != std::string::npos;
+            r.allowed = leaked;
+            r.proof = leaked ? "secret.txt was copied out" : "scratch/leak.txt holds no byte of secret.txt";
+            rows.push_back(r);
+        }
+        {
+            Row r{"network to the host", false};
+            run(cmd.network);
+            bool knocked = listener.knocked();
+            r.allowed = knocked || fs::exists(scratch / "net.txt");
+            r.proof = r.allowed ? "the loopback listener saw a connection"
+                                : "loopback listener on port " + std::to_string(listener.port()) + " saw nothing";
+            rows.push_back(r);
+        }
+
+        const auto& exe = runner->executor();
+        std::cout << "cordon demo matrix: backend " << to_string(runner->backend()) << ", executor "
+                  << exe.path().filename().string() << " (SDK " << exe.sdk_version() << ", sha256 "
+                  << exe.sha256().substr(0, 16) << "..., verified)\n"
+                  << "ceiling: CORDON_READONLY_PATHS=" << docs.string() << "\n"
+                  << "         CORDON_READWRITE_PATHS=" << scratch.string() << "\n"
+                  << "         CORDON_NETWORK=block\n\n";
+        std::cout << "  action                     expected  observed  proof\n";
+        bool all_as_expected = true;
+        for (const auto& r : rows) {
+            auto verdict = [](bool allowed) { return allowed ? std::string("ALLOWED") : std::string("BLOCKED"); };
+            bool ok = r.allowed == r.expect_allowed;
+            all_as_expected = all_as_expected && ok;
+            std::string action = r.action + std::string(27 - std::min<std::size_t>(27, r.action.size()), ' ');
+            std::cout << "  " << action << verdict(r.expect_allowed) << "   " << verdict(r.allowed) << "   "
+                      << r.proof << (ok ? "" : "   <-- UNEXPECTED") << "\n";
+        }
+        std::cout << "\n" << (all_as_expected ? "all five verdicts as expected" : "SOME VERDICTS UNEXPECTED") << "\n";
+        fs::remove_all(root);
+        return all_as_expected ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "demo_matrix: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's main job, checked: the demo matrix runs for real and every row is as expected.
+#   demo_matrix_test.sh DEMO_MATRIX PLUGIN_DIR
+set -uo pipefail
+demo=$1 plugins=$2
+out=$("$demo" --plugin-dir "$plugins" 2>&1); rc=$?
+echo "$out"
+if [ $rc -eq 3 ] && [ -z "${CORDON_REQUIRE_EXECUTOR:-}" ]; then
+  echo "SKIP: the demo could not make a runner (no executor installed: scripts/setup_sandbox.sh)"; exit 77
+fi
+[ $rc -eq 0 ] || { echo "demo_matrix exited $rc"; exit 1; }
+for row in "write to Documents +BLOCKED +BLOCKED" "read from Documents +ALLOWED +ALLOWED" \
+           "write to scratch \(temp\) +ALLOWED +ALLOWED" "read outside the ceiling +BLOCKED +BLOCKED" \
+           "network to the host +BLOCKED +BLOCKED"; do
+  echo "$out" | grep -Eq "$row" || { echo "missing row: $row"; exit 1; }
+done
+echo "$out" | grep -q "all five verdicts as expected"
