@@ -79,20 +79,23 @@ void classify_executor_output(RunResult& run) {
             fail(run, ExecutorFailure::config_rejected, detail.empty() ? first : detail);
         } else if (starts_with(first, "Error: No config provided")) {
             fail(run, ExecutorFailure::config_rejected, first);
-        } else if (starts_with(first, "error: the '") && first.find("' backend is not available") != std::string_view::npos) {
+        } else if ((starts_with(first, "error: ") || starts_with(first, "Error: ")) &&
+                   (first.find(" backend is not available") != std::string_view::npos ||
+                    first.find(" backend not available on ") != std::string_view::npos)) {
             fail(run, ExecutorFailure::backend_unavailable, first);
         } else if (starts_with(first, "error: BaseContainer is unavailable")) {
             fail(run, ExecutorFailure::launch_failed, first);
         }
         return;
     }
-    if (run.exit_code == 255) {
+    // Rust's exit(-1): GetExitCodeProcess reports 0xFFFFFFFF (-1 here); a POSIX parent sees 255.
+    if (run.exit_code == 255 || run.exit_code == -1) {
         if (auto message = trailing_error_object(err)) fail(run, ExecutorFailure::backend_error, *message);
         else if (run.err_dropped > 0)
             fail(run, ExecutorFailure::backend_error,
-                 "wxc-exec exited with 255; its stderr exceeded the output limit, so its message was dropped");
+                 "wxc-exec exited with its failure code; its stderr exceeded the output limit, so its message was dropped");
         else if (!lines.empty()) fail(run, ExecutorFailure::backend_error, lines.back());
-        else fail(run, ExecutorFailure::backend_error, "wxc-exec exited with 255 without a message");
+        else fail(run, ExecutorFailure::backend_error, "wxc-exec exited with its failure code without a message");
         return;
     }
     if (run.exit_code == 2 && !lines.empty() && starts_with(lines.front(), "error: ") &&

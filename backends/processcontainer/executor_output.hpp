@@ -13,9 +13,11 @@ namespace cordon::processcontainer {
 /// run cordon's own timer killed are left alone. First match wins:
 ///  * exit 1, first line `Request error` (or `Error: No config provided`) -> config_rejected, message:
 ///    the text after that line;
-///  * exit 1, first line `error: the '<x>' backend is not available ...` -> backend_unavailable;
+///  * exit 1, first line `error: the '<x>' backend is not available ...` or (wxc-exec)
+///    `Error: Bubblewrap backend not available on Windows` -> backend_unavailable;
 ///  * exit 1, first line `error: BaseContainer is unavailable; ...` (the dry run's host probe) -> launch_failed;
-///  * exit 255 -> backend_error, message: `error.message` of the last `{"error":{...}}` object when
+///  * exit -1 (Rust's exit(-1): 0xFFFFFFFF from GetExitCodeProcess; 255 when seen through wine or
+///    a POSIX shell) or 255 -> backend_error, message: `error.message` of the last `{"error":{...}}` object when
 ///    it ends stderr (appended without a newline), else the last stderr line;
 ///  * exit 2 with a clap usage message -> backend_error (wxc-exec refused its own command line).
 /// Anything else is the contained command's own exit code. The contained command shares the

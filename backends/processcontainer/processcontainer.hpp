@@ -19,11 +19,13 @@ extern "C" const cordon_backend_v1* cordon_backend_processcontainer_v1(void);
 #if defined(_WIN32)
 namespace cordon::processcontainer {
 
-/// Opens the executor for verify-then-launch: read access, sharing only reads, so while the
-/// handle lives nobody can write, truncate, delete or rename the file (CreateProcessW can still
-/// open it: it asks for read/execute and shares reads). The host hashes through this handle (no
-/// second open by path), keeps it open across backend.run(), and closes it afterwards; run()
-/// itself opens the path the same way until CreateProcessW returns.
+/// Opens the executor the way run() does before CreateProcessW: read access, sharing only reads,
+/// so while the handle lives nobody can write, truncate, delete or rename the file, yet
+/// CreateProcessW can still open it (it asks for read/execute and shares reads). The host side of
+/// verify-then-launch is cordon::VerifiedExecutor (verified_executor.hpp): it holds its own such
+/// handle from hashing until it is destroyed, so the host keeps it alive across backend.run() and
+/// passes `launch_path()` (the handle's final path) as `executor.path`; this second hold only
+/// covers embedders that call the backend without one.
 /// Errors: untrusted_executor when the file is open for writing elsewhere (sharing violation),
 /// unavailable when it cannot be opened at all.
 Result<detail::win32::unique_file> hold_executor(const std::wstring& path);

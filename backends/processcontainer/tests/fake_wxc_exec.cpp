@@ -9,7 +9,7 @@
 //   --sleep MS             sleep
 //   --spawn-grandchild F   start a grandchild that inherits stdout/stderr and sleeps 60 s; its pid goes to F
 //   --flood N / --flood-stderr N   write N bytes
-//   --error-json M         wxc-exec's backend failure: "Process error: M{"error":{...}}" on stderr, exit 255
+//   --error-json M         wxc-exec's backend failure: "Process error: M{"error":{...}}" on stderr, exit -1
 //   --request-error M      wxc-exec's config rejection: "Request error\nM" on stderr, exit 1
 //   --leak-stdout-to PID F  duplicate our stdout into process PID (outside the job); the handle value goes to F
 //   --exit N               exit with N
@@ -247,7 +247,7 @@ int main() {
         } else if (op == "--error-json") {
             boost::json::object error{{"error", boost::json::object{{"code", "backend_error"}, {"message", arg}}}};
             write(STD_ERROR_HANDLE, "Process error: " + arg + boost::json::serialize(error) + "\n");
-            return 255;
+            return -1;  // as the real one (Rust's exit(-1)): 0xFFFFFFFF
         } else if (op == "--request-error") {
             write(STD_ERROR_HANDLE, "Request error\n" + arg + "\n");
             return 1;

@@ -203,6 +203,13 @@ TEST_CASE("wxc-exec failures are told apart from the contained command's exit co
         CHECK(r.failure == ExecutorFailure::backend_error);
         CHECK(r.failure_message == "Initialization error: CreateAppContainerProfile failed: Not implemented. (0x80004001)");
     }
+    SUBCASE("on Windows the failure code is -1 (0xFFFFFFFF), measured with the real wxc-exec under wine") {
+        auto r = classified(-1, "Initialization error: CreateAppContainerProfile failed: Not implemented. (0x80004001)"
+                                "{\"error\":{\"code\":\"backend_error\",\"message\":\"Initialization error: "
+                                "CreateAppContainerProfile failed: Not implemented. (0x80004001)\"}}\n");
+        CHECK(r.failure == ExecutorFailure::backend_error);
+        CHECK(r.failure_message == "Initialization error: CreateAppContainerProfile failed: Not implemented. (0x80004001)");
+    }
     SUBCASE("exit 255 without an object: the last line (0.7.0)") {
         auto r = classified(255, "something\nscript timed out after 1000ms\n");
         CHECK(r.failure == ExecutorFailure::backend_error);
@@ -210,6 +217,10 @@ TEST_CASE("wxc-exec failures are told apart from the contained command's exit co
     }
     SUBCASE("unavailable backend and the dry run's host probe") {
         CHECK(classified(1, "error: the 'processcontainer' backend is not available on Linux\n").failure ==
+              ExecutorFailure::backend_unavailable);
+        CHECK(classified(1, "Error: Bubblewrap backend not available on Windows\n").failure ==  // wxc-exec 0.7.0
+              ExecutorFailure::backend_unavailable);
+        CHECK(classified(1, "error: Bubblewrap backend not available on Windows\n").failure ==  // wxc-exec 0.9.0
               ExecutorFailure::backend_unavailable);
         CHECK(classified(1, "error: BaseContainer is unavailable; DACL fallback requires write-DAC permission on "
                             "'C:\\Users\\me\\Documents', which the current user lacks\n")

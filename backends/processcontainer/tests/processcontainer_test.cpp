@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +29,7 @@
 #include "cordon/detail/base64.hpp"
 #include "cordon/detail/run_wire.hpp"
 #include "cordon/mxc_json.hpp"
+#include "cordon/verified_executor.hpp"
 #include "cordon/windows_command_line.hpp"
 #include "hostile_args.hpp"
 #include "job_runner.hpp"
@@ -254,7 +256,7 @@ TEST_CASE("the contained command's exit code and output versus wxc-exec's own fa
     SUBCASE("the {\"error\":...} object wxc-exec appends is a backend error") {
         auto result = run(request_for(script_policy({"--error-json", "Process error: UpdateProcThreadAttribute failed"}, grant)));
         REQUIRE(result);
-        CHECK(result->exit_code == 255);
+        CHECK(result->exit_code == -1);
         CHECK(result->failure == ExecutorFailure::backend_error);
         CHECK(result->failure_message == "Process error: UpdateProcThreadAttribute failed");
     }
@@ -604,4 +606,49 @@ TEST_CASE("hold_executor: the held executor cannot be replaced, and it still lau
         CHECK(refused.error().code == ErrorCode::untrusted_executor);
     }
     CHECK(::DeleteFileW(widen(exe)->c_str()));
+}
+
+TEST_CASE("the real wxc-exec.exe, verified against its pin, launched through the backend (wine: fails closed)") {
+    // Set by wxc_conformance.sh: "SDK=Z:\...\wxc-exec.exe" entries separated by ';', each a copy of a
+    // pinned executor next to the wine stub DLLs of ../shared/tools/wine-wxc. wine has no
+    // AppContainer, so the real executor must refuse to run the command (exit 255 and its JSON
+    // error object): what this shows is verify-then-launch, file delivery and the classification
+    // with Microsoft's binary, not containment.
+    const char* list = std::getenv("CORDON_REAL_WXC_EXECS");
+    if (!list || !*list) {
+        MESSAGE("skipped: CORDON_REAL_WXC_EXECS is not set (wxc_conformance.sh sets it)");
+        return;
+    }
+    std::string entries = list;
+    for (std::size_t start = 0; start < entries.size();) {
+        std::size_t end = entries.find(';', start);
+        std::string entry = entries.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        start = end == std::string::npos ? entries.size() : end + 1;
+        const std::string sdk = entry.substr(0, entry.find('='));
+        const std::string exe = entry.substr(entry.find('=') + 1);
+        CAPTURE(sdk);
+        ExecutorSpec spec;
+        spec.sdk_version = sdk;
+        auto verified = verify_executor(fs::path(*widen(exe)), spec);
+        REQUIRE(verified);
+        CHECK(verified->pin().sdk_version == sdk);
+        const std::string grant = area("real-wxc-" + sdk);
+        Policy p;
+        p.containment = Containment::processcontainer;
+        p.process.command_line = windows_cmd_command_line({"echo", "contained"}).value();
+        p.filesystem.readwrite = {grant};
+        auto request = request_for(p);
+        request.executor_path = narrow(verified->launch_path().wstring());
+        request.sdk_version = sdk;
+        auto result = run(request);  // the verifier's handle is still open: CreateProcessW must cope
+        REQUIRE(result);
+        INFO("stderr: " << result->err);
+        CHECK(result->exit_code == -1);  // Rust's exit(-1); wine's own exit status shows it as 255
+        CHECK(result->failure == ExecutorFailure::backend_error);
+        CHECK(result->failure_message.find("AppContainer") != std::string::npos);
+        CHECK(result->out.find("contained") == std::string::npos);  // nothing ran unsandboxed
+        REQUIRE(result->invocation.size() == 3);
+        CHECK(result->invocation[1] == "--config");
+        CHECK_FALSE(exists(result->invocation[2]));
+    }
 }

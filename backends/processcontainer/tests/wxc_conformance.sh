@@ -2,8 +2,10 @@
 # Microsoft's Windows parser as the judge: every config the processcontainer tests handed to
 # wxc-exec (EMITTED_DIR/*.json) and the Windows-style reference corpus files go through the real
 # wxc-exec.exe of SDK 0.7.0 and 0.9.0 (--dry-run under wine, ../shared/tools/wine-wxc/wxc-dry-run)
-# and through cordon's own check (the Windows build of `cordon check`, under wine).
-#   wxc_conformance.sh EMITTED_DIR
+# and through cordon's own validate() (cordon-verdict.exe, under wine). Then the real executors,
+# verified against their pins, are launched through the backend (processcontainer_test.exe's
+# "the real wxc-exec.exe" case): wine cannot host AppContainer, so they must fail closed.
+#   wxc_conformance.sh EMITTED_DIR CORDON_VERDICT_EXE PROCESSCONTAINER_TEST_EXE
 # Agreement:
 #   * an emitted config must be accepted outright (exit 0) by both executors;
 #   * a corpus file cordon calls valid must not be rejected by the parser ("Request error"); a
@@ -17,7 +19,9 @@
 #   scripts/setup_sandbox.sh --platform win32 --sdk 0.7.0 --sdk 0.9.0
 # Exit 77 (meson's skip) with the reason when ../shared, an executor, wine or the emitted configs are absent.
 set -uo pipefail
-emitted_dir=$1
+emitted_dir=$(cd "$1" 2>/dev/null && pwd) || { echo "SKIP: $1 does not exist: run the processcontainer-wine test first"; exit 77; }
+verdict_exe=$2
+test_exe=$3
 source_dir=${CORDON_SOURCE_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
 shared=${CORDON_SHARED_DIR:-$source_dir/../shared}
 skip() { echo "SKIP: $*"; exit 77; }
@@ -27,7 +31,6 @@ corpus=$shared/reference/mxc/corpus
 [ -f "$dry_run" ] || skip "$dry_run is absent (../shared not checked out)"
 [ -d "$corpus" ] || skip "$corpus is absent"
 command -v wine >/dev/null || skip "wine is not installed (scripts/install-deps.sh --windows)"
-[ -n "${CORDON_EXE:-}" ] && [ -f "$CORDON_EXE" ] || skip "CORDON_EXE (the Windows cordon.exe) is not built"
 
 cache=${CORDON_MXC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cordon/mxc}
 declare -A exe
@@ -62,7 +65,7 @@ verdict() {
 check() {  # check KIND FILE
   local kind=$1 file=$2 name cordon ok line sdk rc v lax
   name=$(basename "$file" .json)
-  if (cd "$work" && wine "$CORDON_EXE" check "$file" >"$work/cordon.log" 2>&1); then cordon=valid; else cordon=invalid; fi
+  if wine "$verdict_exe" "$file" >"$work/cordon.log" 2>&1; then cordon=valid; else cordon=invalid; fi
   line="$kind $name: cordon=$cordon"
   ok=1
   for sdk in 0.7.0 0.9.0; do
@@ -91,5 +94,17 @@ check() {  # check KIND FILE
 for f in "${emitted[@]}"; do check emitted "$f"; done
 for f in "${windows_corpus[@]}"; do check corpus "$f"; done
 echo "wxc-exec conformance: ${#emitted[@]} emitted + ${#windows_corpus[@]} corpus configs, each through SDK 0.7.0 and 0.9.0"
+
+# The dry runs left each executor next to its stub DLLs in $WXC_WINE_CACHE/exe-<digest>/.
+real=""
+for sdk in 0.7.0 0.9.0; do
+  copy=$WXC_WINE_CACHE/exe-$(sha256sum "${exe[$sdk]}" | cut -c1-16)/wxc-exec.exe
+  real+="${real:+;}$sdk=Z:$(printf '%s' "$copy" | tr / '\\')"
+done
+if CORDON_REAL_WXC_EXECS=$real wine "$test_exe" -tc='the real wxc-exec*' >"$work/real.log" 2>&1; then
+  passed=$((passed + 1)); echo "ok    real wxc-exec 0.7.0 and 0.9.0 verified, launched through the backend, failed closed"
+else
+  failed=$((failed + 1)); echo "FAIL  real wxc-exec launched through the backend"; sed 's/^/      /' "$work/real.log" | tail -n 40
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
