@@ -26,6 +26,7 @@
 #include <boost/json/value.hpp>
 
 #include "cordon/detail/base64.hpp"
+#include "support/process_gone.hpp"
 #include "support/run_command.hpp"
 
 namespace fs = std::filesystem;
@@ -81,24 +82,8 @@ std::vector<std::string> strings(const boost::json::value& v) {
     return out;
 }
 
-// Dead or a zombie (an orphan whose reaper has not run yet): it can do nothing any more.
-bool gone(int pid) {
-    if (::kill(pid, 0) != 0) return errno == ESRCH;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string s((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    auto close = s.rfind(')');
-    return close != std::string::npos && close + 2 < s.size() && (s[close + 2] == 'Z' || s[close + 2] == 'X');
-}
-
-// SIGKILL is delivered asynchronously; give the kernel a bounded moment to finish the job.
-bool becomes_gone(int pid) {
-    auto until = Clock::now() + std::chrono::seconds(3);
-    while (!gone(pid)) {
-        if (Clock::now() > until) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
-}
+using cordon::test::becomes_gone;
+using cordon::test::gone;
 
 SpawnSpec fake_spec(const std::string& actions, const TempDir& dir) {
     SpawnSpec s;

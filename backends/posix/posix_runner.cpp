@@ -200,8 +200,11 @@ bool cloexec_all_above_stdio(const ChildPlan& p) noexcept {
 
 #if defined(__linux__)
     if (p.exec_fd >= 0) {
+#if defined(SYS_execveat)
         ::syscall(SYS_execveat, p.exec_fd, "", p.argv, p.envp, AT_EMPTY_PATH);
-        if (errno == ENOSYS) ::fexecve(p.exec_fd, p.argv, p.envp);  // glibc: /proc/self/fd/N
+        if (errno == ENOSYS)
+#endif
+            ::fexecve(p.exec_fd, p.argv, p.envp);  // glibc falls back to /proc/self/fd/N
         fail(Stage::exec);
     }
 #endif
@@ -228,14 +231,14 @@ struct Capture {
         data->swap(fresh);
     }
 
-    // Reads once; closes the stream on EOF or error.
-    void read_some() {
+    // Reads once; closes the stream on EOF or error. False when nothing was there to read.
+    bool read_some() {
         char buf[65536];
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return false;
         if (n <= 0) {
             fd.reset();
-            return;
+            return false;
         }
         auto got = static_cast<std::size_t>(n);
         std::size_t keep = std::min(got, limit - std::min(limit, data->size()));
@@ -245,6 +248,7 @@ struct Capture {
             data->append(buf, keep);
         }
         *dropped += got - keep;
+        return true;
     }
 };
 
@@ -452,6 +456,7 @@ Result<ProcessResult> run_process(const SpawnSpec& spec) {
         if (phase == Phase::running && timeout_at && now >= *timeout_at) {
             run.timed_out = true;
             kill_group(SIGTERM);
+            kill_group(SIGCONT);  // a stopped process would otherwise hold SIGTERM until SIGKILL
             phase = Phase::terminating;
             kill_at = now + milliseconds(spec.options.grace_ms);
         }
@@ -496,7 +501,10 @@ Result<ProcessResult> run_process(const SpawnSpec& spec) {
         if (!exited) exited = has_exited(pid, pidfd.get(), pid_i >= 0 ? fds[pid_i].revents : 0);
     }
 
-    // --- stop: note who still holds the pipes, reap the child ---
+    // --- stop: take what is already buffered (bounded: a live writer could refill forever),
+    // note who still holds the pipes, reap the child ---
+    for (Capture* c : {&out, &err})
+        for (int i = 0; i < 16 && c->open() && c->read_some(); ++i) {}
     if (out.open() || err.open()) {
         result.output_held_open = true;
         std::vector<int> open_fds;

@@ -56,10 +56,14 @@ struct ProcessResult {
 /// on a full pipe and memory stays within the limits.
 ///
 /// Ending: when the child exits, whatever is left of its process group is SIGKILLed. When
-/// `timeout_ms` expires first, the group gets SIGTERM, then SIGKILL once the child exits or
-/// `options.grace_ms` later, whichever is first (`run.timed_out` is set). After that SIGKILL the
-/// pipes are drained for at most `drain_ms`. So run_process returns within
+/// `timeout_ms` expires first, the group gets SIGTERM (and SIGCONT, for stopped members), then
+/// SIGKILL once the child exits or `options.grace_ms` later, whichever is first (`run.timed_out`
+/// is set). After that SIGKILL the pipes are drained until EOF or for at most `drain_ms` (what is
+/// already buffered is always taken). So run_process returns within
 /// timeout_ms + grace_ms + drain_ms (plus scheduling), whatever the child's descendants do.
+/// Processes that left the group (setsid) are not signalled: nothing proves they are ours.
+/// The executor is expected to tie its own tree to itself (lxc-exec 0.9.0 runs bwrap with
+/// --die-with-parent and a PID namespace).
 ///
 /// `run.exit_code` is the exit status, or -1 with `run.signal` set when a signal ended the child.
 /// A child that could not be started (exec or chdir failed) gives failure = spawn_failed with

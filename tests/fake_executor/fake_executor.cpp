@@ -10,7 +10,9 @@
 // and runs nothing (only actions given by FAKE_EXECUTOR_MODE still apply).
 //
 // Environment controls:
-//   FAKE_EXECUTOR_RECORD=FILE  append JSON lines to FILE. Line 1, written before anything else:
+//   FAKE_EXECUTOR_RECORD=FILE  append JSON lines to FILE (or, when unset, to the FILE named by a
+//     config "containerId":"fake-record:FILE", for backends that pass the executor no environment).
+//     Line 1, written before anything else:
 //     {"argv":[...], "env":[...], "cwd":..., "fds":[{"fd":0,"target":"/dev/null"},...],
 //      "pid", "ppid", "pgid", "sid", "sig_ignored", "sig_blocked" (hex masks from /proc/self/status),
 //      "config" (text received, or null), "config_source" ("base64"|"file"|"positional"|"none"),
@@ -31,6 +33,7 @@
 //   exit:N              exit with status N now
 //   sleep:MS            sleep MS milliseconds
 //   ignore-term         ignore SIGTERM from now on (only SIGKILL ends us)
+//   stop                stop ourselves with SIGSTOP (until someone sends SIGCONT)
 //   children:N          fork N children (role "child") that sleep 60 s with stdout/stderr on /dev/null
 //   holder              fork a grandchild-to-be (role "holder") that keeps stdout/stderr open 60 s
 //   escaped-holder      the same, after setsid() (role "escaped-holder"): outside our process group
@@ -241,6 +244,7 @@ int act(const std::string& actions, const boost::json::object* config) {
         else if (name == "exit") return std::atoi(arg.c_str());
         else if (name == "sleep") sleep_ms(std::atol(arg.c_str()));
         else if (name == "ignore-term") ::signal(SIGTERM, SIG_IGN);
+        else if (name == "stop") ::raise(SIGSTOP);
         else if (name == "children") for (int i = 0, n = std::atoi(arg.c_str()); i < n; ++i) spawn_sleeper("child", false, false);
         else if (name == "holder") spawn_sleeper("holder", true, false);
         else if (name == "escaped-holder") spawn_sleeper("escaped-holder", true, true);
@@ -313,8 +317,15 @@ int main(int argc, char** argv) {
         if (!config_text) error = "Request error\nConfiguration file not found: " + path + "\n";
     }
 
-    const char* record_path = std::getenv("FAKE_EXECUTOR_RECORD");
-    if (record_path) record_fd = ::open(record_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    std::string record_path = std::getenv("FAKE_EXECUTOR_RECORD") ? std::getenv("FAKE_EXECUTOR_RECORD") : "";
+    if (record_path.empty() && config_text) {  // a backend passes no environment: take it from containerId
+        const std::string marker = "\"containerId\":\"fake-record:";
+        if (auto at = config_text->find(marker); at != std::string::npos) {
+            auto start = at + marker.size();
+            record_path = config_text->substr(start, config_text->find('"', start) - start);
+        }
+    }
+    if (!record_path.empty()) record_fd = ::open(record_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     rec["argv"] = args;
     boost::json::array env;
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
