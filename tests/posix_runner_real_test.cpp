@@ -54,8 +54,8 @@ ExecutorLaunch launch() {
     return l;
 }
 
-// Host pids of processes whose command line contains `marker`.
-std::vector<int> processes_with(const std::string& marker) {
+// Host pids of processes whose whole command line (NUL-separated argv) is `cmdline`.
+std::vector<int> processes_with(const std::string& cmdline) {
     std::vector<int> pids;
     DIR* proc = ::opendir("/proc");
     while (dirent* e = proc ? ::readdir(proc) : nullptr) {
@@ -63,7 +63,7 @@ std::vector<int> processes_with(const std::string& marker) {
         if (pid <= 0) continue;
         std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
         std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmd.find(marker) != std::string::npos) pids.push_back(pid);
+        if (cmd == cmdline) pids.push_back(pid);
     }
     if (proc) ::closedir(proc);
     return pids;
@@ -143,9 +143,10 @@ TEST_CASE("cordon's own timeout kills the executor and the sandboxed tree: no su
     cordon::Result<cordon::posix::ProcessResult> result = cordon::make_error(cordon::ErrorCode::internal, "not run");
     std::thread runner([&] { result = run_executor(req, launch()); });
     // While it runs, the sleeps are visible from here (so the check below could see survivors).
+    const std::string sleep_cmdline = std::string("sleep\0", 6) + marker + std::string("\0", 1);
     std::vector<int> sleepers;
     for (auto until = Clock::now() + std::chrono::seconds(5); sleepers.size() < 2 && Clock::now() < until;) {
-        sleepers = processes_with(marker);
+        sleepers = processes_with(sleep_cmdline);
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     runner.join();
@@ -157,7 +158,7 @@ TEST_CASE("cordon's own timeout kills the executor and the sandboxed tree: no su
         while (!gone(pid) && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
         CHECK(gone(pid));
     }
-    CHECK(processes_with(marker).empty());
+    CHECK(processes_with(sleep_cmdline).empty());
 }
 
 int main(int argc, char** argv) {
