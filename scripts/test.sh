@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(native cpp20 sanitize fuzz)
+[ ${#stages[@]} -gt 0 ] || stages=(native downstream cpp20 sanitize fuzz windows)
 jobs=${CORDON_JOBS:-$(nproc)}
 
 step() { printf '\n=== %s ===\n' "$*"; }
@@ -28,6 +28,12 @@ stage_native() {
   setup build
   ninja -C build -j "$jobs"
   meson test -C build --print-errorlogs --num-processes 1
+}
+
+stage_downstream() {
+  step "downstream project: cordon as a subproject, and through the installed cordon.pc"
+  setup build
+  tests/downstream/run.sh "$root" build
 }
 
 stage_cpp20() {
@@ -63,6 +69,27 @@ stage_fuzz() {
     fi
     grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "build-fuzz/$name.log"
   done
+}
+
+stage_windows() {
+  step "Windows: mingw-w64 cross build, processcontainer tests under wine, wxc-exec.exe 0.7.0/0.9.0 conformance"
+  scripts/install-deps.sh --windows
+  scripts/setup_sandbox.sh --strict --platform win32 --sdk 0.7.0 --sdk 0.9.0 >/dev/null
+  setup build-mingw --cross-file cross/x86_64-w64-mingw32.txt -Dwerror=true -Dbench=false
+  ninja -C build-mingw -j "$jobs" tools/cordon.exe
+  # One prefix per build dir, a persistent wineserver, and wine's own services started here with
+  # their output on /dev/null: services started by a test would inherit meson's pipes and hold them.
+  export WINEPREFIX=$root/build-mingw/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+  mkdir -p "$WINEPREFIX"
+  wineserver -p </dev/null >/dev/null 2>&1
+  if [ -f "$WINEPREFIX/system.reg" ]; then wine cmd /c exit </dev/null >/dev/null 2>&1
+  else wineboot -i </dev/null >/dev/null 2>&1; fi
+  wine reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' /v Debugger /t REG_SZ /d false /f \
+    </dev/null >/dev/null 2>&1
+  local rc=0
+  meson test -C build-mingw --suite processcontainer --print-errorlogs --num-processes 1 || rc=$?
+  wineserver -k || true
+  return "$rc"
 }
 
 for s in "${stages[@]}"; do
