@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A fake wxc-exec.exe for the processcontainer tests under wine, where the real executor cannot run
 // (no AppContainer). It takes a config the way wxc-exec does (--config FILE | --config-base64 B64,
-// nothing else, no stdin), rejects what cordon's own contract check rejects with wxc-exec's
-// "Request error" shape, records what it received, then plays the contained command: the
+// nothing else, no stdin; anything else is a clap-style usage error, exit 2), records what it
+// received, then plays the contained command: the
 // config's process.commandLine (MSVCRT-parsed) is a script of
 //   --record FILE          write what this process saw as JSON (argv, config, DACL of its directory, job, stdin, env)
 //   --stdout T / --stderr T  print T
@@ -19,6 +19,7 @@
 #include <shellapi.h>
 
 #include <cstdlib>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,7 +30,6 @@
 
 #include "cordon/detail/base64.hpp"
 #include "cordon/detail/utf16.hpp"
-#include "cordon/mxc_json.hpp"
 #include "cordon/windows_command_line.hpp"
 
 namespace {
@@ -210,12 +210,13 @@ int main() {
     ::GetCurrentDirectoryW(MAX_PATH * 4, cwd);
     record["cwd"] = narrow(cwd);
 
-    auto violations = cordon::validate(*config);
-    if (!violations.empty()) {
-        write(STD_ERROR_HANDLE, "Request error\n" + cordon::to_error(violations).to_string() + "\n");
+    boost::json::value doc;
+    try {
+        doc = boost::json::parse(*config);
+    } catch (const std::exception& e) {
+        write(STD_ERROR_HANDLE, std::string("Request error\nInvalid JSON syntax: ") + e.what() + "\n");
         return 1;
     }
-    auto doc = boost::json::parse(*config);
     std::string command(doc.at("process").at("commandLine").as_string());
     auto script = cordon::windows_parse_command_line(command);
     // --record first, so a run that is killed later still leaves its record.

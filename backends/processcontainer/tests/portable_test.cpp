@@ -9,7 +9,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include "cordon/mxc_json.hpp"
 #include "cordon/windows_command_line.hpp"
 #include "executor_output.hpp"
 #include "prepare.hpp"
@@ -123,7 +122,6 @@ TEST_CASE("prepare_config defaults process.cwd to the first existing granted dir
     REQUIRE(prepared);
     CHECK(prepared->defaulted_cwd == std::optional<std::string>("C:\\work\\rw2"));
     CHECK(parsed(prepared->json).at("process").at("cwd").as_string() == "C:\\work\\rw2");
-    CHECK(validate(prepared->json).empty());
 
     SUBCASE("read-only grants when no read-write directory exists") {
         dirs.erase("C:\\work\\rw2");

@@ -17,7 +17,8 @@
 #     accepting it too.
 # Executors: $CORDON_WXC_EXEC_0_7_0 / $CORDON_WXC_EXEC_0_9_0, else the cache of
 #   scripts/setup_sandbox.sh --platform win32 --sdk 0.7.0 --sdk 0.9.0
-# Exit 77 (meson's skip) with the reason when ../shared, an executor, wine or the emitted configs are absent.
+# Exit 77 (meson's skip) with the reason when ../shared, an executor, wine or the emitted configs
+# are absent; a missing executor fails instead when CORDON_REQUIRE_EXECUTOR=1.
 set -uo pipefail
 emitted_dir=$(cd "$1" 2>/dev/null && pwd) || { echo "SKIP: $1 does not exist: run the processcontainer-wine test first"; exit 77; }
 verdict_exe=$2
@@ -25,6 +26,8 @@ test_exe=$3
 source_dir=${CORDON_SOURCE_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
 shared=${CORDON_SHARED_DIR:-$source_dir/../shared}
 skip() { echo "SKIP: $*"; exit 77; }
+# Executors missing: a skip, unless the caller requires them (scripts/test.sh sets CORDON_REQUIRE_EXECUTOR=1).
+need() { [ "${CORDON_REQUIRE_EXECUTOR:-}" = 1 ] && { echo "FAIL: $*"; exit 1; }; skip "$@"; }
 
 dry_run=$shared/tools/wine-wxc/wxc-dry-run
 corpus=$shared/reference/mxc/corpus
@@ -37,7 +40,7 @@ declare -A exe
 for sdk in 0.7.0 0.9.0; do
   var=CORDON_WXC_EXEC_${sdk//./_}
   exe[$sdk]=${!var:-$cache/$sdk/bin/x64/wxc-exec.exe}
-  [ -f "${exe[$sdk]}" ] || skip "wxc-exec.exe of SDK $sdk not found at ${exe[$sdk]}; run: scripts/setup_sandbox.sh --platform win32 --sdk 0.7.0 --sdk 0.9.0"
+  [ -f "${exe[$sdk]}" ] || need "wxc-exec.exe of SDK $sdk not found at ${exe[$sdk]}; run: scripts/setup_sandbox.sh --platform win32 --sdk 0.7.0 --sdk 0.9.0"
 done
 
 shopt -s nullglob
