@@ -20,8 +20,8 @@
 
 namespace cordon {
 
-static_assert(find_sdk_release(default_sdk_version) != nullptr &&
-                  !find_sdk_release(default_sdk_version)->tarball_sha256.empty(),
+static_assert(detail::sdk_release_index(default_sdk_version) < sdk_releases.size() &&
+                  !sdk_releases[detail::sdk_release_index(default_sdk_version)].tarball_sha256.empty(),
               "cordon: default_sdk_version must be a pinned, installable SDK release");
 
 /// Which executor is wanted. Empty fields mean: any pinned SDK version, the host OS, the host arch.

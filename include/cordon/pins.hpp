@@ -83,11 +83,28 @@ inline constexpr std::array<ExecutorPin, 10> executor_pins{{
     {"0.9.0", "darwin", Arch::arm64, "mxc-exec-mac", "67b86dbcf81032354871ecb482f948de6ae5f332d6d9b2ae14a116afe95ab2f6", 4136096},
 }};
 
+namespace detail {
+
+// Index of the release row, or sdk_releases.size(). Compile-time checks use indices, not pointers:
+// GCC cannot constant-fold a pointer-to-static compared with nullptr under -fsanitize=undefined.
+constexpr std::size_t sdk_release_index(std::string_view version) noexcept {
+    std::size_t i = 0;
+    while (i < sdk_releases.size() && sdk_releases[i].version != version) ++i;
+    return i;
+}
+
+constexpr bool is_known_contract(std::string_view version) noexcept {
+    for (const Contract* c : known_contracts)
+        if (c->version == version) return true;
+    return false;
+}
+
+}  // namespace detail
+
 /// The release row for an SDK version, or nullptr.
 constexpr const SdkRelease* find_sdk_release(std::string_view version) noexcept {
-    for (const auto& r : sdk_releases)
-        if (r.version == version) return &r;
-    return nullptr;
+    const std::size_t i = detail::sdk_release_index(version);
+    return i < sdk_releases.size() ? &sdk_releases[i] : nullptr;
 }
 
 /// The pin for (SDK version, OS, arch), or nullptr when cordon pins no such executor (fail closed).
@@ -114,9 +131,9 @@ constexpr bool any_word(std::string_view list, F f) {
 
 /// Whether executors of this SDK version accept configs of this contract version (false when unknown).
 constexpr bool sdk_accepts_contract(std::string_view sdk_version, std::string_view contract_version) noexcept {
-    const SdkRelease* r = find_sdk_release(sdk_version);
-    if (r == nullptr || contract_version.empty()) return false;
-    return detail::any_word(r->contracts, [&](std::string_view c) { return c == contract_version; });
+    const std::size_t i = detail::sdk_release_index(sdk_version);
+    if (i == sdk_releases.size() || contract_version.empty()) return false;
+    return detail::any_word(sdk_releases[i].contracts, [&](std::string_view c) { return c == contract_version; });
 }
 
 namespace detail {
@@ -136,8 +153,8 @@ constexpr bool pin_tables_are_consistent() noexcept {
         if (!is_lower_hex_digest(p.sha256) || p.size == 0) return false;
         auto name = executor_file_name(p.os);
         if (!name || *name != p.file) return false;
-        const SdkRelease* r = find_sdk_release(p.sdk_version);
-        if (r == nullptr || !is_lower_hex_digest(r->tarball_sha256)) return false;
+        const std::size_t r = sdk_release_index(p.sdk_version);
+        if (r == sdk_releases.size() || !is_lower_hex_digest(sdk_releases[r].tarball_sha256)) return false;
         for (std::size_t j = i + 1; j < executor_pins.size(); ++j)
             if (executor_pins[j].sdk_version == p.sdk_version && executor_pins[j].os == p.os &&
                 executor_pins[j].arch == p.arch)
@@ -145,7 +162,7 @@ constexpr bool pin_tables_are_consistent() noexcept {
     }
     for (const auto& r : sdk_releases) {
         if (!r.tarball_sha256.empty() && (!is_lower_hex_digest(r.tarball_sha256) || r.tarball_size == 0)) return false;
-        if (any_word(r.contracts, [](std::string_view c) { return c.empty() || find_contract(c) == nullptr; }))
+        if (any_word(r.contracts, [](std::string_view c) { return c.empty() || !is_known_contract(c); }))
             return false;
     }
     return true;
