@@ -77,4 +77,29 @@ TEST_SUITE("cli") {
         r = run_command({cordon_exe(), "check", "-"}, std::string(100000, '['));
         CHECK(r.exit_code == 1);
     }
+
+    TEST_CASE("explain prints the clamp decisions as a table; refusals exit 1, usage 2") {
+        auto ceiling = write_temp("ceiling.json", R"({"readonlyPaths":["C:\\Users\\me\\Documents"],
+                                                       "readwritePaths":["C:\\work"],"timeout":30000})");
+        auto request = write_temp("request.json", R"({"version":"0.6.0-alpha","process":{"commandLine":"x"},
+            "filesystem":{"readwritePaths":["c:\\WORK\\src","C:\\Users\\me\\Documents","C:\\Windows"]}})");
+        auto r = run_command({cordon_exe(), "explain", "--ceiling", ceiling.string(), "--backend", "processcontainer",
+                              "--style", "windows", "--no-canonical", request.string()});
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("FIELD") != std::string::npos);
+        CHECK(r.out.find("/filesystem/readwritePaths/0") != std::string::npos);
+        CHECK(r.out.find("downgraded") != std::string::npos);  // Documents: read-only in the ceiling
+        CHECK(r.out.find("dropped") != std::string::npos);     // C:\Windows
+        CHECK(r.out.find("1 downgraded") != std::string::npos);
+
+        auto hosts = write_temp("hosts.json", R"({"version":"0.6.0-alpha","process":{"commandLine":"x"},
+            "network":{"defaultPolicy":"allow","allowedHosts":["example.com"]}})");
+        auto open = write_temp("open.json", R"({"network":{"defaultPolicy":"allow"}})");
+        r = run_command({cordon_exe(), "explain", "--ceiling", open.string(), "--backend", "bubblewrap", hosts.string()});
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("backend-unsupported") != std::string::npos);
+        CHECK(run_command({cordon_exe(), "explain", request.string()}).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "explain", "--help"}).out.find("Example") != std::string::npos);
+        for (const auto& f : {ceiling, request, hosts, open}) fs::remove(f);
+    }
 }

@@ -191,6 +191,31 @@ TEST_CASE("the demo matrix: documents read-only, work read-write, everything els
     }
 }
 
+TEST_CASE("denied paths inside a read-write grant are masked, for a directory and for a file") {
+    Scratch s;
+    fs::create_directories(s.work / "private");
+    Scratch::write(s.work / "private" / "key.pem", "private-key-material\n");
+    Scratch::write(s.work / "token.txt", "token-4411\n");
+    Policy p = request_for(s, "cat private/key.pem token.txt; ls private; echo overwrite > token.txt; echo ok");
+    p.filesystem.denied = {(s.work / "private").string(), (s.work / "token.txt").string()};
+    auto r = run_clamped(ceiling_for(s), p);
+    CHECK_MESSAGE(r.out.find("private-key-material") == std::string::npos, describe(r));
+    CHECK(r.out.find("token-4411") == std::string::npos);
+    CHECK(r.out.find("key.pem") == std::string::npos);
+    CHECK(Scratch::read(s.work / "token.txt") == "token-4411\n");  // the masked file was not written through
+    CHECK(Scratch::read(s.work / "private" / "key.pem") == "private-key-material\n");
+}
+
+TEST_CASE("a grant naming a single file exposes that file and not its siblings") {
+    Scratch s;
+    Scratch::write(s.docs / "other.txt", "sibling-content\n");
+    Policy p = request_for(s, "cat '" + (s.docs / "report.txt").string() + "'; cat '" + (s.docs / "other.txt").string() + "'");
+    p.filesystem.readonly = {(s.docs / "report.txt").string(), "/usr", "/bin", "/lib", "/lib64"};
+    auto r = run_clamped(ceiling_for(s), p);
+    CHECK_MESSAGE(r.out.find("quarterly numbers") != std::string::npos, describe(r));
+    CHECK(r.out.find("sibling-content") == std::string::npos);
+}
+
 TEST_CASE("a symlink inside a granted directory that points outside does not open the outside") {
     Scratch s;
     fs::create_symlink(s.outside / "secret.txt", s.work / "link-to-secret");

@@ -107,6 +107,22 @@ TEST_CASE("--dry-run prints the config and the invocation and runs nothing") {
     CHECK_FALSE(fs::exists(w.dir / "ran"));
 }
 
+TEST_CASE("probe reports the backend, the verified executor and measured capabilities") {
+    auto r = run_command({required_env("CORDON_EXE"), "probe"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("backend: bubblewrap") != std::string::npos);
+    CHECK(r.out.find("host filtering      NO") != std::string::npos);
+    CHECK(r.out.find("(measured)") != std::string::npos);
+    r = run_command({required_env("CORDON_EXE"), "probe", "--json"});
+    CHECK(r.exit_code == 0);
+    auto v = boost::json::parse(r.out);
+    CHECK(v.at("ready") == true);
+    CHECK(v.at("executor").at("sha256").as_string().size() == 64);
+    CHECK(v.at("capabilities").at("read_allowlist") == true);
+    r = run_command({required_env("CORDON_EXE"), "probe", "--executor", "/nonexistent/lxc-exec"});
+    CHECK(r.exit_code == 3);
+}
+
 int main(int argc, char** argv) {
     auto probe = cordon::resolve_executor();
     if (!probe) {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // cordon clamp: narrow an untrusted MXC request to the operator ceiling; config on stdout, report on stderr.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli.hpp"
 #include "commands.hpp"
@@ -45,10 +47,23 @@ extern const std::string_view clamp_help =
     "    cordon clamp --ceiling ceiling.json --backend processcontainer --style windows \\\n"
     "      --no-canonical --report report.json -\n";
 
+extern const std::string_view explain_help =
+    "Usage: cordon explain (--ceiling FILE | --ceiling-env [PREFIX]) [--backend NAME]\n"
+    "                      [--style posix|windows] [--no-canonical] [--executor-dir DIR]\n"
+    "                      [--sdk VERSION] REQUEST.json|-\n"
+    "\n"
+    "Clamps the request like `cordon clamp` and prints the decisions as a table: for each\n"
+    "requested item whether it was kept, narrowed, downgraded or dropped, what it became,\n"
+    "and why. This is what an operator reads when an agent reports that a path was refused.\n"
+    "Options as for `cordon clamp`. Exit status: 0 clamped, 1 refused, 2 usage or input error.\n"
+    "\n"
+    "Example:\n"
+    "  cordon explain --ceiling examples/ceilings/workstation.json examples/requests/agent-build.json\n";
+
 namespace {
 
-int fail(const Error& e, int status) {
-    std::cerr << "cordon clamp: " << to_string(e.code) << ": " << e.to_string() << "\n";
+int fail(std::string_view command, const Error& e, int status) {
+    std::cerr << "cordon " << command << ": " << to_string(e.code) << ": " << e.to_string() << "\n";
     return status;
 }
 
@@ -61,7 +76,39 @@ bool is_prefix_word(std::string_view s) {
 
 }  // namespace
 
-int run_clamp(const Args& args) {
+namespace {
+
+enum class Output { config_and_report, table };
+
+void print_table(const ClampReport& report, std::string_view ceiling_name, std::string_view backend, std::string_view sdk) {
+    struct Line { std::string field, requested, verdict, result, why; };
+    std::vector<Line> lines{{"FIELD", "REQUESTED", "VERDICT", "RESULT", "WHY"}};
+    for (const auto& d : report.decisions) {
+        std::string result;
+        for (const auto& item : d.result) result += (result.empty() ? "" : "; ") + item.field + " = " + item.value;
+        lines.push_back({d.field, d.requested, std::string(to_string(d.verdict)), result.empty() ? "-" : result,
+                         d.reason.empty() ? "-" : d.reason});
+    }
+    std::size_t w[4] = {0, 0, 0, 0};
+    for (const auto& l : lines) {
+        w[0] = std::max(w[0], std::min<std::size_t>(l.field.size(), 40));
+        w[1] = std::max(w[1], std::min<std::size_t>(l.requested.size(), 40));
+        w[2] = std::max(w[2], l.verdict.size());
+        w[3] = std::max(w[3], std::min<std::size_t>(l.result.size(), 60));
+    }
+    auto pad = [](const std::string& s, std::size_t width) {
+        return s.size() >= width ? s + "  " : s + std::string(width - s.size() + 2, ' ');
+    };
+    std::cout << "ceiling: " << ceiling_name << "   backend: " << backend << " (executor SDK " << sdk << ")\n\n";
+    for (const auto& l : lines)
+        std::cout << pad(l.field, w[0]) << pad(l.requested, w[1]) << pad(l.verdict, w[2]) << pad(l.result, w[3])
+                  << l.why << "\n";
+    std::cout << "\n" << report.count(Verdict::kept) << " kept, " << report.count(Verdict::narrowed) << " narrowed, "
+              << report.count(Verdict::downgraded) << " downgraded, " << report.count(Verdict::dropped)
+              << " dropped\n";
+}
+
+int clamp_command(std::string_view command, const Args& args, Output output) {
     std::optional<std::string> ceiling_file, env_prefix, report_file, executor_dir, request_file;
     std::string backend_name(to_string(host_backend()));
     std::string sdk(default_sdk_version);
@@ -75,10 +122,10 @@ int run_clamp(const Args& args) {
             return true;
         };
         if (is_help(a)) {
-            std::cout << clamp_help;
+            std::cout << (output == Output::table ? explain_help : clamp_help);
             return 0;
         } else if (a == "--ceiling") {
-            if (!value(ceiling_file)) return usage_error("clamp", "--ceiling needs a FILE");
+            if (!value(ceiling_file)) return usage_error(command, "--ceiling needs a FILE");
         } else if (a == "--ceiling-env") {
             env_prefix = "CORDON_";
             if (i + 2 < args.size() && is_prefix_word(args[i + 1])) env_prefix = std::string(args[++i]);
@@ -86,70 +133,80 @@ int run_clamp(const Args& args) {
             env_prefix = std::string(a.substr(14));
         } else if (a == "--backend") {
             std::optional<std::string> v;
-            if (!value(v)) return usage_error("clamp", "--backend needs a NAME");
+            if (!value(v)) return usage_error(command, "--backend needs a NAME");
             backend_name = *v;
         } else if (a == "--sdk") {
             std::optional<std::string> v;
-            if (!value(v)) return usage_error("clamp", "--sdk needs a VERSION");
+            if (!value(v)) return usage_error(command, "--sdk needs a VERSION");
             sdk = *v;
         } else if (a == "--style") {
             std::optional<std::string> v;
-            if (!value(v)) return usage_error("clamp", "--style needs posix or windows");
+            if (!value(v)) return usage_error(command, "--style needs posix or windows");
             if (*v == "posix") style = PathStyle::posix;
             else if (*v == "windows") style = PathStyle::windows;
-            else return usage_error("clamp", "--style must be posix or windows, not '" + *v + "'");
+            else return usage_error(command, "--style must be posix or windows, not '" + *v + "'");
         } else if (a == "--no-canonical") {
             canonicalize = false;
         } else if (a == "--report") {
-            if (!value(report_file)) return usage_error("clamp", "--report needs a FILE");
+            if (!value(report_file)) return usage_error(command, "--report needs a FILE");
         } else if (a == "--executor-dir") {
-            if (!value(executor_dir)) return usage_error("clamp", "--executor-dir needs a DIR");
+            if (!value(executor_dir)) return usage_error(command, "--executor-dir needs a DIR");
         } else if (a.size() > 1 && a[0] == '-') {
-            return usage_error("clamp", "unknown option '" + std::string(a) + "'");
+            return usage_error(command, "unknown option '" + std::string(a) + "'");
         } else if (request_file) {
-            return usage_error("clamp", "expected one REQUEST file, got '" + *request_file + "' and '" + std::string(a) + "'");
+            return usage_error(command, "expected one REQUEST file, got '" + *request_file + "' and '" + std::string(a) + "'");
         } else {
             request_file = std::string(a);
         }
     }
-    if (!request_file) return usage_error("clamp", "expected a REQUEST file (or - for standard input)");
+    if (!request_file) return usage_error(command, "expected a REQUEST file (or - for standard input)");
     if (ceiling_file.has_value() == env_prefix.has_value())
-        return usage_error("clamp", "give exactly one of --ceiling FILE and --ceiling-env [PREFIX]");
+        return usage_error(command, "give exactly one of --ceiling FILE and --ceiling-env [PREFIX]");
     auto backend = backend_from_string(backend_name);
     if (!backend || *backend == Backend::session)
-        return usage_error("clamp", "unknown backend '" + backend_name + "'; expected bubblewrap, processcontainer or seatbelt");
+        return usage_error(command, "unknown backend '" + backend_name + "'; expected bubblewrap, processcontainer or seatbelt");
     auto caps = capabilities_for(*backend, sdk);
-    if (!caps) return usage_error("clamp", "no capability data for " + backend_name + " with SDK " + sdk);
+    if (!caps) return usage_error(command, "no capability data for " + backend_name + " with SDK " + sdk);
     if (canonicalize && style != host_path_style())
-        return usage_error("clamp", "--style " + std::string(to_string(style)) +
+        return usage_error(command, "--style " + std::string(to_string(style)) +
                                         " cannot be canonicalised on this host; add --no-canonical");
 
     CeilingOptions ceiling_options{style, canonicalize};
     auto ceiling = ceiling_file ? load_ceiling_file(*ceiling_file, ceiling_options)
                                 : ceiling_from_env(*env_prefix, ceiling_options);
-    if (!ceiling) return fail(ceiling.error(), exit_usage);
+    if (!ceiling) return fail(command, ceiling.error(), exit_usage);
     auto text = read_input(*request_file);
-    if (!text) return fail(text.error(), exit_usage);
+    if (!text) return fail(command, text.error(), exit_usage);
     auto request = from_mxc_json(*text);
     if (!request) {
         Error e = request.error();
         e.where = (*request_file == "-" ? std::string("<stdin>") : *request_file) + ": " + e.where;
-        return fail(e, exit_usage);
+        return fail(command, e, exit_usage);
     }
     auto out = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir});
-    if (!out) return fail(out.error(), out.error().code == ErrorCode::backend_unsupported ? 1 : exit_usage);
+    if (!out) return fail(command, out.error(), out.error().code == ErrorCode::backend_unsupported ? 1 : exit_usage);
     auto json = to_mxc_json(out->policy, emit_contract(out->policy));
-    if (!json) return fail(json.error(), 1);
+    if (!json) return fail(command, json.error(), 1);
 
+    if (output == Output::table) {
+        print_table(out->report, ceiling_file ? *ceiling_file : "environment " + *env_prefix + "*", backend_name, sdk);
+        return 0;
+    }
     std::string report = out->report.to_json() + "\n";
     if (report_file) {
         std::ofstream f(*report_file, std::ios::binary | std::ios::trunc);
-        if (!(f << report)) return fail(make_error(ErrorCode::io_error, "cannot write the report", *report_file), exit_usage);
+        if (!(f << report)) return fail(command, make_error(ErrorCode::io_error, "cannot write the report", *report_file), exit_usage);
     } else {
         std::cerr << report;
     }
     std::cout << *json << "\n";
     return 0;
 }
+
+}  // namespace
+
+int run_clamp(const Args& args) { return clamp_command("clamp", args, Output::config_and_report); }
+
+int run_explain(const Args& args) { return clamp_command("explain", args, Output::table); }
 
 }  // namespace cordon::cli

@@ -15,12 +15,18 @@ int run_verify(const Args& args);
 
 extern const std::string_view clamp_help;
 int run_clamp(const Args& args);
+extern const std::string_view explain_help;
+int run_explain(const Args& args);
+extern const std::string_view probe_help;
+int run_probe(const Args& args);
 extern const std::string_view run_help;
 int run_run(const Args& args);
 
 inline const Command commands[] = {
     {"check", "validate MXC config files against their contract", check_help, run_check},
     {"clamp", "narrow an untrusted MXC request to the operator ceiling", clamp_help, run_clamp},
+    {"explain", "show, as a table, how a request was clamped and why", explain_help, run_explain},
+    {"probe", "show the backend, the verified executor and what it enforces", probe_help, run_probe},
     {"run", "run a command in the sandbox, bounded by the operator's ceiling", run_help, run_run},
     {"verify", "find the MXC executor and check it against the pinned SHA-256", verify_help, run_verify},
 };
