@@ -102,6 +102,7 @@ private:
 };
 
 struct Row {
+    Row(std::string what, bool expected) : action(std::move(what)), expect_allowed(expected) {}
     std::string action;
     bool expect_allowed;
     bool allowed = false;

@@ -14,6 +14,7 @@
 #include "cordon/capabilities.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/detail/run_wire.hpp"
+#include "cordon/detail/utf16.hpp"
 #include "cordon/error.hpp"
 #include "cordon/executor.hpp"
 #include "cordon/mxc_json.hpp"
@@ -164,8 +165,15 @@ public:
         if (!config) return config.error();
         detail::RunRequest request;
         request.config_json = std::move(*config);
+#if defined(_WIN32)
+        // The handle's final path, as UTF-8 (path::string() would be the ANSI code page). The state
+        // keeps the handle, and with it the write/delete lock, open until after the launch.
+        const std::wstring wide = executor().launch_path().wstring();
+        auto utf8 = detail::utf16_to_utf8(std::u16string(wide.begin(), wide.end()));
+        if (!utf8) return make_error(ErrorCode::execution_failed, "executor path is not valid UTF-16");
+        request.executor_path = std::move(*utf8);
+#else
         request.executor_path = executor().path().string();
-#if !defined(_WIN32)
         request.executor_fd = executor().fd();
 #endif
         request.sdk_version = std::string(executor().sdk_version());
