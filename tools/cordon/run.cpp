@@ -13,6 +13,7 @@
 #include "cordon/ceiling.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/detail/base64.hpp"
+#include "cordon/detail/utf8.hpp"
 #include "cordon/posix_command_line.hpp"
 #include "cordon/runner.hpp"
 #include "cordon/windows_command_line.hpp"
@@ -132,22 +133,9 @@ std::optional<std::uint64_t> parse_number(const std::string& s, std::uint64_t ma
     return n;
 }
 
-bool valid_utf8(const std::string& s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-        if (n == 0 || i + n > s.size()) return false;
-        for (std::size_t k = 1; k < n; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-        i += n;
-    }
-    return true;
-}
-
 // Text output as a JSON string when it is UTF-8, else as base64 under `<name>_b64`.
 void put_output(boost::json::object& o, const char* name, const std::string& bytes) {
-    if (valid_utf8(bytes)) o[name] = bytes;
+    if (detail::valid_utf8(bytes)) o[name] = bytes;
     else o[std::string(name) + "_b64"] = detail::base64_encode(bytes);
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "cordon/detail/utf8.hpp"
+
 namespace cordon::detail {
 
 /// UTF-8 to UTF-16, or nullopt for anything that is not well-formed UTF-8 (overlong forms,
@@ -17,21 +19,8 @@ inline std::optional<std::u16string> utf8_to_utf16(std::string_view in) {
     std::u16string out;
     out.reserve(in.size());
     for (std::size_t i = 0; i < in.size();) {
-        auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(in[k]); };
-        std::uint32_t c = byte(i);
-        std::size_t len = 0;
-        std::uint32_t min = 0;
-        if (c < 0x80) len = 1;
-        else if ((c & 0xE0) == 0xC0) { len = 2; c &= 0x1F; min = 0x80; }
-        else if ((c & 0xF0) == 0xE0) { len = 3; c &= 0x0F; min = 0x800; }
-        else if ((c & 0xF8) == 0xF0) { len = 4; c &= 0x07; min = 0x10000; }
-        else return std::nullopt;
-        if (i + len > in.size()) return std::nullopt;
-        for (std::size_t k = 1; k < len; ++k) {
-            if ((byte(i + k) & 0xC0) != 0x80) return std::nullopt;
-            c = (c << 6) | (byte(i + k) & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return std::nullopt;
+        std::uint32_t c;
+        if (!utf8_next(in, i, c)) return std::nullopt;
         if (c >= 0x10000) {
             c -= 0x10000;
             out += static_cast<char16_t>(0xD800 + (c >> 10));
@@ -39,7 +28,6 @@ inline std::optional<std::u16string> utf8_to_utf16(std::string_view in) {
         } else {
             out += static_cast<char16_t>(c);
         }
-        i += len;
     }
     return out;
 }
@@ -56,21 +44,7 @@ inline std::optional<std::string> utf16_to_utf8(std::u16string_view in) {
         } else if (c >= 0xDC00 && c <= 0xDFFF) {
             return std::nullopt;
         }
-        if (c < 0x80) {
-            out += static_cast<char>(c);
-        } else if (c < 0x800) {
-            out += static_cast<char>(0xC0 | (c >> 6));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            out += static_cast<char>(0xE0 | (c >> 12));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (c >> 18));
-            out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        }
+        utf8_append(out, c);
     }
     return out;
 }
