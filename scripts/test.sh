@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # The README's test command (and the only thing .ci/run calls): installs what it needs, then builds
-# and runs every suite. Stages can be picked for local work: scripts/test.sh native sanitize
+# and runs every suite. Stages can be picked for local work: scripts/test.sh native fuzz
+#   native      the whole test suite, built once with AddressSanitizer + UndefinedBehaviorSanitizer
+#   downstream  a consumer project: cordon as a subproject, and through the installed cordon.pc
+#   cpp20       every public header, the CLI, examples, backends and benchmarks as C++20, -Werror
+#   fuzz        each libFuzzer target for CORDON_FUZZ_SECONDS (default 60)
+#   windows     mingw-w64 cross build, Windows tests under wine, wxc-exec.exe conformance
+#   plain       (not in the default list) the suite without sanitizers, in ./build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(native downstream cpp20 sanitize fuzz windows)
+[ ${#stages[@]} -gt 0 ] || stages=(native downstream cpp20 fuzz windows)
 jobs=${CORDON_JOBS:-$(nproc)}
 
-step() { printf '\n=== %s ===\n' "$*"; }
+started=$(date +%s)
+step() { printf '\n=== %s (at %d s) ===\n' "$*" $(( $(date +%s) - started )); }
 
 scripts/install-deps.sh
 # The pinned, verified MXC executor; MXC_BIN_DIR reaches every meson test (a no-op when cached).
@@ -23,8 +30,18 @@ setup() {  # setup DIR [meson args...]: configure once, reconfigure when options
   else meson setup --wrap-mode=nofallback "$dir" "$@" >/dev/null; fi
 }
 
+# The suite runs once, sanitized: every test doubles as an ASan/UBSan check, and CI builds the
+# heavy headers once instead of twice.
 stage_native() {
-  step "native build (gcc, C++17) and tests"
+  step "native build with AddressSanitizer + UndefinedBehaviorSanitizer (gcc, C++17), every test"
+  setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+  ninja -C build-asan -j "$jobs"
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+    meson test -C build-asan --print-errorlogs --num-processes 1 --timeout-multiplier 3
+}
+
+stage_plain() {
+  step "native build without sanitizers, every test"
   setup build
   ninja -C build -j "$jobs"
   meson test -C build --print-errorlogs --num-processes 1
@@ -32,27 +49,23 @@ stage_native() {
 
 stage_downstream() {
   step "downstream project: cordon as a subproject, and through the installed cordon.pc"
-  setup build
-  tests/downstream/run.sh "$root" build
+  setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+  tests/downstream/run.sh "$root" build-asan
 }
 
 stage_cpp20() {
-  step "C++20 build of everything, warnings as errors"
-  setup build-cpp20 -Dcpp_std=c++20 -Dwerror=true
-  ninja -C build-cpp20 -j "$jobs"
-}
-
-stage_sanitize() {
-  step "AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
-  setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
-  ninja -C build-asan -j "$jobs"
-  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-    meson test -C build-asan --print-errorlogs --num-processes 1 --timeout-multiplier 3
+  step "C++20 build of every public header (odr test), CLI, examples, backends, benchmarks; -Werror"
+  setup build-cpp20 -Dcpp_std=c++20 -Dwerror=true -Ddebug=false
+  ninja -C build-cpp20 -j "$jobs" tests/odr_test tools/cordon bench/cordon-bench examples/demo_matrix \
+    examples/embed_minimal examples/policy_unit_test backends/bubblewrap/cordon-backend-bubblewrap.so \
+    backends/seatbelt/cordon-backend-seatbelt.so
+  meson test -C build-cpp20 odr example-policy-unit-test --print-errorlogs
 }
 
 stage_fuzz() {
   step "libFuzzer targets, ${CORDON_FUZZ_SECONDS:-60} s each"
-  CXX=clang++ setup build-fuzz -Dfuzz=enabled -Dtests=disabled -Dcli=false -Dbench=false
+  CXX=clang++ setup build-fuzz -Dfuzz=enabled -Dtests=disabled -Dcli=false -Dbench=false -Dexamples=false \
+    -Dbackends=false
   ninja -C build-fuzz -j "$jobs"
   for target in build-fuzz/fuzz/fuzz_*; do
     [ -f "$target" ] && [ -x "$target" ] || continue
@@ -98,4 +111,4 @@ for s in "${stages[@]}"; do
   "stage_$s"
 done
 echo
-echo "test.sh: all stages passed: ${stages[*]}"
+echo "test.sh: all stages passed in $(( $(date +%s) - started )) s: ${stages[*]}"
