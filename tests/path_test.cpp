@@ -41,6 +41,13 @@ TEST_SUITE("path") {
         CHECK(posix("/a/..") == "/");
         CHECK(posix("/a\\b") == "/a\\b");  // a backslash is an ordinary character on POSIX
         CHECK(posix("/a:b/c.") == "/a:b/c.");
+        // Already normal (taken as is) next to the nearest spellings that are not.
+        CHECK(posix("/a/b") == "/a/b");
+        CHECK(posix("/.../.a/..b/b.") == "/.../.a/..b/b.");
+        CHECK(posix("/a/b/..") == "/a");
+        CHECK(posix("/a/.") == "/a");
+        CHECK(posix("/.") == "/");
+        CHECK(posix("/..") == "/");
     }
 
     TEST_CASE("posix: rejects empty, NUL and relative paths") {

@@ -192,6 +192,19 @@ Status normalise_components(std::string_view rest, char sep,
     return {};
 }
 
+// True when an absolute POSIX `text` is already normal (no empty, `.` or `..` component, no trailing
+// separator): parse() then takes it as is. Canonical paths and cordon's own output always are.
+inline bool posix_normal(std::string_view text) noexcept {
+    if (text == "/") return true;
+    for (std::size_t start = 1;;) {
+        std::size_t cut = text.find('/', start);
+        std::string_view c = text.substr(start, cut == std::string_view::npos ? cut : cut - start);
+        if (c.empty() || c == "." || c == "..") return false;
+        if (cut == std::string_view::npos) return true;
+        start = cut + 1;
+    }
+}
+
 inline std::string assemble(std::string root, const std::vector<std::string_view>& components, char sep) {
     std::string out = std::move(root);
     for (std::size_t i = 0; i < components.size(); ++i) {
@@ -212,6 +225,7 @@ inline Result<Path> Path::parse(std::string_view text, PathStyle style) {
         if (text[0] != '/')
             return path_error(text, text[0] == '~' ? "relative path (`~` is expanded only when canonicalising)"
                                                    : "relative path: an absolute path is required");
+        if (detail::posix_normal(text)) return Path(style, std::string(text), 1);
         auto ok = [](std::string_view) { return Status{}; };
         if (Status s = detail::normalise_components(text, '/', parts, ok); !s) return s.error();
         return Path(style, detail::assemble("/", parts, '/'), 1);
