@@ -98,6 +98,9 @@ TEST_SUITE("canonical") {
         }
         CHECK(resolve(t.path("loop1")).reason.find("link") != std::string::npos);
         CHECK(resolve(t.path("dangling")).reason.find("dangling") != std::string::npos);
+        // `.` and `..` after a file still need it to be a directory, as realpath(3) says.
+        CHECK(resolve(t.path("plain/.")).state == Resolution::unknown);
+        CHECK(resolve(t.path("plain/..")).state == Resolution::unknown);
     }
 
     TEST_CASE("unknown: a directory the caller may not search") {

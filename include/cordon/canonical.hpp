@@ -211,28 +211,43 @@ private:
 };
 
 #if !defined(_WIN32)
+namespace detail {
+// Takes the next component off the front of `rest` ("" when only separators remain).
+inline std::string_view next_component(std::string_view& rest) noexcept {
+    std::size_t begin = rest.find_first_not_of('/');
+    if (begin == std::string_view::npos) {
+        rest = {};
+        return {};
+    }
+    std::size_t end = rest.find('/', begin);
+    std::string_view c = rest.substr(begin, end == std::string_view::npos ? end : end - begin);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+    return c;
+}
+}  // namespace detail
+
 // realpath(3) semantics, one component at a time so each failure gets its own state: ENOENT
 // starts the lexical tail (absent), anything else that stops the walk is unknown.
 inline Result<Resolved> PathResolver::resolve_posix(const std::string& text, const Path& lexical) {
-    std::vector<std::string> pending;  // components still to walk, last one first
-    auto push_components = [&](std::string_view s) {
-        std::size_t end = s.size();
-        while (end > 0) {
-            std::size_t cut = s.rfind('/', end - 1);
-            std::size_t begin = cut == std::string_view::npos ? 0 : cut + 1;
-            if (end > begin) pending.emplace_back(s.substr(begin, end - begin));
-            if (cut == std::string_view::npos) break;
-            end = cut;
-        }
+    // Texts still to walk, the innermost link target last. They view `text` and link targets held
+    // by cache_, whose entries stay put, so walking copies no component.
+    std::vector<std::string_view> pending{text};
+    auto more_pending = [&] {
+        for (std::string_view rest : pending)
+            if (rest.find_first_not_of('/') != std::string_view::npos) return true;
+        return false;
     };
-    push_components(text);
-    std::string resolved;  // "" is the root
+    std::string resolved;  // "" is the root; grows and shrinks in place
+    resolved.reserve(text.size());
     std::size_t absent_depth = 0;
     int links = 0;
     mode_t last_mode = S_IFDIR;  // the root is a directory
     while (!pending.empty()) {
-        std::string c = std::move(pending.back());
-        pending.pop_back();
+        std::string_view c = detail::next_component(pending.back());
+        if (c.empty()) {
+            pending.pop_back();
+            continue;
+        }
         if (c == ".") continue;
         if (c == "..") {
             if (absent_depth > 0) --absent_depth;  // back towards existing ground
@@ -241,31 +256,32 @@ inline Result<Resolved> PathResolver::resolve_posix(const std::string& text, con
             last_mode = S_IFDIR;
             continue;
         }
-        std::string next = resolved + "/" + c;
+        const std::size_t parent_size = resolved.size();
+        resolved += '/';
+        resolved += c;
         if (absent_depth > 0) {
-            resolved = std::move(next);
             ++absent_depth;
             continue;
         }
-        const detail::PosixEntry& e = entry(next);
+        const detail::PosixEntry& e = entry(resolved);
         if (e.error == ENOENT) {
-            resolved = std::move(next);
             absent_depth = 1;
             continue;
         }
-        if (e.error != 0) return detail::unresolved(lexical, next + ": " + std::strerror(e.error));
+        if (e.error != 0) return detail::unresolved(lexical, resolved + ": " + std::strerror(e.error));
         if (S_ISLNK(e.mode)) {
-            if (++links > 40) return detail::unresolved(lexical, next + ": too many levels of symbolic links (a loop)");
+            if (++links > 40)
+                return detail::unresolved(lexical, resolved + ": too many levels of symbolic links (a loop)");
             if (e.target_error == ENOENT)  // granting it would let the sandbox create whatever it points at
-                return detail::unresolved(lexical, next + ": dangling symbolic link");
-            if (e.target_error != 0) return detail::unresolved(lexical, next + ": " + std::strerror(e.target_error));
-            if (!e.link.empty() && e.link[0] == '/') resolved.clear();
-            push_components(e.link);
+                return detail::unresolved(lexical, resolved + ": dangling symbolic link");
+            if (e.target_error != 0) return detail::unresolved(lexical, resolved + ": " + std::strerror(e.target_error));
+            resolved.resize(!e.link.empty() && e.link[0] == '/' ? 0 : parent_size);
+            pending.push_back(e.link);
             continue;
         }
-        if (!pending.empty() && !S_ISDIR(e.mode)) return detail::unresolved(lexical, next + ": " + std::strerror(ENOTDIR));
+        if (!S_ISDIR(e.mode) && more_pending())
+            return detail::unresolved(lexical, resolved + ": " + std::strerror(ENOTDIR));
         last_mode = e.mode;
-        resolved = std::move(next);
     }
     auto path = Path::parse(resolved.empty() ? "/" : resolved, PathStyle::posix);
     if (!path) return detail::unresolved(lexical, "resolved to an unusable path: " + path.error().message);
