@@ -446,6 +446,18 @@ TEST_SUITE("clamp") {
         CHECK(decisions[1].at("verdict").as_string() == "dropped");
         CHECK(decisions[1].at("reason").as_string() == "outside every ceiling root");
     }
+
+    TEST_CASE("report: strings are escaped, valid UTF-8 is kept, other bytes become U+FFFD") {
+        ClampReport report;
+        report.decisions.push_back({"/a~1b", "q\"b\\c\x01" "d \xC3\xA9 \xFF e\xC3", Verdict::kept,
+                                    {{"/f", "\x7F\xE2\x82\xAC"}}, "tab\there"});
+        CHECK(report.to_json() ==
+              "{\"summary\":{\"kept\":1,\"narrowed\":0,\"downgraded\":0,\"dropped\":0},\"decisions\":[{\"field\":\"/a~1b\","
+              "\"requested\":\"q\\\"b\\\\c\\u0001d \xC3\xA9 \\ufffd e\\ufffd\",\"verdict\":\"kept\",\"result\":[{\"field\":\"/f\","
+              "\"value\":\"\x7F\xE2\x82\xAC\"}],\"reason\":\"tab\\u0009here\"}]}");
+        CHECK(boost::json::parse(report.to_json()).at("decisions").at(0).at("requested").as_string() ==
+              "q\"b\\c\x01" "d \xC3\xA9 \xEF\xBF\xBD e\xEF\xBF\xBD");
+    }
 }
 
 TEST_SUITE("clamp-canonical") {
