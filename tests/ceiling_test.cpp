@@ -10,20 +10,13 @@
 #include <boost/json/parse.hpp>
 
 #include "support/clamp_helpers.hpp"
+#include "support/closed_schema.hpp"
 #include "support/temp_tree.hpp"
 
 using namespace cordon;
 using namespace cordon::test;
 
 namespace {
-void require_closed(const boost::json::value& node, const std::string& where) {
-    if (!node.is_object()) return;
-    const auto& obj = node.get_object();
-    if (auto* type = obj.if_contains("type"); type && *type == "object")
-        CHECK_MESSAGE(obj.contains("additionalProperties"), where);
-    if (auto* ap = obj.if_contains("additionalProperties"); ap && ap->is_bool()) CHECK_MESSAGE(!ap->get_bool(), where);
-    for (const auto& member : obj) require_closed(member.value(), where + "/" + std::string(member.key()));
-}
 
 Error ceiling_error(const std::string& json, PathStyle style = PathStyle::posix) {
     auto c = parse_ceiling(json, CeilingOptions{style, false});

@@ -10,20 +10,10 @@
 #include <boost/json/parse.hpp>
 
 #include "cordon/mxc_json.hpp"
+#include "support/closed_schema.hpp"
 
 using namespace cordon;
-
-namespace {
-// Every object schema must close itself: an open object would let a typo weaken a policy silently.
-void require_closed(const boost::json::value& node, const std::string& where) {
-    if (!node.is_object()) return;
-    const auto& obj = node.get_object();
-    if (auto* type = obj.if_contains("type"); type && *type == "object")
-        CHECK_MESSAGE(obj.contains("additionalProperties"), where);
-    if (auto* ap = obj.if_contains("additionalProperties"); ap && ap->is_bool()) CHECK_MESSAGE(!ap->get_bool(), where);
-    for (const auto& member : obj) require_closed(member.value(), where + "/" + std::string(member.key()));
-}
-}  // namespace
+using cordon::test::require_closed;
 
 TEST_SUITE("schema") {
     TEST_CASE("every embedded schema parses, names its contract and is closed at every level") {
