@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 
 using namespace cordon;
@@ -154,11 +155,22 @@ TEST_SUITE("path") {
         CHECK(in("C:\\\xD0\x94\\x", "C:\\\xD0\xB4", PathStyle::windows));                     // Д / д
         CHECK(in("C:\\\xC4\xB0", "C:\\\xC4\xB0", PathStyle::windows));
         CHECK_FALSE(in("C:\\I", "C:\\\xC4\xB1", PathStyle::windows));                         // dotless i stays apart
+        CHECK(in("C:\\\xC3\xBF\\x", "C:\\\xC5\xB8", PathStyle::windows));                      // ÿ / Ÿ
+        CHECK(in("C:\\\xC5\xB8\\x", "C:\\\xC3\xBF", PathStyle::windows));
+        CHECK_FALSE(in("C:\\\xC5\xB7", "C:\\\xC5\xB8", PathStyle::windows));                     // ŷ is not Ÿ
 
         auto p = Path::parse("/a", PathStyle::posix).value();
         auto w = Path::parse("C:\\a", PathStyle::windows).value();
         CHECK_FALSE(within(p, w));
         CHECK_FALSE(within(w, p));
+    }
+
+    TEST_CASE("the Windows upcase table is a projection: an upper-case letter stays itself") {
+        for (std::uint32_t c = 0; c <= 0xFFFF; ++c) {
+            std::uint32_t up = detail::ordinal_upcase(c);
+            CAPTURE(c);
+            CHECK(detail::ordinal_upcase(up) == up);
+        }
     }
 
     TEST_CASE("parent, filename, components and join") {

@@ -12,16 +12,19 @@ namespace cordon::detail {
 
 // Windows compares names with a fixed upcase table, never the locale. This maps the subset of that
 // table we are sure of (ASCII, Latin-1, Latin Extended-A, basic Greek and Cyrillic, fullwidth a-z);
-// other characters compare exactly, so two spellings differing only there never count as equal
-// and a grant is dropped rather than widened. Canonicalisation returns on-disk case anyway.
+// other characters compare exactly, so two spellings differing only there never count as equal:
+// a grant is dropped rather than widened, but a ceiling's denial or a trust anchor spelt in the
+// other case would be missed. Canonicalisation returns on-disk case for what exists, which closes
+// that gap except for lexical (--no-canonical) clamps and paths not yet created.
 constexpr std::uint32_t ordinal_upcase(std::uint32_t c) noexcept {
     if (c >= 'a' && c <= 'z') return c - 0x20;
     if (c < 0x80) return c;
     if (c >= 0xE0 && c <= 0xFE && c != 0xF7) return c - 0x20;
     if (c == 0xFF) return 0x178;
     if (c >= 0x100 && c <= 0x17E) {
-        // Pairs alternate upper/lower; the parity flips after U+0138 and again after U+0148.
-        if (c == 0x131 || c == 0x138 || c == 0x149) return c;
+        // Pairs alternate upper/lower; the parity flips after U+0138, after U+0148 and at U+0178
+        // (Ÿ, the upper case of U+00FF ÿ).
+        if (c == 0x131 || c == 0x138 || c == 0x149 || c == 0x178) return c;
         bool odd_is_lower = (c <= 0x137) || (c >= 0x14A && c <= 0x177);
         if (odd_is_lower) return (c & 1u) ? c - 1 : c;
         return (c & 1u) ? c : c - 1;
