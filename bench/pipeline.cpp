@@ -9,7 +9,7 @@
 
 #include "benchmarks.hpp"
 #include "cordon/capabilities.hpp"
-#include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/mxc_json.hpp"
 

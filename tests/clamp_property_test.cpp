@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Property: for thousands of generated request/ceiling pairs (both styles), every granted path lies within
 // a ceiling root of at least the same access, trust anchors stay read-only, and the timeout never grows.
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 
 #include <doctest/doctest.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // clamp(): every rule of issue 3, for POSIX and Windows styles (lexically on any host), plus real symlinks.
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 
 #include <doctest/doctest.h>

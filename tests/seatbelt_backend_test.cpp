@@ -15,6 +15,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "cordon/detail/base64.hpp"
 #include "cordon/backend_host.hpp"
 #include "cordon/mxc_json.hpp"
 #include "support/process_gone.hpp"

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "cordon/detail/strict_json.hpp"
 
+#include <boost/json/value.hpp>
+
 #include <doctest/doctest.h>
 
 #include <string>

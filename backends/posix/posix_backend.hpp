@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "cordon/detail/base64.hpp"
 #include "cordon/detail/run_wire.hpp"
 #include "cordon/error.hpp"
 #include "cordon/run_result.hpp"

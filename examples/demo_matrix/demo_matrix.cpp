@@ -31,7 +31,7 @@ using socket_t = int;
 #include <string>
 #include <vector>
 
-#include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/runner.hpp"
 

@@ -3,7 +3,7 @@
 // clamp, validate, run. (The README shows this file.)
 #include <iostream>
 
-#include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/runner.hpp"
 

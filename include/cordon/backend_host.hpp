@@ -26,8 +26,18 @@
 #include "cordon/detail/run_wire.hpp"
 #include "cordon/error.hpp"
 
+// The plugin directory of an installed (or Meson-built) cordon comes from the generated
+// cordon/build_config.hpp; headers used straight from a source tree have none. An embedder may
+// still define CORDON_DEFAULT_BACKEND_DIR itself.
+#if __has_include("cordon/build_config.hpp")
+#include "cordon/build_config.hpp"
+#endif
 #ifndef CORDON_DEFAULT_BACKEND_DIR
+#ifdef CORDON_CONFIGURED_BACKEND_DIR
+#define CORDON_DEFAULT_BACKEND_DIR CORDON_CONFIGURED_BACKEND_DIR
+#else
 #define CORDON_DEFAULT_BACKEND_DIR ""
+#endif
 #endif
 
 namespace cordon {

@@ -8,8 +8,6 @@
 #include <string>
 #include <string_view>
 
-#include <boost/json/serialize.hpp>
-
 #include "cordon/backend.hpp"
 #include "cordon/backend_abi.h"
 #include "cordon/capabilities.hpp"
@@ -40,7 +38,7 @@ inline cordon_status capabilities(Backend backend, const char* sdk_version, char
             give("{}", out, out_size);
             return static_cast<cordon_status>(ErrorCode::backend_unsupported);
         }
-        return give(boost::json::serialize(detail::capabilities_to_json(*row)), out, out_size);
+        return give(detail::capabilities_to_json(*row), out, out_size);
     } catch (...) {
         return static_cast<cordon_status>(ErrorCode::internal);
     }

@@ -18,6 +18,18 @@
 #error "cordon: C++ exceptions must be enabled (cordon's API itself does not throw)"
 #endif
 
+// Build mode (docs/embedding.md). Header-only unless CORDON_COMPILED_LIB is defined: then the
+// functions whose bodies need valijson, Boost.JSON's parser or Crypto++ are only declared by the
+// headers (CORDON_FUNC is empty) and libcordon defines them, so an embedder's translation units
+// never compile those libraries. One program uses one mode in every translation unit.
+#if defined(CORDON_COMPILED_LIB)
+#define CORDON_HEADER_ONLY 0
+#define CORDON_FUNC
+#else
+#define CORDON_HEADER_ONLY 1
+#define CORDON_FUNC inline
+#endif
+
 #if __cplusplus < 201703L && !(defined(_MSVC_LANG) && _MSVC_LANG >= 201703L)
 #error "cordon: C++17 or later is required"
 #endif

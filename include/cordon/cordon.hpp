@@ -9,6 +9,7 @@
 #include "cordon/canonical.hpp"
 #include "cordon/capabilities.hpp"
 #include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/clamp_report.hpp"
 #include "cordon/config.hpp"

@@ -5,115 +5,39 @@
 #include <string>
 #include <string_view>
 
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
+#include <boost/json/fwd.hpp>
 
+#include "cordon/config.hpp"
 #include "cordon/contract.hpp"
-#include "cordon/detail/mxc_decode.hpp"
-#include "cordon/detail/mxc_encode.hpp"
-#include "cordon/detail/schema_check.hpp"
-#include "cordon/detail/strict_json.hpp"
 #include "cordon/error.hpp"
 #include "cordon/policy.hpp"
 #include "cordon/violation.hpp"
 
 namespace cordon {
-namespace detail {
-
-// Picks the contract named by `version`; executors from SDK 0.9.0 on require it and compare it exactly.
-inline const Contract* contract_of(const boost::json::value& doc, Violations& out) {
-    if (!doc.is_object()) {
-        out.push_back({"", "expected the config to be a JSON object, got " + std::string(json_kind_name(doc))});
-        return nullptr;
-    }
-    std::string supported;
-    for (const Contract* c : known_contracts) supported += (supported.empty() ? "\"" : ", \"") + std::string(c->version) + "\"";
-    const boost::json::value* version = doc.get_object().if_contains("version");
-    if (!version) {
-        out.push_back({"", "missing required field `version`; expected one of " + supported});
-        return nullptr;
-    }
-    if (!version->is_string()) {
-        out.push_back({"/version", "expected a string (one of " + supported + "), got " +
-                                       std::string(json_kind_name(*version))});
-        return nullptr;
-    }
-    std::string_view text(version->get_string().data(), version->get_string().size());
-    if (const Contract* c = find_contract(text)) return c;
-    out.push_back({"/version", "unsupported contract version \"" + std::string(text) + "\"; cordon reads " + supported +
-                                   " (exact spelling, as MXC executors from SDK 0.9.0 on compare it)"});
-    return nullptr;
-}
-
-// Decoder and schema are two implementations of one contract: the decoder gives precise messages,
-// the schema is the independent gate. A schema violation at a pointer the decoder left silent is
-// still reported, so a disagreement can only make cordon stricter.
-inline Policy check_value(const boost::json::value& doc, const Contract& contract, Violations& out) {
-    Policy policy = MxcDecoder(contract, out).decode(doc);
-    std::size_t decoded = out.size();
-    for (auto& v : schema_violations(doc, contract)) {
-        bool covered = false;
-        for (std::size_t i = 0; i < decoded && !covered; ++i) covered = out[i].pointer == v.pointer;
-        if (!covered) out.push_back(std::move(v));
-    }
-    return policy;
-}
-
-inline Policy check_text(std::string_view text, Violations& out) {
-    boost::json::value doc;
-    Violation syntax;
-    if (!parse_strict_json(text, doc, syntax)) {
-        out.push_back(std::move(syntax));
-        return Policy{};
-    }
-    const Contract* contract = contract_of(doc, out);
-    if (!contract) return Policy{};
-    return check_value(doc, *contract, out);
-}
-
-}  // namespace detail
 
 /// Every violation of the config's own contract (named by its `version`), each with a JSON pointer.
 /// Empty means valid. Syntax errors stop at the first one.
-inline Violations validate(std::string_view text) {
-    Violations out;
-    try {
-        detail::check_text(text, out);
-    } catch (const std::exception& e) {  // allocation failure or a bug: never report "valid"
-        out.push_back({"", std::string("internal error while validating: ") + e.what()});
-    }
-    return out;
-}
+CORDON_FUNC Violations validate(std::string_view text);
 
 /// Parses an MXC config strictly: anything `validate` reports is an invalid-policy Error whose
 /// `where` is the JSON pointer of the first violation.
-inline Result<Policy> from_mxc_json(std::string_view text) {
-    try {
-        Violations violations;
-        Policy policy = detail::check_text(text, violations);
-        if (!violations.empty()) return to_error(violations);
-        return policy;
-    } catch (const std::exception& e) {
-        return make_error(ErrorCode::internal, std::string("while parsing an MXC config: ") + e.what());
-    }
-}
+CORDON_FUNC Result<Policy> from_mxc_json(std::string_view text);
 
 /// Emits `policy` as compact MXC config JSON for `contract`. Fails (invalid-policy) rather than emit
 /// anything the contract lacks or an executor would reject; the result passes `validate`.
-inline Result<std::string> to_mxc_json(const Policy& policy, const Contract& contract = pinned_contract) {
-    try {
-        boost::json::value doc = detail::encode_policy(policy, contract);
-        Violations violations;
-        detail::check_value(doc, contract, violations);
-        if (!violations.empty()) {
-            Error e = to_error(violations);
-            e.message = "policy cannot be emitted for contract " + std::string(contract.version) + ": " + e.message;
-            return e;
-        }
-        return boost::json::serialize(doc);
-    } catch (const std::exception& e) {
-        return make_error(ErrorCode::internal, std::string("while emitting an MXC config: ") + e.what());
-    }
-}
+CORDON_FUNC Result<std::string> to_mxc_json(const Policy& policy, const Contract& contract = pinned_contract);
 
+namespace detail {
+
+/// The contract named by the document's `version`, or nullptr with a violation added.
+CORDON_FUNC const Contract* contract_of(const boost::json::value& doc, Violations& out);
+
+/// The typed decoder alone, without the schema (conformance tests compare the two gates).
+CORDON_FUNC Policy decode_policy(const boost::json::value& doc, const Contract& contract, Violations& out);
+
+}  // namespace detail
 }  // namespace cordon
+
+#if CORDON_HEADER_ONLY
+#include "cordon/impl/mxc_json.hpp"
+#endif

@@ -2,7 +2,7 @@
 // A downstream program: validates a config, clamps a request lexically and prints the result.
 #include <iostream>
 
-#include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/mxc_json.hpp"
 

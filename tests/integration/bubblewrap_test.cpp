@@ -20,7 +20,7 @@
 #include <sstream>
 #include <string>
 
-#include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/runner.hpp"
 

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/mxc_json.hpp"
 

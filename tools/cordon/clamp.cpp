@@ -11,7 +11,7 @@
 #include "commands.hpp"
 #include "cordon/backend.hpp"
 #include "cordon/capabilities.hpp"
-#include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/mxc_json.hpp"
 

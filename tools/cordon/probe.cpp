@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "cli.hpp"
@@ -63,7 +64,7 @@ int run_probe(const Args& args) {
                                 {"sha256", exe.sha256()},
                                 {"sdk_version", exe.sdk_version()},
                                 {"contracts", find_sdk_release(exe.sdk_version())->contracts}}},
-                              {"capabilities", detail::capabilities_to_json(caps)}};
+                              {"capabilities", boost::json::parse(detail::capabilities_to_json(caps))}};
         std::cout << boost::json::serialize(o) << "\n";
         return 0;
     }

@@ -6,11 +6,12 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "cli.hpp"
 #include "commands.hpp"
-#include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/detail/base64.hpp"
 #include "cordon/detail/utf8.hpp"

@@ -24,7 +24,7 @@
 
 #include "cordon/backend_host.hpp"
 #include "cordon/capabilities.hpp"
-#include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/detail/base64.hpp"
 #include "cordon/detail/run_wire.hpp"

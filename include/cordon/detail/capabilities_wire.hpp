@@ -5,51 +5,21 @@
 #include <string>
 #include <string_view>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-
-#include "cordon/backend.hpp"
 #include "cordon/capabilities.hpp"
+#include "cordon/config.hpp"
 #include "cordon/error.hpp"
 
 namespace cordon::detail {
 
-inline boost::json::object capabilities_to_json(const Capabilities& c) {
-    return boost::json::object{
-        {"backend", to_string(c.backend)},
-        {"sdk_version", c.sdk_version},
-        {"read_allowlist", c.read_allowlist},
-        {"write_allowlist", c.write_allowlist},
-        {"denied_paths", c.denied_paths},
-        {"network_block", c.network_block},
-        {"host_filtering", c.host_filtering},
-        {"executor_timeout", c.executor_timeout},
-        {"file_grants", c.file_grants},
-        {"ui_limits", c.ui_limits},
-        {"evidence", c.evidence == Evidence::measured ? "measured" : "assumed"},
-        {"source", c.source},
-    };
-}
+/// One JSON object with every field of the row.
+CORDON_FUNC std::string capabilities_to_json(const Capabilities& c);
 
 /// The host trusts only its own table: a backend's answer is accepted when it names a row the core
 /// knows and agrees with it field by field, so a plugin cannot claim enforcement it lacks.
-inline Result<Capabilities> capabilities_from_json(std::string_view text) {
-    try {
-        auto v = boost::json::parse(boost::json::string_view(text.data(), text.size()));
-        auto backend = backend_from_string(std::string_view(v.at("backend").as_string()));
-        std::string sdk(v.at("sdk_version").as_string());
-        if (!backend) return make_error(ErrorCode::execution_failed, "backend reported an unknown backend name");
-        auto known = capabilities_for(*backend, sdk);
-        if (!known)
-            return make_error(ErrorCode::backend_unsupported, "cordon has no capability data for " +
-                                                                  std::string(to_string(*backend)) + " with SDK " + sdk);
-        if (boost::json::value(capabilities_to_json(*known)) != v)
-            return make_error(ErrorCode::execution_failed, "backend reported capabilities that differ from cordon's table");
-        return *known;
-    } catch (const std::exception& e) {
-        return make_error(ErrorCode::execution_failed, std::string("backend reported malformed capabilities: ") + e.what());
-    }
-}
+CORDON_FUNC Result<Capabilities> capabilities_from_json(std::string_view text);
 
 }  // namespace cordon::detail
+
+#if CORDON_HEADER_ONLY
+#include "cordon/impl/capabilities_wire.hpp"
+#endif

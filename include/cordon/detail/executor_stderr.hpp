@@ -9,8 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
+#include "cordon/config.hpp"
 
 namespace cordon::detail {
 
@@ -56,19 +55,10 @@ inline std::string_view after_line(std::string_view text, std::string_view line)
 
 /// error.message (else error.code) of the last {"error":{...}} object in `err`, when nothing but
 /// whitespace follows it; executors 0.9.0 append it right after their message, without a newline.
-inline std::optional<std::string> trailing_error_object(std::string_view err) {
-    auto at = err.rfind("{\"error\":");
-    if (at == std::string_view::npos) return std::nullopt;
-    auto tail = trim(err.substr(at));
-    try {
-        auto v = boost::json::parse(boost::json::string_view(tail.data(), tail.size()));
-        const auto& error = v.as_object().at("error").as_object();
-        if (const auto* m = error.if_contains("message"); m && m->is_string()) return std::string(m->get_string());
-        if (const auto* c = error.if_contains("code"); c && c->is_string()) return std::string(c->get_string());
-        return std::string("backend error");
-    } catch (const std::exception&) {
-        return std::nullopt;  // not JSON after all, or cut off by the output limit
-    }
-}
+CORDON_FUNC std::optional<std::string> trailing_error_object(std::string_view err);
 
 }  // namespace cordon::detail
+
+#if CORDON_HEADER_ONLY
+#include "cordon/impl/executor_stderr.hpp"
+#endif

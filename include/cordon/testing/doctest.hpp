@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "cordon/capabilities.hpp"
-#include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/mxc_json.hpp"
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// cordon: Policy -> MXC config value, emitting only what the policy sets (absent stays absent).
+// cordon: Policy -> MXC config value, emitting only what the policy sets (absent stays absent)
+// (part of the implementation of mxc_json.hpp).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// cordon: typed, strict decoding of an MXC config value into a Policy, collecting every violation.
+// cordon: typed, strict decoding of an MXC config value into a Policy, collecting every violation
+// (part of the implementation of mxc_json.hpp).
 #pragma once
 
 #include <cstdint>  // INT64_MAX

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// cordon: loading the operator ceiling from a JSON file or CORDON_* environment variables, canonicalised once.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>  // std::getenv
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cordon/canonical.hpp"
+#include "cordon/ceiling.hpp"
+#include "cordon/config.hpp"
+#include "cordon/error.hpp"
+#include "cordon/path.hpp"
+#include "cordon/timeout.hpp"
+
+namespace cordon {
+
+struct CeilingOptions {
+    PathStyle style = host_path_style();
+    /// false: lexical normalisation only (any style on any host; symlinks are not followed).
+    bool canonicalize = true;
+};
+
+/// Environment lookup used by ceiling_from_env (injectable for tests).
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+inline std::optional<std::string> process_env(const std::string& name) {
+    const char* v = std::getenv(name.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+}
+
+namespace detail {
+
+inline Status check_ceiling_options(const CeilingOptions& options) {
+    if (options.canonicalize && options.style != host_path_style())
+        return make_error(ErrorCode::invalid_policy,
+                          std::string("cannot canonicalise ") + std::string(to_string(options.style)) +
+                              " paths on this host; load the ceiling lexically (--no-canonical)");
+    return {};
+}
+
+// One ceiling root, resolved once. `where` names the input (JSON pointer or variable).
+inline Result<Path> ceiling_root(std::string_view text, const CeilingOptions& options, const std::string& where) {
+    auto fail = [&](const std::string& why) {
+        return make_error(ErrorCode::invalid_policy, "\"" + std::string(text) + "\": " + why, where);
+    };
+    if (!options.canonicalize) {
+        auto p = Path::parse(text, options.style);
+        if (!p) return fail(p.error().message);
+        return std::move(*p);
+    }
+    auto r = canonical(text);
+    if (!r) return fail(r.error().message);
+    if (r->state == Resolution::unknown) return fail("cannot be resolved (" + r->reason + ")");
+    return std::move(r->path);
+}
+
+inline Status ceiling_roots(const std::vector<std::string>& texts, const CeilingOptions& options,
+                            const std::function<std::string(std::size_t)>& where, std::vector<Path>& out) {
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        auto p = ceiling_root(texts[i], options, where(i));
+        if (!p) return p.error();
+        out.push_back(std::move(*p));
+    }
+    return {};
+}
+
+}  // namespace detail
+
+/// Parses a ceiling document: strict JSON, then the closed schema (valijson), then the MXC
+/// decoder's rules for the MXC sections; paths canonicalised (or normalised) once, here.
+/// Errors: invalid-policy with `where` = the JSON pointer of the first problem.
+CORDON_FUNC Result<Ceiling> parse_ceiling(std::string_view text, const CeilingOptions& options = {});
+
+/// Reads and parses a ceiling file, and records it as the trust anchor `source_file`.
+/// Errors: io-error naming the file; otherwise as parse_ceiling, with `where` = "FILE: POINTER".
+CORDON_FUNC Result<Ceiling> load_ceiling_file(const std::string& file, const CeilingOptions& options = {});
+
+/// Splits an environment path list: `;` for Windows style (drive letters keep their colon, on any
+/// host), `:` for POSIX. An empty value is an empty list; an empty entry is an error.
+/// Errors: invalid-policy with `where` = `variable`.
+inline Result<std::vector<std::string>> split_path_list(std::string_view value, PathStyle style,
+                                                        const std::string& variable = {}) {
+    std::vector<std::string> out;
+    if (value.empty()) return out;
+    const char sep = style == PathStyle::windows ? ';' : ':';
+    std::size_t index = 0;
+    while (true) {
+        auto cut = value.find(sep);
+        std::string_view item = value.substr(0, cut);
+        if (item.empty())
+            return make_error(ErrorCode::invalid_policy,
+                              "empty entry #" + std::to_string(index) + " in the list (separator '" +
+                                  std::string(1, sep) + "' for " + std::string(to_string(style)) + " paths)",
+                              variable);
+        out.emplace_back(item);
+        ++index;
+        if (cut == std::string_view::npos) break;
+        value.remove_prefix(cut + 1);
+    }
+    return out;
+}
+
+/// The ceiling from environment variables named PREFIX + READONLY_PATHS, READWRITE_PATHS,
+/// DENIED_PATHS (lists, see split_path_list), TIMEOUT_MS (0..4294967295, 0 = no limit),
+/// NETWORK (block|allow) and ENV_ALLOW (names or globs, same separator). Unset means the
+/// default (nothing granted, no limit, block); a bad value is an error, never a default.
+/// Errors: invalid-policy with `where` = the variable name.
+inline Result<Ceiling> ceiling_from_env(std::string_view prefix = "CORDON_", const CeilingOptions& options = {},
+                                        const EnvLookup& lookup = process_env) {
+    try {
+        if (Status s = detail::check_ceiling_options(options); !s) return s.error();
+        for (char ch : prefix)
+            if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+                return make_error(ErrorCode::invalid_policy, "environment prefix may hold only letters, digits and '_'",
+                                  std::string(prefix));
+        Ceiling c;
+        c.style = options.style;
+        c.canonical = options.canonicalize;
+        for (auto [suffix, list] : {std::pair{"READONLY_PATHS", &c.readonly}, std::pair{"READWRITE_PATHS", &c.readwrite},
+                                    std::pair{"DENIED_PATHS", &c.denied}}) {
+            std::string name = std::string(prefix) + suffix;
+            auto value = lookup(name);
+            if (!value) continue;
+            auto items = split_path_list(*value, options.style, name);
+            if (!items) return items.error();
+            auto where = [&](std::size_t i) { return name + "[" + std::to_string(i) + "]"; };
+            if (Status s = detail::ceiling_roots(*items, options, where, *list); !s) return s.error();
+        }
+        std::string name = std::string(prefix) + "TIMEOUT_MS";
+        if (auto value = lookup(name)) {
+            bool digits = !value->empty() && value->size() <= 10 &&
+                          value->find_first_not_of("0123456789") == std::string::npos;
+            unsigned long long n = digits ? std::stoull(*value) : 0;
+            if (!digits || n > 4294967295ULL)
+                return make_error(ErrorCode::invalid_policy,
+                                  "expected milliseconds from 0 to 4294967295 (0 means no limit), got \"" + *value + "\"",
+                                  name);
+            c.timeout = Timeout::ms(static_cast<std::uint32_t>(n));
+        }
+        name = std::string(prefix) + "NETWORK";
+        if (auto value = lookup(name)) {
+            if (*value == "block") c.network = NetworkDefault::block;
+            else if (*value == "allow") c.network = NetworkDefault::allow;
+            else return make_error(ErrorCode::invalid_policy, "expected \"block\" or \"allow\", got \"" + *value + "\"", name);
+        }
+        name = std::string(prefix) + "ENV_ALLOW";
+        if (auto value = lookup(name)) {
+            auto items = split_path_list(*value, options.style, name);
+            if (!items) return items.error();
+            c.env_allow = std::move(*items);
+        }
+        return c;
+    } catch (const std::exception& e) {
+        return make_error(ErrorCode::internal, std::string("while reading the ceiling environment: ") + e.what());
+    }
+}
+
+}  // namespace cordon
+
+#if CORDON_HEADER_ONLY
+#include "cordon/impl/ceiling_loader.hpp"
+#endif
