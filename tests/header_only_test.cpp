@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// Header-only mode (no CORDON_COMPILED_LIB, no libcordon): every function the compiled library
+// defines works when the headers define it inline. One translation unit, so that the default
+// build compiles valijson here and in src/schema_check.cpp only.
+#include "cordon/cordon.hpp"
+
+#if !CORDON_HEADER_ONLY
+#error "this test must be built in header-only mode (cordon_header_only_dep)"
+#endif
+
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <string>
+
+#include <unistd.h>
+
+#include "cordon/backend_sdk.hpp"
+#include "cordon/detail/executor_stderr.hpp"
+
+using namespace cordon;
+
+TEST_SUITE("header-only") {
+    TEST_CASE("strict parsing, the typed decoder and the schema gate run inline") {
+        CHECK(validate(R"({"version":"0.6.0-alpha","process":{"commandLine":"x"}})").empty());
+        auto v = validate(R"({"version":"0.6.0-alpha","process":{"commandLine":"x"},"process":{}})");
+        REQUIRE(v.size() == 1);
+        CHECK(v[0].message.find("duplicate key") != std::string::npos);
+        v = validate(R"({"version":"0.6.0-alpha","process":{"commandLine":"x","timeout":1.5}})");
+        REQUIRE_FALSE(v.empty());
+        CHECK(v[0].pointer == "/process/timeout");
+        CHECK(detail::compile_embedded_schemas());
+        auto p = from_mxc_json(R"({"version":"0.6.0-alpha","process":{"commandLine":"make"},
+                                   "filesystem":{"readonlyPaths":["/src"]}})");
+        REQUIRE(p);
+        auto json = to_mxc_json(*p);
+        REQUIRE(json);
+        CHECK(*json == R"({"version":"0.6.0-alpha","process":{"commandLine":"make"},"filesystem":{"readonlyPaths":["/src"]}})");
+    }
+
+    TEST_CASE("a ceiling file is parsed and a request clamped to it") {
+        auto ceiling = parse_ceiling(R"({"readwritePaths":["/srv/agent"],"unknown":1})", {PathStyle::posix, false});
+        REQUIRE_FALSE(ceiling);
+        CHECK(ceiling.error().where == "/unknown");
+        ceiling = parse_ceiling(R"({"readwritePaths":["/srv/agent"],"timeout":500})", {PathStyle::posix, false});
+        REQUIRE(ceiling);
+        Policy request;
+        request.process.command_line = "true";
+        request.filesystem.readwrite = {"/srv/agent/out", "/etc"};
+        auto clamped = clamp(request, *ceiling, *capabilities_for(Backend::bubblewrap, "0.9.0"),
+                             ClampOptions{PathStyle::posix, false, std::nullopt});
+        REQUIRE(clamped);
+        CHECK(clamped->policy.filesystem.readwrite == std::vector<std::string>{"/srv/agent/out"});
+        CHECK(clamped->policy.process.timeout == Timeout::ms(500));
+    }
+
+    TEST_CASE("hashing and the backend wire run inline") {
+        auto d = detail::sha256_of_bytes("abc");
+        REQUIRE(d);
+        CHECK(detail::to_hex(*d) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        char name[] = "/tmp/cordon-header-only-XXXXXX";
+        int fd = ::mkstemp(name);
+        REQUIRE(fd >= 0);
+        ::unlink(name);
+        REQUIRE(::write(fd, "abc", 3) == 3);
+        std::uint64_t hashed = 0;
+        auto f = detail::sha256_of_file(fd, &hashed, name);
+        ::close(fd);
+        REQUIRE(f);
+        CHECK(*f == *d);
+        CHECK(hashed == 3);
+
+        detail::RunRequest request;
+        request.config_json = "{}";
+        request.executor_path = "/x/lxc-exec";
+        request.timeout_ms = 42;
+        auto back = detail::decode_request(detail::encode_request(request));
+        REQUIRE(back);
+        CHECK(back->timeout_ms == 42);
+        CHECK(back->executor_path == "/x/lxc-exec");
+        RunResult result;
+        result.out = std::string("\0\xff", 2);
+        auto decoded = detail::decode_result(detail::encode_result({}, result));
+        REQUIRE(decoded);
+        CHECK(decoded->out == result.out);
+
+        auto caps = *capabilities_for(Backend::bubblewrap, "0.9.0");
+        auto again = detail::capabilities_from_json(detail::capabilities_to_json(caps));
+        REQUIRE(again);
+        CHECK(again->sdk_version == "0.9.0");
+        CHECK(detail::trailing_error_object(R"(boom{"error":{"code":"x","message":"script timed out"}})") ==
+              std::optional<std::string>("script timed out"));
+    }
+}
