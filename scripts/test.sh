@@ -2,10 +2,10 @@
 # The README's test command (and the only thing .ci/run calls): installs what it needs, then builds
 # and runs every suite. Stages can be picked for local work: scripts/test.sh native fuzz
 #   native      the whole test suite, built once with AddressSanitizer + UndefinedBehaviorSanitizer
-#   downstream  a consumer project: cordon as a subproject, and through the installed cordon.pc
+#   downstream  a consumer of a lean install and of a subproject, compiled and header-only mode
 #   cpp20       every public header, the CLI, examples, backends and benchmarks as C++20, -Werror
-#   fuzz        each libFuzzer target for CORDON_FUZZ_SECONDS (default 60)
-#   windows     mingw-w64 cross build, Windows tests under wine, wxc-exec.exe conformance
+#   fuzz        each libFuzzer target for CORDON_FUZZ_SECONDS (default 60), two at a time
+#   windows     plain mingw-w64 cross build, Windows tests under wine, wxc-exec.exe conformance
 #   plain       (not in the default list) the suite without sanitizers, in ./build
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,7 @@ jobs=${CORDON_JOBS:-$(nproc)}
 
 started=$(date +%s)
 step() { printf '\n=== %s (at %d s) ===\n' "$*" $(( $(date +%s) - started )); }
+timings=()  # "stage seconds", printed at the end
 
 scripts/install-deps.sh
 # The pinned, verified MXC executor; MXC_BIN_DIR reaches every meson test (a no-op when cached).
@@ -48,9 +49,8 @@ stage_plain() {
 }
 
 stage_downstream() {
-  step "downstream project: cordon as a subproject, and through the installed cordon.pc"
-  setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
-  tests/downstream/run.sh "$root" build-asan
+  step "downstream: a lean install used through pkg-config and Meson, and a subproject; both modes"
+  tests/downstream/run.sh "$root" build-downstream
 }
 
 stage_cpp20() {
@@ -63,34 +63,50 @@ stage_cpp20() {
 }
 
 stage_fuzz() {
-  step "libFuzzer targets, ${CORDON_FUZZ_SECONDS:-60} s each"
+  step "libFuzzer targets, ${CORDON_FUZZ_SECONDS:-60} s each, two at a time"
   CXX=clang++ setup build-fuzz -Dfuzz=enabled -Dtests=disabled -Dcli=false -Dbench=false -Dexamples=false \
     -Dbackends=false
   ninja -C build-fuzz -j "$jobs"
+  local targets=() pids=() names=() rc=0
   for target in build-fuzz/fuzz/fuzz_*; do
-    [ -f "$target" ] && [ -x "$target" ] || continue
-    name=$(basename "$target")
-    corpus="build-fuzz/corpus-$name"
-    mkdir -p "$corpus"
-    seeds=()  # read-only seed folders: the project's own, plus the shared reference corpus when present
-    [ -d "$root/fuzz/seeds/${name#fuzz_}" ] && seeds+=("$root/fuzz/seeds/${name#fuzz_}")
-    [ "$name" = fuzz_mxc_json ] && [ -d "$root/../shared/reference/mxc/corpus" ] && seeds+=("$root/../shared/reference/mxc/corpus")
-    echo "--- $name"
-    if ! "$target" -max_total_time="${CORDON_FUZZ_SECONDS:-60}" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 "$corpus" "${seeds[@]}" > "build-fuzz/$name.log" 2>&1; then
-      tail -n 40 "build-fuzz/$name.log"; echo "$name found a crash (log: build-fuzz/$name.log)"; return 1
-    fi
-    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "build-fuzz/$name.log"
+    [ -f "$target" ] && [ -x "$target" ] && targets+=("$target")
   done
+  [ ${#targets[@]} -gt 0 ] || { echo "no fuzz targets were built"; return 1; }
+  for target in "${targets[@]}"; do
+    fuzz_one "$target" & pids+=($!); names+=("$(basename "$target")")
+    if [ ${#pids[@]} -ge 2 ]; then
+      wait "${pids[0]}" || rc=1; pids=("${pids[@]:1}")
+    fi
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+  for name in "${names[@]}"; do
+    echo "--- $name"; grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "build-fuzz/$name.log" || true
+  done
+  return "$rc"
+}
+
+fuzz_one() {  # fuzz_one TARGET: runs it for CORDON_FUZZ_SECONDS with its seeds; the log says why it failed
+  local target=$1 name corpus seeds=()
+  name=$(basename "$target")
+  corpus="build-fuzz/corpus-$name"
+  mkdir -p "$corpus"
+  # read-only seed folders: the project's own, plus the shared reference corpus when present
+  [ -d "$root/fuzz/seeds/${name#fuzz_}" ] && seeds+=("$root/fuzz/seeds/${name#fuzz_}")
+  [ "$name" = fuzz_mxc_json ] && [ -d "$root/../shared/reference/mxc/corpus" ] && seeds+=("$root/../shared/reference/mxc/corpus")
+  if ! "$target" -max_total_time="${CORDON_FUZZ_SECONDS:-60}" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 "$corpus" "${seeds[@]}" > "build-fuzz/$name.log" 2>&1; then
+    tail -n 40 "build-fuzz/$name.log"; echo "$name found a crash (log: build-fuzz/$name.log)"; return 1
+  fi
 }
 
 stage_windows() {
   step "Windows: mingw-w64 cross build, processcontainer tests under wine, wxc-exec.exe 0.7.0/0.9.0 conformance"
   scripts/install-deps.sh --windows
   scripts/setup_sandbox.sh --strict --platform win32 --sdk 0.7.0 --sdk 0.9.0 >/dev/null
-  setup build-mingw --cross-file cross/x86_64-w64-mingw32.txt -Dwerror=true -Dbench=false
-  # the CLI and the examples must compile for Windows (the demo can only run on a real Windows machine)
-  ninja -C build-mingw -j "$jobs" tools/cordon.exe examples/demo_matrix.exe examples/embed_minimal.exe
+  setup build-mingw --cross-file cross/x86_64-w64-mingw32.txt -Dwerror=true
+  # a plain ninja: every default target (the CLI and the examples included; the demo itself can only
+  # run on a real Windows machine) must build for Windows
+  ninja -C build-mingw -j "$jobs"
   # One prefix per build dir, a persistent wineserver, and wine's own services started here with
   # their output on /dev/null: services started by a test would inherit meson's pipes and hold them.
   export WINEPREFIX=$root/build-mingw/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
@@ -102,13 +118,17 @@ stage_windows() {
     </dev/null >/dev/null 2>&1
   local rc=0
   meson test -C build-mingw --suite processcontainer --print-errorlogs --num-processes 1 || rc=$?
-  meson test -C build-mingw executor-win --print-errorlogs --num-processes 1 || rc=$?
+  meson test -C build-mingw executor-win header-only --print-errorlogs --num-processes 1 || rc=$?
   wineserver -k || true
   return "$rc"
 }
 
 for s in "${stages[@]}"; do
+  stage_started=$(date +%s)
   "stage_$s"
+  timings+=("$s $(( $(date +%s) - stage_started ))")
 done
 echo
+echo "test.sh: stage times (s):"
+printf '  %-11s %5s\n' $(printf '%s\n' "${timings[@]}")
 echo "test.sh: all stages passed in $(( $(date +%s) - started )) s: ${stages[*]}"

@@ -14,7 +14,6 @@
 #include "cordon/arch.hpp"
 #include "cordon/capabilities.hpp"
 #include "cordon/config.hpp"
-#include "cordon/detail/npm_prefix.hpp"
 #include "cordon/error.hpp"
 #include "cordon/pins.hpp"
 
@@ -105,53 +104,10 @@ inline std::filesystem::path absolute_or_same(const std::filesystem::path& p) {
 /// `$MXC_BIN_DIR/<arch>/<binary>`; `$MXC_BIN_DIR/<binary>`; the global npm prefix's
 /// `@microsoft/mxc-sdk/bin/<arch>/<binary>` (prefix read from npm's environment and npmrc files,
 /// npm is never run). Errors: unavailable (message lists where it looked and how to install).
-inline Result<ExecutorLocation> resolve_executor(const ExecutorSpec& spec = {}) {
-    namespace fs = std::filesystem;
-    try {
-        auto target = detail::resolve_target(spec);
-        if (!target) return target.error();
-        const std::string arch(to_string(target->arch));
-        const std::string binary(target->file);
-
-        if (!spec.explicit_path.empty()) {
-            fs::path p = detail::absolute_or_same(spec.explicit_path);
-            if (detail::is_file(p)) return ExecutorLocation{p, ExecutorSource::explicit_path};
-            return make_error(ErrorCode::unavailable,
-                              "the MXC executor named explicitly does not exist or is not a regular file; " +
-                                  executor_install_hint(target->os),
-                              p.string());
-        }
-
-        std::vector<std::string> looked;
-        if (auto dir = detail::env_string("MXC_BIN_DIR")) {
-            fs::path base = detail::absolute_or_same(detail::path_from_utf8(*dir));
-            for (auto [p, source] : {std::pair{base / arch / binary, ExecutorSource::mxc_bin_dir_arch},
-                                     std::pair{base / binary, ExecutorSource::mxc_bin_dir}}) {
-                if (detail::is_file(p)) return ExecutorLocation{p, source};
-                looked.push_back(p.string());
-            }
-        } else {
-            looked.push_back("$MXC_BIN_DIR (not set)");
-        }
-
-        if (auto prefix = detail::npm_global_prefix()) {
-            fs::path p = detail::absolute_or_same(detail::npm_global_node_modules(*prefix) / "@microsoft" / "mxc-sdk" /
-                                                  "bin" / arch / binary);
-            if (detail::is_file(p)) return ExecutorLocation{p, ExecutorSource::npm_global};
-            looked.push_back(p.string());
-        } else {
-            looked.push_back("global npm package (no npm prefix: npm_config_prefix unset, no npmrc prefix, no node on PATH)");
-        }
-
-        std::string where_looked;
-        for (const auto& l : looked) where_looked += (where_looked.empty() ? "" : ", ") + l;
-        return make_error(ErrorCode::unavailable,
-                          "no MXC executor " + binary + " for " + target->os + "/" + arch + " found (looked in: " +
-                              where_looked + "); " + executor_install_hint(target->os),
-                          binary);
-    } catch (const std::exception& e) {
-        return make_error(ErrorCode::internal, std::string("resolving the MXC executor failed: ") + e.what());
-    }
-}
+CORDON_FUNC Result<ExecutorLocation> resolve_executor(const ExecutorSpec& spec = {});
 
 }  // namespace cordon
+
+#if CORDON_HEADER_ONLY
+#include "cordon/impl/executor.hpp"
+#endif

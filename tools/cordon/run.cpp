@@ -15,6 +15,7 @@
 #include "cordon/clamp.hpp"
 #include "cordon/detail/base64.hpp"
 #include "cordon/detail/utf8.hpp"
+#include "cordon/names.hpp"
 #include "cordon/posix_command_line.hpp"
 #include "cordon/runner.hpp"
 #include "cordon/windows_command_line.hpp"

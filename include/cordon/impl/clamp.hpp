@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: MIT
+// cordon: implementation of clamp.hpp: the clamp of one request, as a small state machine.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cordon/canonical.hpp"
+#include "cordon/clamp.hpp"
+#include "cordon/detail/env_rules.hpp"
+#include "cordon/detail/json_pointer.hpp"
+#include "cordon/names.hpp"
+
+namespace cordon {
+
+namespace detail {
+
+inline constexpr std::string_view rw_field = "/filesystem/readwritePaths";
+inline constexpr std::string_view ro_field = "/filesystem/readonlyPaths";
+
+struct Anchor {
+    Path path;
+    std::string what;  ///< "the ceiling file" / "the executor directory"
+};
+
+// The clamp of one request, as a small state machine over the output policy and report.
+class Clamper {
+public:
+    Clamper(const Policy& request, const Ceiling& ceiling, const Capabilities& caps, const ClampOptions& options)
+        : req_(request), ceil_(ceiling), caps_(caps), opt_(options) {}
+
+    Result<ClampOutcome> run() {
+        if (Status s = check_inputs(); !s) return s.error();
+        out_.process.command_line = req_.process.command_line;
+        if (Status s = containment(); !s) return s.error();
+        filesystem();
+        if (Status s = denied(); !s) return s.error();
+        cwd();
+        env();
+        timeout();
+        if (Status s = network(); !s) return s.error();
+        ceiling_only_fields();
+        return ClampOutcome{std::move(out_), std::move(report_)};
+    }
+
+private:
+    struct Resolution_ {
+        std::optional<Path> path;
+        EntryKind kind = EntryKind::unknown;
+        bool exists = false;  // known to exist (canonical mode only)
+        std::string problem;  // why there is no path
+    };
+    struct Grant {
+        Path path;
+        bool rw;
+        EntryKind kind;
+    };
+
+    void decide(std::string field, std::string requested, Verdict verdict, std::vector<ClampResultItem> result,
+                std::string reason) {
+        report_.decisions.push_back(
+            ClampDecision{std::move(field), std::move(requested), verdict, std::move(result), std::move(reason)});
+    }
+
+    Status check_inputs() {
+        if (opt_.style != ceil_.style)
+            return make_error(ErrorCode::invalid_policy, "clamp style " + std::string(to_string(opt_.style)) +
+                                                             " differs from the ceiling's style " +
+                                                             std::string(to_string(ceil_.style)));
+        if (opt_.canonicalize != ceil_.canonical)
+            return make_error(ErrorCode::invalid_policy,
+                              opt_.canonicalize ? "the ceiling was loaded lexically; load it canonicalised to clamp canonically"
+                                                : "the ceiling was canonicalised; clamp lexically only with a lexical ceiling");
+        if (opt_.canonicalize && opt_.style != host_path_style())
+            return make_error(ErrorCode::invalid_policy, "cannot canonicalise " + std::string(to_string(opt_.style)) +
+                                                             " paths on this host; clamp lexically");
+        if (ceil_.source_file) anchors_.push_back({*ceil_.source_file, "the ceiling file in use"});
+        if (opt_.executor_dir) {
+            Resolution_ r = resolve(*opt_.executor_dir);
+            if (!r.path)
+                return make_error(ErrorCode::invalid_policy, "executor directory: " + r.problem, *opt_.executor_dir);
+            anchors_.push_back({*r.path, "the executor's directory"});
+        }
+        return {};
+    }
+
+    // Canonical mode: canonical() with `unknown` turned into a problem; lexical mode: parse only.
+    Resolution_ resolve(const std::string& text) {
+        Resolution_ r;
+        if (!opt_.canonicalize) {
+            auto p = Path::parse(text, opt_.style);
+            if (p) r.path = std::move(*p);
+            else r.problem = "invalid path: " + p.error().message;
+            return r;
+        }
+        auto c = resolver_(text);
+        if (!c) {
+            r.problem = "invalid path: " + c.error().message;
+        } else if (c->state == Resolution::unknown) {
+            r.problem = "cannot be resolved (" + c->reason + "), so it is never granted";
+        } else {
+            r.path = std::move(c->path);
+            r.kind = c->kind;
+            r.exists = c->state == Resolution::canonical;
+        }
+        return r;
+    }
+
+    Status containment() {
+        Containment backend = containment_of(caps_.backend);
+        if (ceil_.containment && *ceil_.containment != Containment::process && *ceil_.containment != backend)
+            return make_error(ErrorCode::backend_unsupported,
+                              "the ceiling requires containment \"" + std::string(to_string(*ceil_.containment)) +
+                                  "\" but the capabilities given are backend " + std::string(to_string(caps_.backend)) +
+                                  "'s");
+        Containment c = ceil_.containment.value_or(backend);
+        out_.containment = c;
+        if (req_.containment) {
+            std::string asked(to_string(*req_.containment));
+            if (*req_.containment == c) decide("/containment", asked, Verdict::kept, {{"/containment", asked}}, "");
+            else
+                decide("/containment", asked, Verdict::dropped, {{"/containment", std::string(to_string(c))}},
+                       "the ceiling's backend wins");
+        }
+        return {};
+    }
+
+    static bool covered(const Path& p, const std::vector<Path>& roots, const Path** by = nullptr) {
+        for (const Path& r : roots)
+            if (within(p, r)) {
+                if (by) *by = &r;
+                return true;
+            }
+        return false;
+    }
+
+    // Access the ceiling gives a path: 2 read-write, 1 read-only, 0 none.
+    int ceiling_access(const Path& p) const {
+        if (covered(p, ceil_.readwrite)) return 2;
+        if (covered(p, ceil_.readonly)) return 1;
+        return 0;
+    }
+
+    void filesystem() {
+        for (std::size_t i = 0; i < req_.filesystem.readwrite.size(); ++i)
+            grant(pointer_child(rw_field, i), req_.filesystem.readwrite[i], true);
+        for (std::size_t i = 0; i < req_.filesystem.readonly.size(); ++i)
+            grant(pointer_child(ro_field, i), req_.filesystem.readonly[i], false);
+        // One entry per path; a path granted read-write is not repeated read-only.
+        auto dedupe = [](std::vector<std::string>& list, const std::vector<std::string>& keys_before,
+                         std::vector<std::string>& keys) {
+            std::vector<std::string> kept;
+            std::vector<std::string> kept_keys;
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                bool seen = false;
+                for (const auto& k : keys_before) seen = seen || k == keys[i];
+                for (const auto& k : kept_keys) seen = seen || k == keys[i];
+                if (seen) continue;
+                kept.push_back(std::move(list[i]));
+                kept_keys.push_back(keys[i]);
+            }
+            list = std::move(kept);
+            keys = std::move(kept_keys);
+        };
+        dedupe(out_.filesystem.readwrite, {}, rw_keys_);
+        dedupe(out_.filesystem.readonly, rw_keys_, ro_keys_);
+    }
+
+    void grant(std::string field, const std::string& text, bool want_rw) {
+        Resolution_ r = resolve(text);
+        if (!r.path) {
+            decide(std::move(field), text, Verdict::dropped, {}, r.problem);
+            return;
+        }
+        Verdict verdict = Verdict::kept;
+        std::vector<std::string> reasons;
+        std::vector<Grant> grants;
+        int access = ceiling_access(*r.path);
+        if (access == 2 || (access == 1 && !want_rw)) {
+            grants.push_back({*r.path, want_rw, r.kind});
+        } else if (access == 1) {
+            grants.push_back({*r.path, false, r.kind});
+            verdict = Verdict::downgraded;
+            reasons.push_back("only a read-only ceiling root covers it");
+        } else {
+            // An ancestor of ceiling roots is narrowed to those roots, each with the lesser access.
+            for (const Path& root : ceil_.readwrite)
+                if (within(root, *r.path)) grants.push_back({root, want_rw, EntryKind::unknown});
+            for (const Path& root : ceil_.readonly)
+                if (within(root, *r.path)) grants.push_back({root, false, EntryKind::unknown});
+            if (grants.empty()) {
+                decide(std::move(field), text, Verdict::dropped, {}, "outside every ceiling root");
+                return;
+            }
+            verdict = Verdict::narrowed;
+            reasons.push_back("narrowed to the ceiling roots below it");
+        }
+        std::vector<ClampResultItem> result;
+        for (Grant& g : grants) {
+            if (!file_grant_rule(g, verdict, reasons)) continue;
+            if (!ceiling_denial_rule(g, reasons)) continue;
+            anchor_rule(g, verdict, reasons);
+            std::string field_out(g.rw ? rw_field : ro_field);
+            (g.rw ? out_.filesystem.readwrite : out_.filesystem.readonly).push_back(g.path.str());
+            (g.rw ? rw_keys_ : ro_keys_).push_back(g.path.key());
+            result.push_back({std::move(field_out), g.path.str()});
+        }
+        if (result.empty()) verdict = Verdict::dropped;
+        std::string reason;
+        for (const auto& s : reasons) reason += (reason.empty() ? "" : "; ") + s;
+        decide(std::move(field), text, verdict, std::move(result), std::move(reason));
+    }
+
+    // Backends that cannot grant a single file get its parent directory, if the ceiling allows
+    // that directory with the same access; otherwise nothing.
+    bool file_grant_rule(Grant& g, Verdict& verdict, std::vector<std::string>& reasons) const {
+        if (caps_.file_grants || g.kind != EntryKind::other) return true;
+        Path parent = g.path.parent();
+        int access = ceiling_access(parent);
+        if (access == 2 || (access == 1 && !g.rw)) {
+            reasons.push_back("parent-directory grant: backend " + std::string(to_string(caps_.backend)) +
+                              " cannot grant a single file");
+            g.path = std::move(parent);
+            g.kind = EntryKind::directory;
+            if (verdict == Verdict::kept) verdict = Verdict::narrowed;
+            return true;
+        }
+        reasons.push_back("backend " + std::string(to_string(caps_.backend)) +
+                          " cannot grant a single file and the ceiling does not allow its parent directory " +
+                          parent.str() + (g.rw ? " read-write" : ""));
+        return false;
+    }
+
+    bool ceiling_denial_rule(const Grant& g, std::vector<std::string>& reasons) const {
+        const Path* by = nullptr;
+        if (!covered(g.path, ceil_.denied, &by)) return true;
+        reasons.push_back(g.path.str() + " lies in ceiling-denied " + by->str());
+        return false;
+    }
+
+    // The engine's own trust anchors never become writable: a grant of, inside or above one is read-only.
+    void anchor_rule(Grant& g, Verdict& verdict, std::vector<std::string>& reasons) const {
+        if (!g.rw) return;
+        for (const Anchor& a : anchors_) {
+            if (!within(g.path, a.path) && !within(a.path, g.path)) continue;
+            g.rw = false;
+            verdict = Verdict::downgraded;
+            reasons.push_back("read-only: " + g.path.str() + " would make " + a.what + " (" + a.path.str() +
+                              ") writable");
+            return;
+        }
+    }
+
+    Status denied() {
+        std::vector<std::string> keys;
+        auto add = [&](const Path& p) {
+            for (const auto& k : keys)
+                if (k == p.key()) return;
+            keys.push_back(p.key());
+            out_.filesystem.denied.push_back(p.str());
+        };
+        for (const Path& p : ceil_.denied) add(p);
+        for (std::size_t i = 0; i < req_.filesystem.denied.size(); ++i) {
+            const std::string& text = req_.filesystem.denied[i];
+            std::string field = pointer_child("/filesystem/deniedPaths", i);
+            // A denial only narrows, so it is kept; one cordon cannot read is an error rather than
+            // silently lifted. An unresolvable one is kept as spelled (it still narrows).
+            std::optional<Path> path;
+            std::string note;
+            if (opt_.canonicalize) {
+                auto c = resolver_(text);
+                if (!c) return make_error(ErrorCode::invalid_policy, "denied path: " + c.error().message, field);
+                path = c->path;
+                if (c->state == Resolution::unknown) note = "kept as spelled: " + c->reason;
+            } else {
+                auto p = Path::parse(text, opt_.style);
+                if (!p) return make_error(ErrorCode::invalid_policy, "denied path: " + p.error().message, field);
+                path = std::move(*p);
+            }
+            add(*path);
+            decide(field, text, Verdict::kept, {{"/filesystem/deniedPaths", path->str()}}, note);
+        }
+        if (!out_.filesystem.denied.empty() && !caps_.denied_paths)
+            return make_error(ErrorCode::backend_unsupported,
+                              "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
+                                  std::string(caps_.sdk_version) + ") does not enforce deniedPaths; refusing to run " +
+                                  std::to_string(out_.filesystem.denied.size()) + " denial(s) unenforced",
+                              "/filesystem/deniedPaths");
+        return {};
+    }
+
+    bool granted(const Path& p) const {
+        for (const auto& s : out_.filesystem.readwrite)
+            if (within(p, Path::parse(s, opt_.style).value())) return true;
+        for (const auto& s : out_.filesystem.readonly)
+            if (within(p, Path::parse(s, opt_.style).value())) return true;
+        return false;
+    }
+
+    // Chosen rule: a cwd outside every granted path after clamping is dropped, not replaced by a
+    // granted directory: the executor then starts in its default and the workload fails visibly
+    // instead of running somewhere the requester did not choose (docs/clamp-rules.md).
+    void cwd() {
+        if (!req_.process.cwd) return;
+        const std::string& text = *req_.process.cwd;
+        Resolution_ r = resolve(text);
+        std::string problem = r.problem;
+        if (r.path && opt_.canonicalize && !r.exists) problem = "does not exist (the executor cannot start in it)";
+        if (problem.empty() && !granted(*r.path)) problem = "not within any granted path after clamping";
+        const Path* by = nullptr;
+        if (problem.empty() && covered(*r.path, ceil_.denied, &by)) problem = "lies in ceiling-denied " + by->str();
+        if (!problem.empty()) {
+            decide("/process/cwd", text, Verdict::dropped, {}, problem);
+            return;
+        }
+        out_.process.cwd = r.path->str();
+        decide("/process/cwd", text, Verdict::kept, {{"/process/cwd", r.path->str()}}, "");
+    }
+
+    void env() {
+        const bool fold = opt_.style == PathStyle::windows;
+        for (std::size_t i = 0; i < req_.process.env.size(); ++i) {
+            const EnvVar& var = req_.process.env[i];
+            std::string field = pointer_child("/process/env", i);
+            std::string entry = var.entry();
+            if (!var.value || var.name.empty()) {
+                decide(field, entry, Verdict::dropped, {},
+                       var.name.empty() ? "empty variable name" : "no '=': executors drop entries without a value");
+                continue;
+            }
+            switch (detail::judge_env_name(var.name, ceil_.env_allow, fold)) {
+                case detail::EnvVerdict::allowed:
+                    out_.process.env.push_back(var);
+                    decide(field, entry, Verdict::kept, {{"/process/env", entry}}, "");
+                    break;
+                case detail::EnvVerdict::dangerous:
+                    decide(field, entry, Verdict::dropped, {},
+                           var.name + " can make the program load or run other code; the ceiling must name it exactly");
+                    break;
+                case detail::EnvVerdict::not_listed:
+                    decide(field, entry, Verdict::dropped, {}, "not in the ceiling's env allow-list");
+                    break;
+            }
+        }
+    }
+
+    void timeout() {
+        Timeout t = stricter(req_.process.timeout, ceil_.timeout);
+        out_.process.timeout = t;
+        auto text = [](Timeout x) { return x.is_none() ? std::string("none") : std::to_string(x.wire_value()); };
+        std::vector<ClampResultItem> result;
+        if (!t.is_none()) result.push_back({"/process/timeout", text(t)});
+        if (t == req_.process.timeout)
+            decide("/process/timeout", text(req_.process.timeout), Verdict::kept, std::move(result), "");
+        else
+            decide("/process/timeout", text(req_.process.timeout), Verdict::narrowed, std::move(result),
+                   "the ceiling's limit is " + text(ceil_.timeout) + " ms (a missing or 0 timeout means none)");
+    }
+
+    static bool host_allowed(const std::string& host, const std::vector<std::string>& allowed) {
+        std::string h = ordinal_upper_ascii(host);
+        for (const auto& a : allowed)
+            if (detail::glob_match(ordinal_upper_ascii(a), h)) return true;
+        return false;
+    }
+    static std::string ordinal_upper_ascii(std::string s) {
+        for (char& c : s) c = detail::ascii_upper(c);
+        return s;
+    }
+
+    Status network() {
+        const NetworkSpec* asked = req_.network ? &*req_.network : nullptr;
+        NetworkSpec net = ceil_.fields.network.value_or(NetworkSpec{});
+        net.allowed_hosts.clear();
+        net.blocked_hosts.clear();
+        NetworkDefault want = req_.effective_network_default();
+        std::string want_text(to_string(want));
+        if (!ceil_.allows_network()) {
+            net.default_policy = NetworkDefault::block;
+            if (asked && asked->default_policy)
+                decide("/network/defaultPolicy", want_text, want == NetworkDefault::block ? Verdict::kept : Verdict::dropped,
+                       {{"/network/defaultPolicy", "block"}},
+                       want == NetworkDefault::block ? "" : "the ceiling blocks the network");
+            if (asked) {
+                for (std::size_t i = 0; i < asked->allowed_hosts.size(); ++i)
+                    decide(pointer_child("/network/allowedHosts", i), asked->allowed_hosts[i], Verdict::dropped, {},
+                           "the ceiling blocks the network");
+                for (std::size_t i = 0; i < asked->blocked_hosts.size(); ++i)
+                    decide(pointer_child("/network/blockedHosts", i), asked->blocked_hosts[i], Verdict::dropped, {},
+                           "the ceiling blocks the network, so there is nothing to block");
+            }
+        } else {
+            if (want == NetworkDefault::allow && !ceil_.allowed_hosts.empty()) {
+                // "Everything" under a ceiling that allows only some hosts becomes those hosts.
+                net.default_policy = NetworkDefault::block;
+                net.allowed_hosts = ceil_.allowed_hosts;
+                std::vector<ClampResultItem> result{{"/network/defaultPolicy", "block"}};
+                for (const auto& h : ceil_.allowed_hosts) result.push_back({"/network/allowedHosts", h});
+                decide("/network/defaultPolicy", want_text, Verdict::narrowed, std::move(result),
+                       "the ceiling allows only its listed hosts");
+            } else {
+                net.default_policy = want;
+                if (asked && asked->default_policy)
+                    decide("/network/defaultPolicy", want_text, Verdict::kept, {{"/network/defaultPolicy", want_text}}, "");
+            }
+            if (asked) {
+                for (std::size_t i = 0; i < asked->allowed_hosts.size(); ++i) {
+                    const std::string& h = asked->allowed_hosts[i];
+                    std::string field = pointer_child("/network/allowedHosts", i);
+                    if (ceil_.allowed_hosts.empty() || host_allowed(h, ceil_.allowed_hosts)) {
+                        bool dup = false;
+                        for (const auto& x : net.allowed_hosts) dup = dup || x == h;
+                        if (!dup) net.allowed_hosts.push_back(h);
+                        decide(field, h, Verdict::kept, {{"/network/allowedHosts", h}}, "");
+                    } else {
+                        decide(field, h, Verdict::dropped, {}, "not among the ceiling's allowed hosts");
+                    }
+                }
+                for (std::size_t i = 0; i < asked->blocked_hosts.size(); ++i) {
+                    net.blocked_hosts.push_back(asked->blocked_hosts[i]);
+                    decide(pointer_child("/network/blockedHosts", i), asked->blocked_hosts[i], Verdict::kept,
+                           {{"/network/blockedHosts", asked->blocked_hosts[i]}}, "");
+                }
+            }
+        }
+        if ((!net.allowed_hosts.empty() || !net.blocked_hosts.empty()) && !caps_.host_filtering)
+            return make_error(ErrorCode::backend_unsupported,
+                              "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
+                                  std::string(caps_.sdk_version) +
+                                  ") does not enforce host lists with the pinned contract; refusing rather than "
+                                  "dropping them or running with the network open",
+                              "/network");
+        // Ceiling-only network fields: the ceiling's values, or the request's where the ceiling allows
+        // it and the network is not blocked (a proxy shares the host network on bubblewrap).
+        if (asked) {
+            const bool open = net.effective_default() == NetworkDefault::allow || !net.allowed_hosts.empty();
+            take_field(asked->enforcement_mode, net.enforcement_mode, RequestField::network_enforcement_mode,
+                       "/network/enforcementMode", [](EnforcementMode m) { return std::string(to_string(m)); }, true);
+            take_field(asked->allow_local_network, net.allow_local_network, RequestField::network_allow_local_network,
+                       "/network/allowLocalNetwork", [](bool b) { return std::string(b ? "true" : "false"); }, open);
+            take_field(asked->proxy, net.proxy, RequestField::network_proxy, "/network/proxy",
+                       [](const Proxy&) { return std::string("(proxy)"); }, open);
+        }
+        out_.network = std::move(net);
+        return {};
+    }
+
+    // One ceiling-only field: the request's value replaces the ceiling's only when the ceiling names
+    // the field in requestMaySet (and `possible`); otherwise the request's value is dropped.
+    template <class T, class Show>
+    void take_field(const std::optional<T>& asked, std::optional<T>& out, RequestField f, const std::string& field,
+                    Show show, bool possible) {
+        if (!asked) return;
+        std::string text = show(*asked);
+        if (ceil_.request_may(f) && possible) {
+            out = asked;
+            decide(field, text, Verdict::kept, {{field, text}}, "");
+        } else {
+            decide(field, text, Verdict::dropped, {},
+                   !possible ? "the network is blocked"
+                             : "a ceiling-only field (the ceiling's requestMaySet does not name " +
+                                   std::string(to_string(f)) + ")");
+        }
+    }
+
+    void ceiling_only_fields() {
+        auto yes_no = [](bool b) { return std::string(b ? "true" : "false"); };
+        out_.container_id = ceil_.fields.container_id;
+        take_field(req_.container_id, out_.container_id, RequestField::container_id, "/containerId",
+                   [](const std::string& s) { return s; }, true);
+        out_.lifecycle = ceil_.fields.lifecycle;
+        take_field(req_.lifecycle, out_.lifecycle, RequestField::lifecycle, "/lifecycle",
+                   [](const LifecycleSpec&) { return std::string("(section)"); }, true);
+        out_.ui = ceil_.fields.ui;
+        take_field(req_.ui, out_.ui, RequestField::ui, "/ui", [](const UiSpec&) { return std::string("(section)"); }, true);
+        out_.fallback = ceil_.fields.fallback;
+        if (req_.fallback && req_.fallback->allow_dacl_mutation) {
+            std::optional<bool> v = out_.fallback ? out_.fallback->allow_dacl_mutation : std::nullopt;
+            take_field(req_.fallback->allow_dacl_mutation, v, RequestField::fallback_allow_dacl_mutation,
+                       "/fallback/allowDaclMutation", yes_no, true);
+            if (v) out_.fallback = FallbackSpec{v};
+        }
+        const Containment c = out_.effective_containment();
+        // processContainer: field by field; network capabilities never under a blocked network.
+        std::optional<ProcessContainerSpec> pc = ceil_.fields.process_container;
+        if (req_.process_container) {
+            const ProcessContainerSpec& a = *req_.process_container;
+            const bool here = c == Containment::processcontainer;
+            ProcessContainerSpec merged = pc.value_or(ProcessContainerSpec{});
+            take_field(a.least_privilege, merged.least_privilege, RequestField::process_container_least_privilege,
+                       "/processContainer/leastPrivilege", yes_no, here);
+            take_field(a.ui, merged.ui, RequestField::process_container_ui, "/processContainer/ui",
+                       [](const ProcessContainerUi&) { return std::string("(section)"); }, here);
+            const bool blocked = out_.network && out_.network->effective_default() == NetworkDefault::block &&
+                                 out_.network->allowed_hosts.empty();
+            std::vector<std::string> caps_out;
+            bool caps_taken = false;
+            for (std::size_t i = 0; i < a.capabilities.size(); ++i) {
+                const std::string& cap = a.capabilities[i];
+                std::string field = pointer_child("/processContainer/capabilities", i);
+                bool network_cap = cap == "internetClient" || cap == "internetClientServer" ||
+                                   cap == "privateNetworkClientServer";
+                if (!here) decide(field, cap, Verdict::dropped, {}, "section for another backend");
+                else if (!ceil_.request_may(RequestField::process_container_capabilities))
+                    decide(field, cap, Verdict::dropped, {},
+                           "a ceiling-only field (the ceiling's requestMaySet does not name processContainer.capabilities)");
+                else if (network_cap && blocked)
+                    decide(field, cap, Verdict::dropped, {}, "a network capability under a blocked network");
+                else {
+                    caps_out.push_back(cap);
+                    caps_taken = true;
+                    decide(field, cap, Verdict::kept, {{"/processContainer/capabilities", cap}}, "");
+                }
+            }
+            if (caps_taken) merged.capabilities = std::move(caps_out);
+            if (here && (pc || merged.least_privilege || merged.ui || !merged.capabilities.empty())) pc = std::move(merged);
+        }
+        out_.process_container = c == Containment::processcontainer ? pc : std::nullopt;
+
+        out_.seatbelt = c == Containment::seatbelt ? ceil_.fields.seatbelt : std::nullopt;
+        if (req_.seatbelt) {
+            const bool here = c == Containment::seatbelt;
+            SeatbeltSpec merged = out_.seatbelt.value_or(SeatbeltSpec{});
+            std::optional<std::string> profile = merged.profile_override;
+            take_field(req_.seatbelt->profile_override, profile, RequestField::seatbelt_profile_override,
+                       "/seatbelt/profileOverride", [](const std::string& s) { return s; }, here);
+            SeatbeltSpec asked = *req_.seatbelt;
+            asked.profile_override.reset();
+            std::optional<SeatbeltSpec> rest;
+            if (asked != SeatbeltSpec{})
+                take_field(std::optional<SeatbeltSpec>(asked), rest, RequestField::seatbelt, "/seatbelt",
+                           [](const SeatbeltSpec&) { return std::string("(section)"); }, here);
+            if (rest) merged = *rest;
+            merged.profile_override = profile;
+            if (here && (out_.seatbelt || rest || profile)) out_.seatbelt = merged;
+        }
+        out_.lxc = c == Containment::lxc ? ceil_.fields.lxc : std::nullopt;
+        if (req_.lxc) {
+            std::optional<LxcSpec> v = out_.lxc;
+            take_field(req_.lxc, v, RequestField::lxc, "/lxc",
+                       [](const LxcSpec& l) { return l.distribution + " " + l.release; }, c == Containment::lxc);
+            out_.lxc = c == Containment::lxc ? v : std::nullopt;
+        }
+    }
+
+    const Policy& req_;
+    const Ceiling& ceil_;
+    const Capabilities& caps_;
+    const ClampOptions& opt_;
+    std::vector<Anchor> anchors_;
+    std::vector<std::string> rw_keys_, ro_keys_;
+    PathResolver resolver_;  // one per clamp: the request's paths are resolved at one moment
+    Policy out_;
+    ClampReport report_;
+};
+
+}  // namespace detail
+
+CORDON_FUNC Result<ClampOutcome> clamp(const Policy& request, const Ceiling& ceiling, const Capabilities& capabilities,
+                                       const ClampOptions& options) {
+    try {
+        return detail::Clamper(request, ceiling, capabilities, options).run();
+    } catch (const std::exception& e) {
+        return make_error(ErrorCode::internal, std::string("while clamping: ") + e.what());
+    }
+}
+
+}  // namespace cordon

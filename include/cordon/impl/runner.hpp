@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+// cordon: implementation of runner.hpp: capability and preflight checks, the run through a backend.
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <string>
+#include <sys/stat.h>
+
+#include "cordon/clamp.hpp"
+#include "cordon/detail/utf16.hpp"
+#include "cordon/mxc_json.hpp"
+#include "cordon/names.hpp"
+#include "cordon/path.hpp"
+#include "cordon/runner.hpp"
+
+namespace cordon {
+namespace detail {
+
+// A backend that cannot limit reads, writes and the network is not a sandbox cordon will drive.
+inline Status require_baseline(const Capabilities& c) {
+    std::string missing;
+    if (!c.read_allowlist) missing += " reads are not limited to granted paths;";
+    if (!c.write_allowlist) missing += " writes are not limited to granted paths;";
+    if (!c.network_block) missing += " the network cannot be blocked;";
+    if (missing.empty()) return {};
+    missing.pop_back();
+    return make_error(ErrorCode::backend_unsupported,
+                      std::string(to_string(c.backend)) + " with executor SDK " + std::string(c.sdk_version) +
+                          " does not enforce deny-by-default:" + missing + " (" + std::string(c.source) + ")");
+}
+
+// bubblewrap aborts the launch on a grant whose source does not exist or a cwd it cannot enter,
+// with an exit code indistinguishable from a config error, so cordon refuses such a policy up front
+// with a message naming the path (docs/clamp-rules.md: "missing grant sources").
+inline Status preflight_bubblewrap(const Policy& p) {
+    auto check = [](const std::vector<std::string>& paths, std::string_view field) -> Status {
+        for (std::size_t i = 0; i < paths.size(); ++i) {
+            std::string where = std::string(field) + "/" + std::to_string(i);
+            auto parsed = Path::parse(paths[i], PathStyle::posix);
+            if (!parsed) return make_error(ErrorCode::invalid_policy, parsed.error().message, where);
+            struct stat st {};
+            if (::stat(paths[i].c_str(), &st) != 0)
+                return make_error(ErrorCode::invalid_policy,
+                                  "'" + paths[i] + "' does not exist; bubblewrap cannot bind a missing path (create "
+                                  "it first, or grant its existing parent directory)",
+                                  where);
+        }
+        return {};
+    };
+    if (auto s = check(p.filesystem.readwrite, "/filesystem/readwritePaths"); !s) return s;
+    if (auto s = check(p.filesystem.readonly, "/filesystem/readonlyPaths"); !s) return s;
+    if (auto s = check(p.filesystem.denied, "/filesystem/deniedPaths"); !s) return s;
+    if (p.process.cwd && !p.process.cwd->empty()) {
+        auto cwd = Path::parse(*p.process.cwd, PathStyle::posix);
+        if (!cwd) return make_error(ErrorCode::invalid_policy, cwd.error().message, "/process/cwd");
+        bool granted = false;
+        for (const auto* list : {&p.filesystem.readwrite, &p.filesystem.readonly})
+            for (const auto& g : *list)
+                if (auto root = Path::parse(g, PathStyle::posix); root && within(*cwd, *root)) granted = true;
+        if (!granted)
+            return make_error(ErrorCode::invalid_policy,
+                              "cwd '" + *p.process.cwd + "' is not inside a granted path; bubblewrap could not enter it",
+                              "/process/cwd");
+    }
+    return {};
+}
+
+}  // namespace detail
+
+CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
+    Policy p = policy;
+    const Containment own = containment_of(backend());
+    if (p.containment && *p.containment != own && *p.containment != Containment::process)
+        return make_error(ErrorCode::invalid_policy,
+                          "policy asks for containment \"" + std::string(to_string(*p.containment)) +
+                              "\" but this runner drives " + std::string(to_string(backend())),
+                          "/containment");
+    p.containment = own;  // explicit: `process` would let the executor pick by host
+    const Capabilities& caps = capabilities();
+    if (p.network && (!p.network->allowed_hosts.empty() || !p.network->blocked_hosts.empty()) &&
+        !caps.host_filtering)
+        return make_error(ErrorCode::backend_unsupported,
+                          std::string(to_string(backend())) + " does not enforce host lists with contract " +
+                              std::string(emit_contract(p).version) + "; refusing rather than running unfiltered",
+                          "/network");
+    if (!p.filesystem.denied.empty() && !caps.denied_paths)
+        return make_error(ErrorCode::backend_unsupported,
+                          std::string(to_string(backend())) + " does not enforce deniedPaths; refusing",
+                          "/filesystem/deniedPaths");
+    if (backend() == Backend::bubblewrap)
+        if (auto s = detail::preflight_bubblewrap(p); !s) return s.error();
+    const Contract& contract = emit_contract(p);
+    if (!sdk_accepts_contract(executor().sdk_version(), contract.version))
+        return make_error(ErrorCode::backend_unsupported,
+                          "executor SDK " + std::string(executor().sdk_version()) + " does not accept contract " +
+                              std::string(contract.version),
+                          "/version");
+    return p;
+}
+
+CORDON_FUNC Result<std::string> Runner::config_for(const Policy& policy) const {
+    auto p = prepare(policy);
+    if (!p) return p.error();
+    return to_mxc_json(*p, emit_contract(*p));
+}
+
+CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions& options) const {
+    auto config = config_for(policy);
+    if (!config) return config.error();
+    detail::RunRequest request;
+    request.config_json = std::move(*config);
+#if defined(_WIN32)
+    // The handle's final path, as UTF-8 (path::string() would be the ANSI code page). The state
+    // keeps the handle, and with it the write/delete lock, open until after the launch.
+    const std::wstring wide = executor().launch_path().wstring();
+    auto utf8 = detail::utf16_to_utf8(std::u16string(wide.begin(), wide.end()));
+    if (!utf8) return make_error(ErrorCode::execution_failed, "executor path is not valid UTF-16");
+    request.executor_path = std::move(*utf8);
+#else
+    request.executor_path = executor().path().string();
+    request.executor_fd = executor().fd();
+#endif
+    request.sdk_version = std::string(executor().sdk_version());
+    // Our own clock backs up the executor's: a little later, so a working executor reports first.
+    std::uint32_t t = policy.process.timeout.wire_value();
+    request.timeout_ms = t == 0 ? 0 : (t > UINT32_MAX - timeout_slack_ms ? UINT32_MAX : t + timeout_slack_ms);
+    request.options = options;
+    auto result = state_->loaded.run(request);
+    if (!result) return result;
+    // lxc-exec 0.9.0 kills the tree itself and reports `script timed out after Nms`
+    if (result->failure == ExecutorFailure::backend_error &&
+        result->failure_message.find("timed out after") != std::string::npos)
+        result->timed_out = true;
+    return result;
+}
+
+CORDON_FUNC Result<Runner> make_runner(const RunnerOptions& options) {
+    try {
+        const Backend backend = options.backend.value_or(host_backend());
+        if (backend == Backend::session)
+            return make_error(ErrorCode::unavailable, "no runner is registered for the session backend (Phase 2)",
+                              "session");
+        if (backend_os(backend) != host_os())
+            return make_error(ErrorCode::unavailable, "the " + std::string(to_string(backend)) + " backend runs on " +
+                                                          std::string(backend_os(backend)) + ", not on " +
+                                                          std::string(host_os()));
+        ExecutorSpec spec = options.executor;
+        spec.os = std::string(backend_os(backend));
+        auto executor = open_trusted_executor(spec);
+        if (!executor) return executor.error();
+        BackendRegistry empty;
+        const BackendRegistry& registry = options.registry ? *options.registry : empty;
+        auto loaded = registry.load(backend, options.plugin_dir);
+        if (!loaded) return loaded.error();
+        auto caps = loaded->capabilities(executor->sdk_version());
+        if (!caps) return caps.error();
+        if (auto s = detail::require_baseline(*caps); !s) return s.error();
+        auto state = std::make_shared<detail::RunnerState>(
+            detail::RunnerState{backend, std::move(*loaded), std::move(*executor), *caps});
+        return Runner(std::move(state));
+    } catch (const std::exception& e) {
+        return make_error(ErrorCode::internal, std::string("make_runner: ") + e.what());
+    }
+}
+
+}  // namespace cordon

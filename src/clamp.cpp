@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: MIT
+// libcordon (compiled mode): canonicalisation and the clamp.
+#include "cordon/impl/canonical.hpp"
+#include "cordon/impl/clamp.hpp"

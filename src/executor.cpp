@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: MIT
+// libcordon (compiled mode): finding, verifying and loading what runs: executor, backend, runner.
+#include "cordon/impl/backend_host.hpp"
+#include "cordon/impl/executor.hpp"
+#include "cordon/impl/runner.hpp"
+#include "cordon/impl/verified_executor.hpp"
