@@ -337,6 +337,8 @@ std::optional<Error> validate(const SpawnSpec& spec) {
         return spec_error("neither an executor descriptor nor a path was given", "executor_path");
     if (spec.executor_fd >= 0 && ::fcntl(spec.executor_fd, F_GETFD) < 0)
         return spec_error("executor descriptor " + std::to_string(spec.executor_fd) + " is not open", "executor_fd");
+    if (spec.options.cancel_fd >= 0 && ::fcntl(spec.options.cancel_fd, F_GETFD) < 0)
+        return spec_error("cancel descriptor " + std::to_string(spec.options.cancel_fd) + " is not open", "cancel_fd");
     // With SIGCHLD ignored the kernel reaps children itself: no exit status could be collected.
     struct sigaction chld;
     if (::sigaction(SIGCHLD, nullptr, &chld) == 0 &&
@@ -449,17 +451,21 @@ Result<ProcessResult> run_process(const SpawnSpec& spec) {
     if (spec.timeout_ms > 0) timeout_at = start + milliseconds(spec.timeout_ms);
     Clock::time_point kill_at{}, drain_until{};
     bool exited = false;
+    bool cancel_requested = false;  // cancel_fd became readable (set by the poll below)
     auto kill_group = [pid](int sig) { ::kill(-pid, sig); };
+    // A timeout and a cancellation end the run the same way; only the flag that says why differs.
+    auto terminate = [&](Clock::time_point now, bool& why) {
+        why = true;
+        kill_group(SIGTERM);
+        kill_group(SIGCONT);  // a stopped process would otherwise hold SIGTERM until SIGKILL
+        phase = Phase::terminating;
+        kill_at = now + milliseconds(spec.options.grace_ms);
+    };
 
     for (;;) {
         auto now = Clock::now();
-        if (phase == Phase::running && timeout_at && now >= *timeout_at) {
-            run.timed_out = true;
-            kill_group(SIGTERM);
-            kill_group(SIGCONT);  // a stopped process would otherwise hold SIGTERM until SIGKILL
-            phase = Phase::terminating;
-            kill_at = now + milliseconds(spec.options.grace_ms);
-        }
+        if (phase == Phase::running && !exited && cancel_requested) terminate(now, run.cancelled);
+        if (phase == Phase::running && timeout_at && now >= *timeout_at) terminate(now, run.timed_out);
         // Once the child is gone (or the grace period is over), nothing of its group may stay.
         if ((phase == Phase::terminating && now >= kill_at) || (exited && phase != Phase::killed)) {
             kill_group(SIGKILL);
@@ -479,13 +485,19 @@ Result<ProcessResult> run_process(const SpawnSpec& spec) {
         }
         if (!exited && !pidfd) wait_ms = wait_ms < 0 ? 10 : std::min(wait_ms, 10);
 
-        pollfd fds[4];
+        pollfd fds[5];
         nfds_t n = 0;
-        int out_i = -1, err_i = -1, report_i = -1, pid_i = -1;
+        int out_i = -1, err_i = -1, report_i = -1, pid_i = -1, cancel_i = -1;
         if (out.open()) { out_i = static_cast<int>(n); fds[n++] = {out.fd.get(), POLLIN, 0}; }
         if (err.open()) { err_i = static_cast<int>(n); fds[n++] = {err.fd.get(), POLLIN, 0}; }
         if (report_r) { report_i = static_cast<int>(n); fds[n++] = {report_r.get(), POLLIN, 0}; }
         if (!exited && pidfd) { pid_i = static_cast<int>(n); fds[n++] = {pidfd.get(), POLLIN, 0}; }
+        // Watched only while running: a readable descriptor stays readable, and polling it in the
+        // later phases would spin.
+        if (phase == Phase::running && !exited && spec.options.cancel_fd >= 0) {
+            cancel_i = static_cast<int>(n);
+            fds[n++] = {spec.options.cancel_fd, POLLIN, 0};
+        }
         if (::poll(fds, n, wait_ms) < 0) {
             if (errno == EINTR) continue;
             int poll_errno = errno;
@@ -499,6 +511,7 @@ Result<ProcessResult> run_process(const SpawnSpec& spec) {
         if (err_i >= 0 && (fds[err_i].revents & ready)) err.read_some();
         if (report_i >= 0 && (fds[report_i].revents & ready)) read_report();
         if (!exited) exited = has_exited(pid, pidfd.get(), pid_i >= 0 ? fds[pid_i].revents : 0);
+        if (cancel_i >= 0 && (fds[cancel_i].revents & (ready | POLLNVAL))) cancel_requested = true;
     }
 
     // --- stop: take what is already buffered (bounded: a live writer could refill forever),

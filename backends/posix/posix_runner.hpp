@@ -58,7 +58,8 @@ struct ProcessResult {
 /// Ending: when the child exits, whatever is left of its process group is SIGKILLed. When
 /// `timeout_ms` expires first, the group gets SIGTERM (and SIGCONT, for stopped members), then
 /// SIGKILL once the child exits or `options.grace_ms` later, whichever is first (`run.timed_out`
-/// is set). After that SIGKILL the pipes are drained until EOF or for at most `drain_ms` (what is
+/// is set). A readable `options.cancel_fd` (checked while the child runs) ends it the same way,
+/// with `run.cancelled` set instead. After that SIGKILL the pipes are drained until EOF or for at most `drain_ms` (what is
 /// already buffered is always taken). So run_process returns within
 /// timeout_ms + grace_ms + drain_ms (plus scheduling), whatever the child's descendants do.
 /// Processes that left the group (setsid) are not signalled: nothing proves they are ours.
@@ -70,7 +71,7 @@ struct ProcessResult {
 /// the reason, not an Error.
 ///
 /// Errors: execution_failed when the spec is malformed (empty argv, NUL byte, env entry without
-/// `=`, bad descriptor), when the calling process ignores SIGCHLD (no exit status could be
+/// `=`, bad executor or cancel descriptor), when the calling process ignores SIGCHLD (no exit status could be
 /// collected), or when pipes/fork fail in the caller's process.
 Result<ProcessResult> run_process(const SpawnSpec& spec);
 

@@ -21,6 +21,12 @@ struct RunOptions {
     std::uint32_t grace_ms = 2000;          ///< after the timeout: SIGTERM -> SIGKILL delay, then the drain bound
     std::size_t output_limit = 1u << 20;    ///< bytes kept per stream (stdout, stderr); the rest is counted and dropped
     bool dry_run = false;                   ///< spawn nothing: only report the invocation that would run
+    /// POSIX: a descriptor that becomes readable when the run is to be cancelled (the read end of a
+    /// pipe, an eventfd). The run then ends as on a timeout: SIGTERM and SIGCONT to the executor's
+    /// process group, SIGKILL once it exits or grace_ms later, and RunResult::cancelled is set.
+    /// Not owned; it must stay open until run() returns. -1: not cancellable. The processcontainer
+    /// backend cannot cancel yet, so Runner::run refuses a cancellable run there.
+    int cancel_fd = -1;
 };
 
 /// Who failed when the contained command did not run to completion. `none` means `exit_code` is the
@@ -55,6 +61,7 @@ struct RunResult {
     std::size_t err_dropped = 0;
     std::uint64_t duration_ms = 0;
     bool timed_out = false;        ///< cordon's own timer fired and the whole tree was killed
+    bool cancelled = false;        ///< RunOptions::cancel_fd became readable and the whole tree was killed
     ExecutorFailure failure = ExecutorFailure::none;
     std::string failure_message;   ///< the executor's own words when failure != none
     std::vector<std::string> invocation;  ///< executor argv as launched (or, for a dry run, as it would be)

@@ -27,6 +27,7 @@ CORDON_FUNC std::string encode_request(const RunRequest& r) {
     o["grace_ms"] = r.options.grace_ms;
     o["output_limit"] = r.options.output_limit;
     o["dry_run"] = r.options.dry_run;
+    o["cancel_fd"] = r.options.cancel_fd;
     return boost::json::serialize(o);
 }
 
@@ -46,6 +47,8 @@ CORDON_FUNC Result<RunRequest> decode_request(std::string_view text) {
         r.options.grace_ms = o.at("grace_ms").to_number<std::uint32_t>();
         r.options.output_limit = o.at("output_limit").to_number<std::size_t>();
         r.options.dry_run = o.at("dry_run").as_bool();
+        const auto* cancel = o.if_contains("cancel_fd");  // absent from hosts older than cancellation
+        r.options.cancel_fd = cancel ? static_cast<int>(cancel->to_number<std::int64_t>()) : -1;
         return r;
     } catch (const std::exception& e) {
         return make_error(ErrorCode::internal, std::string("malformed backend run request: ") + e.what());
@@ -65,6 +68,7 @@ CORDON_FUNC std::string encode_result(const Status& status, const RunResult& r) 
     o["stderr_dropped"] = r.err_dropped;
     o["duration_ms"] = r.duration_ms;
     o["timed_out"] = r.timed_out;
+    o["cancelled"] = r.cancelled;
     o["failure"] = to_string(r.failure);
     o["failure_message"] = r.failure_message;
     boost::json::array invocation;
@@ -89,6 +93,8 @@ CORDON_FUNC Result<RunResult> decode_result(std::string_view text) {
         r.err_dropped = o.at("stderr_dropped").to_number<std::size_t>();
         r.duration_ms = o.at("duration_ms").to_number<std::uint64_t>();
         r.timed_out = o.at("timed_out").as_bool();
+        const auto* cancelled = o.if_contains("cancelled");  // absent from backends older than cancellation
+        r.cancelled = cancelled && cancelled->as_bool();
         std::string_view failure = o.at("failure").as_string();
         bool known = false;
         for (auto f : {ExecutorFailure::none, ExecutorFailure::config_rejected, ExecutorFailure::backend_error,

@@ -106,6 +106,11 @@ CORDON_FUNC Result<std::string> Runner::config_for(const Policy& policy) const {
 }
 
 CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions& options) const {
+    if (options.cancel_fd >= 0 && backend() == Backend::processcontainer)
+        return make_error(ErrorCode::backend_unsupported,
+                          "the processcontainer backend cannot cancel a run yet; refusing a cancellable run "
+                          "rather than ignoring the cancellation",
+                          "cancel_fd");
     auto config = config_for(policy);
     if (!config) return config.error();
     detail::RunRequest request;
