@@ -60,22 +60,30 @@ private:
         return r;
     }
 
-    // IPv4 in 10.0.0.0/20, IPv6 in 2001:db8::/116, or IPv4-mapped 10.0.0.0/20; now and then wider.
+    // 4096-address regions: IPv4 10.0.0.0/20, IPv6 2001:db8::/116, IPv4-mapped 10.0.0.0/20, and the
+    // two sides of the IPv6/IPv4 seam on the unified axis (the IPv6 /116 just below ::ffff:0:0, and
+    // IPv4 0.0.0.0/20 just above it); now and then a wide block.
     Cidr block(int family) {
         unsigned width = 12;
         unsigned prefix_in = static_cast<unsigned>(pick(13));  // 0..12 bits below the /20 (/116)
         std::uint32_t offset = static_cast<std::uint32_t>(pick(1 << 12)) & ~((1u << (width - prefix_in)) - 1);
         Cidr c;
-        if (family == 0) c = Cidr::make(IpAddress::v4(0x0a000000u + offset), 20 + prefix_in).value();
-        else if (family == 1) c = Cidr::make(IpAddress::v6(Uint128{0x20010db800000000ull, offset}), 116 + prefix_in).value();
-        else c = Cidr::make(IpAddress::v6(Uint128{0, 0xffff0a000000ull + offset}), 116 + prefix_in).value();
-        if (pick(20) == 0) c = Cidr::parse(family == 1 ? "2001:db8::/32" : family == 0 ? "10.0.0.0/8" : "::ffff:0:0/96").value();
+        switch (family) {
+            case 0: c = Cidr::make(IpAddress::v4(0x0a000000u + offset), 20 + prefix_in).value(); break;
+            case 1: c = Cidr::make(IpAddress::v6(Uint128{0x20010db800000000ull, offset}), 116 + prefix_in).value(); break;
+            case 2: c = Cidr::make(IpAddress::v6(Uint128{0, 0xffff0a000000ull + offset}), 116 + prefix_in).value(); break;
+            case 3: c = Cidr::make(IpAddress::v6(Uint128{0, 0xfffefffff000ull + offset}), 116 + prefix_in).value(); break;
+            default: c = Cidr::make(IpAddress::v4(offset), 20 + prefix_in).value(); break;
+        }
+        static const char* const wide[] = {"10.0.0.0/8", "2001:db8::/32", "::ffff:0:0/96", "::fffe:0:0/96", "0.0.0.0/0"};
+        if (pick(20) == 0) c = Cidr::parse(wide[family]).value();
         blocks_.push_back(c);
         return c;
     }
 
     Peer peer() {
-        int family = pick(5) < 3 ? 0 : pick(2) ? 1 : 2;
+        static const int families[] = {0, 0, 0, 0, 1, 1, 2, 3, 4, 4};
+        int family = families[pick(10)];
         Peer p{block(family), {}};
         for (int i = pick(3); i > 0; --i) {
             Cidr inner = block(family);

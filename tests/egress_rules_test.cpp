@@ -505,3 +505,23 @@ TEST_CASE("scale: 1,000-rule ceilings and requests give exact, linear-size resul
     CHECK(set_of(ports).span_count() == 1000);
     MESSAGE("three clamps of 1,000 x 1,000 rules: " << ms << " ms (not a timing test; see the report)");
 }
+
+TEST_CASE("scale: a rule set whose exact form explodes is refused with an error, not run out of memory") {
+    // one /8 with 1,100 ports, crossed by 1,000 hosts inside it with another port each: every host
+    // run then carries 1,101 port spans, over the 1M-piece limit
+    std::vector<EgressRule> rules;
+    EgressRule wide{std::vector<Peer>{Peer{Cidr::parse("10.0.0.0/8").value(), {}}}, std::vector<PortSpec>{}};
+    for (int i = 0; i < 1100; ++i) wide.ports->push_back(PortSpec::single(Protocol::tcp, static_cast<std::uint16_t>(1 + 2 * i)));
+    rules.push_back(wide);
+    for (int i = 0; i < 1000; ++i)
+        rules.push_back(EgressRule{std::vector<Peer>{Peer{Cidr::host(IpAddress::v4(0x0a000000u + 4u * static_cast<std::uint32_t>(i))), {}}},
+                                   std::vector<PortSpec>{PortSpec::single(Protocol::tcp, static_cast<std::uint16_t>(2 + 2 * i))}});
+    auto s = EgressSet::from_rules(rules, "/network/egress/allow");
+    REQUIRE_FALSE(s.has_value());
+    CHECK(s.error().code == ErrorCode::invalid_policy);
+    CHECK(s.error().where == "/network/egress/allow");
+    CHECK(s.error().message.find("too complex") != std::string::npos);
+    rules.resize(500);  // half of it is fine
+    auto half = EgressSet::from_rules(rules);
+    CHECK_MESSAGE(half.has_value(), half.error().to_string());
+}

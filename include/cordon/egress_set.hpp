@@ -68,7 +68,7 @@ struct Slab {
 // Upper bound on the size of a set built from rules, so that hostile rule lists fail with an
 // error instead of exhausting memory (a wide many-port rule crossed with many narrow rules is the
 // only input that grows faster than its text; see EgressSet).
-inline constexpr std::size_t egress_span_limit = std::size_t{1} << 22;
+inline constexpr std::size_t egress_span_limit = std::size_t{1} << 20;
 
 }  // namespace detail
 
@@ -85,7 +85,7 @@ inline constexpr std::size_t egress_span_limit = std::size_t{1} << 22;
 /// each distinct pair of service sets is combined once per operation. 1,000 /32 rules with one port,
 /// or one CIDR with 1,000 ports, are N ~ 1,000, and intersecting two of them is near-linear. The form
 /// itself grows faster than the rules only where a wide rule with many ports overlaps many narrow
-/// rules with other ports (up to their product); from_rules() refuses sets over 4M spans.
+/// rules with other ports (up to their product); from_rules() refuses sets that store over 1M pieces.
 class EgressSet {
 public:
     /// The empty set: nothing allowed.
@@ -146,11 +146,19 @@ public:
     /// needed, deny) rules, or default allow with deny rules, whichever is shorter.
     Egress to_egress() const;
 
-    /// Size of the canonical form: slabs, and service spans over all slabs.
+    /// Size of the canonical form: slabs, and service spans summed over all slabs.
     std::size_t slab_count() const noexcept { return slabs_.size(); }
     std::size_t span_count() const noexcept {
         std::size_t n = 0;
         for (const auto& s : slabs_) n += s.services->size();
+        return n;
+    }
+    /// What the form holds in memory: slabs plus the spans of each distinct (shared) service set.
+    std::size_t stored_size() const {
+        std::unordered_map<const detail::SpanSet*, bool> seen;
+        std::size_t n = slabs_.size();
+        for (const auto& s : slabs_)
+            if (seen.emplace(s.services.get(), true).second) n += s.services->size();
         return n;
     }
     const std::vector<detail::Slab>& slabs() const noexcept { return slabs_; }

@@ -119,7 +119,7 @@ inline Result<EgressSet> EgressSet::from_rules(const std::vector<EgressRule>& ru
             std::vector<EgressSet> next;
             for (std::size_t k = 0; k + 1 < level.size(); k += 2) {
                 next.push_back(level[k] | level[k + 1]);
-                if (next.back().span_count() > detail::egress_span_limit) return detail::egress_too_complex(where);
+                if (next.back().stored_size() > detail::egress_span_limit) return detail::egress_too_complex(where);
             }
             if (level.size() % 2) next.push_back(std::move(level.back()));
             level = std::move(next);

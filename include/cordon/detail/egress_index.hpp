@@ -4,6 +4,7 @@
 
 #include <algorithm>  // std::upper_bound, std::max, std::min
 #include <cstddef>
+#include <memory>  // std::make_shared
 #include <utility>  // std::pair
 #include <vector>
 
@@ -22,15 +23,15 @@ namespace cordon {
 class EgressSet::Index {
 public:
     explicit Index(const EgressSet& set) : slabs_(set.slabs_) {
-        if (!slabs_.empty()) nodes_.resize(4 * slabs_.size());
-        if (!slabs_.empty()) build(1, 0, slabs_.size());
+        nodes_.reserve(2 * slabs_.size());
+        if (!slabs_.empty()) build(0, slabs_.size());
     }
 
     /// (q & indexed) is not empty.
     bool meets(const EgressSet& q) const {
         for (const detail::Slab& s : q.slabs_) {
             auto [l, r] = overlapping(s);
-            if (l < r && meets(1, 0, slabs_.size(), l, r, *s.services)) return true;
+            if (l < r && meets(0, 0, slabs_.size(), l, r, *s.services)) return true;
         }
         return false;
     }
@@ -41,7 +42,7 @@ public:
             auto [l, r] = overlapping(s);
             if (l == r || slabs_[l].first > s.first || slabs_[r - 1].last < s.last) return false;
             Cover c;
-            cover(1, 0, slabs_.size(), l, r, *s.services, c);
+            cover(0, 0, slabs_.size(), l, r, *s.services, c);
             if (!c.ok) return false;
         }
         return true;
@@ -52,17 +53,20 @@ public:
         Builder out(Op::intersect);
         for (const detail::Slab& s : q.slabs_) {
             auto [l, r] = overlapping(s);
-            if (l < r) collect(1, 0, slabs_.size(), l, r, s, out);
+            if (l < r) collect(0, 0, slabs_.size(), l, r, s, out);
         }
         return out.finish();
     }
 
 private:
+    // Service sets are shared, not copied, where the slabs below a node share them (the usual case:
+    // the slabs of one rule have one set), so the index stays about as small as the set.
     struct Node {
-        detail::SpanSet any;  // union of the slabs' services
-        detail::SpanSet all;  // intersection of the slabs' services
+        detail::SpanSetPtr any;  // union of the slabs' services
+        detail::SpanSetPtr all;  // intersection of the slabs' services
         bool gapless = true;  // the slabs touch one another
         Uint128 first, last;
+        std::size_t left = 0, right = 0;  // children (nodes are stored parent first: 2n - 1 of them)
     };
     struct Cover {
         bool ok = true;
@@ -80,32 +84,44 @@ private:
         return {l, r};
     }
 
-    void build(std::size_t node, std::size_t lo, std::size_t hi) {
-        Node& n = nodes_[node];
+    std::size_t build(std::size_t lo, std::size_t hi) {
+        std::size_t id = nodes_.size();
+        nodes_.emplace_back();
         if (hi - lo == 1) {
-            n.any = n.all = *slabs_[lo].services;
+            Node& n = nodes_[id];
+            n.any = n.all = slabs_[lo].services;
             n.first = slabs_[lo].first;
             n.last = slabs_[lo].last;
-            return;
+            return id;
         }
         std::size_t mid = lo + (hi - lo) / 2;
-        build(2 * node, lo, mid);
-        build(2 * node + 1, mid, hi);
-        const Node& a = nodes_[2 * node];
-        const Node& b = nodes_[2 * node + 1];
-        n.any = detail::span_union(a.any, b.any);
-        n.all = detail::span_intersection(a.all, b.all);
+        std::size_t left = build(lo, mid);
+        std::size_t right = build(mid, hi);
+        const Node& a = nodes_[left];
+        const Node& b = nodes_[right];
+        Node n;
+        auto combine = [](const detail::SpanSetPtr& x, const detail::SpanSetPtr& y, bool unite) {
+            if (x == y || *x == *y) return x;
+            return std::make_shared<const detail::SpanSet>(unite ? detail::span_union(*x, *y)
+                                                                 : detail::span_intersection(*x, *y));
+        };
+        n.any = combine(a.any, b.any, true);
+        n.all = combine(a.all, b.all, false);
         n.gapless = a.gapless && b.gapless && a.last.next() == b.first;
         n.first = a.first;
         n.last = b.last;
+        n.left = left;
+        n.right = right;
+        nodes_[id] = std::move(n);
+        return id;
     }
 
     bool meets(std::size_t node, std::size_t lo, std::size_t hi, std::size_t l, std::size_t r,
                const detail::SpanSet& services) const {
         if (r <= lo || hi <= l) return false;
-        if (l <= lo && hi <= r) return detail::span_intersects(nodes_[node].any, services);
+        if (l <= lo && hi <= r) return detail::span_intersects(*nodes_[node].any, services);
         std::size_t mid = lo + (hi - lo) / 2;
-        return meets(2 * node, lo, mid, l, r, services) || meets(2 * node + 1, mid, hi, l, r, services);
+        return meets(nodes_[node].left, lo, mid, l, r, services) || meets(nodes_[node].right, mid, hi, l, r, services);
     }
 
     // Every slab in [l, r) must hold all of `services`, with no address gap between them.
@@ -115,27 +131,27 @@ private:
         const Node& n = nodes_[node];
         if (l <= lo && hi <= r) {
             bool joined = !c.started || c.last.next() == n.first;
-            c.ok = n.gapless && joined && detail::span_subset(services, n.all);
+            c.ok = n.gapless && joined && detail::span_subset(services, *n.all);
             c.started = true;
             c.last = n.last;
             return;
         }
         std::size_t mid = lo + (hi - lo) / 2;
-        cover(2 * node, lo, mid, l, r, services, c);
-        cover(2 * node + 1, mid, hi, l, r, services, c);
+        cover(n.left, lo, mid, l, r, services, c);
+        cover(n.right, mid, hi, l, r, services, c);
     }
 
     void collect(std::size_t node, std::size_t lo, std::size_t hi, std::size_t l, std::size_t r,
                  const detail::Slab& q, Builder& out) const {
-        if (r <= lo || hi <= l || !detail::span_intersects(nodes_[node].any, *q.services)) return;
+        if (r <= lo || hi <= l || !detail::span_intersects(*nodes_[node].any, *q.services)) return;
         if (hi - lo == 1) {
             const detail::Slab& s = slabs_[lo];
             out.add(std::max(s.first, q.first), std::min(s.last, q.last), out.both(s.services, q.services));
             return;
         }
         std::size_t mid = lo + (hi - lo) / 2;
-        collect(2 * node, lo, mid, l, r, q, out);
-        collect(2 * node + 1, mid, hi, l, r, q, out);
+        collect(nodes_[node].left, lo, mid, l, r, q, out);
+        collect(nodes_[node].right, mid, hi, l, r, q, out);
     }
 
     const std::vector<detail::Slab>& slabs_;
