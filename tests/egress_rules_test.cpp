@@ -350,6 +350,18 @@ TEST_CASE("rule checks: refusals name the value; IPv6 blocks straddling ::ffff:0
     CHECK(make_port_spec(10, 5, std::string_view("icmp"), "/p").error().message == "p.endPort must be greater than or equal to port");
     CHECK(make_port_spec(std::nullopt, 5, std::string_view("icmp"), "/p").error().message == "p.endPort requires port");
     CHECK(make_peer(std::string_view("10.0.0.0/8"), {"10.0.0.0/8", "10.1.0.0/16"}, "/t").value().except.size() == 2);
+    // Orders measured with lxc-exec 0.9.0 --dry-run (same parser as 1.0.1): every except is parsed
+    // before containment is checked; peers, then rules, one after the other; a rule's `to` before its
+    // `ports`; value errors of a port entry before its range rules.
+    CHECK(make_peer(std::string_view("10.0.0.0/8"), {"11.0.0.0/8", "10.1.0.1/16"}, "/network/egress/allow/0/to/0")
+              .error()
+              .message == "network.egress.allow[0].to[0].except[1] must be a valid network CIDR: host part of address was not zero");
+    CHECK(make_peer(std::string_view("10.0.0.0/8"), {"::ffff:10.1.0.0/112"}, "/t").error().where == "/t/except/0");
+    CHECK(make_peer(std::string_view("::ffff:10.0.0.0/104"), {"10.1.0.0/16"}, "/t").error().where == "/t/except/0");
+    auto order = egress_from_json(R"({"deny":[{"to":[{"cidr":"x"}]}],
+        "allow":[{"to":[{"cidr":"10.0.0.0/8","except":["11.0.0.0/8"]},{"cidr":"y"}],"ports":[{"endPort":5}]}]})");
+    REQUIRE_FALSE(order.has_value());
+    CHECK(order.error().where == "/network/egress/allow/0/to/0/except/0");
     CHECK(detail::executor_path("/network/egress/allow/0/to/12/except/3") == "network.egress.allow[0].to[12].except[3]");
 }
 

@@ -137,7 +137,7 @@ inline Result<EgressDefault> parse_egress_default(std::string_view text, std::st
 }
 
 /// One `to` entry from decoded JSON values, checked in the executor's order: `cidr` present and a
-/// valid block, then each `except[k]` a valid block inside it. `where` is the entry's JSON pointer
+/// valid block, then every `except[k]` a valid block, then each inside `cidr`. `where` is the entry's JSON pointer
 /// ("/network/egress/allow/0/to/0"). Errors: invalid-policy, with the executor's message (e.g.
 /// "network.egress.allow[0].to[0].cidr must be a valid network CIDR: host part of address was not zero")
 /// and `where` pointing at the offending value.
@@ -151,15 +151,20 @@ inline Result<Peer> make_peer(std::optional<std::string_view> cidr, const std::v
     std::string reason;
     if (!detail::parse_cidr_executor(*cidr, peer.cidr, reason))
         return detail::egress_error(cidr_path + " must be a valid network CIDR: " + reason, cidr_at);
+    // All of `except` is parsed before any entry is checked against `cidr` (measured: with
+    // ["11.0.0.0/8", "10.1.0.1/16"] the executor reports the host bits of except[1]).
     for (std::size_t k = 0; k < except.size(); ++k) {
         std::string ex_at = at + "/except/" + std::to_string(k);
         Cidr ex;
         if (!detail::parse_cidr_executor(except[k], ex, reason))
             return detail::egress_error(detail::executor_path(ex_at) + " must be a valid network CIDR: " + reason, ex_at);
-        if (!peer.cidr.contains(ex))
-            return detail::egress_error(detail::executor_path(ex_at) + " must be contained within " + cidr_path, ex_at);
         peer.except.push_back(ex);
     }
+    for (std::size_t k = 0; k < peer.except.size(); ++k)
+        if (!peer.cidr.contains(peer.except[k])) {
+            std::string ex_at = at + "/except/" + std::to_string(k);
+            return detail::egress_error(detail::executor_path(ex_at) + " must be contained within " + cidr_path, ex_at);
+        }
     return peer;
 }
 
