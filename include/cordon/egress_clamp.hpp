@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+// cordon: clamp_egress(request, ceiling): the egress a request may have under a ceiling, with a verdict per requested rule.
+#pragma once
+
+#include <new>  // std::bad_alloc
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cordon/clamp_report.hpp"
+#include "cordon/config.hpp"
+#include "cordon/detail/json_pointer.hpp"
+#include "cordon/egress_rule.hpp"
+#include "cordon/egress_set.hpp"
+#include "cordon/error.hpp"
+
+namespace cordon {
+
+/// What happened to one requested egress item (`default: allow`, an allow rule or a deny rule).
+struct EgressDecision {
+    std::string field;      ///< JSON pointer into the request: "/network/egress/allow/2", ".../default"
+    std::string requested;  ///< the item as compact MXC JSON (to_json), or "allow" for the default
+    Verdict verdict = Verdict::dropped;
+    Egress granted;      ///< the part of it that may run, as an egress section (empty when dropped)
+    std::string reason;  ///< why, in one sentence; empty when kept as asked
+};
+
+struct EgressClampOutcome {
+    Egress egress;      ///< the clamped section to emit (to_egress of `granted`)
+    EgressSet granted;  ///< request ∩ ceiling, exactly
+    std::vector<EgressDecision> decisions;
+};
+
+namespace detail {
+
+// Verdicts for many requested rules against one ceiling. Every per-rule question is asked of a set
+// computed once, through an EgressSet::Index, so a rule costs O(log n) per piece of it plus what it
+// is granted, whatever the number of ceiling rules it spans. With A, D the ceiling's allow (or
+// everything) and deny sets, and O the request's own deny rules, for a rule R (asked = R - O):
+//   granted = R & (A - D - O);  all of asked is granted <=> R within (A - D) | O;
+//   asked is empty <=> R within O;  part of it is denied <=> R meets D - O;
+//   part of it is outside A (and not denied) <=> R not within A | D | O.
+class EgressClamper {
+public:
+    EgressClamper(const EgressSet& allow, const EgressSet& deny, const EgressSet& own_deny)
+        : ceiling_(allow - deny),
+          grantable_(ceiling_ - own_deny),
+          kept_within_(ceiling_ | own_deny),
+          own_deny_(own_deny),
+          denied_(deny - own_deny),
+          answered_(allow | deny | own_deny),
+          grantable_index_(grantable_),
+          kept_index_(kept_within_),
+          own_deny_index_(own_deny_),
+          denied_index_(denied_),
+          answered_index_(answered_) {}
+
+    EgressClamper(const EgressClamper&) = delete;  // the indexes point into the sets
+    EgressClamper& operator=(const EgressClamper&) = delete;
+
+    const EgressSet& ceiling() const { return ceiling_; }
+
+    EgressDecision decide(std::string field, std::string requested, const EgressSet& rule) const {
+        EgressDecision d{std::move(field), std::move(requested), Verdict::dropped, {}, {}};
+        if (rule.empty()) {
+            d.reason = "it matches no traffic (every address of it is excepted)";
+            return d;
+        }
+        if (own_deny_index_.contains(rule)) {
+            d.reason = "the request's own deny rules remove all of it";
+            return d;
+        }
+        EgressSet got = grantable_index_.meet(rule);
+        if (kept_index_.contains(rule)) {
+            d.verdict = Verdict::kept;
+            d.granted = got.to_egress();
+            return d;
+        }
+        // Traffic both outside the ceiling's allow rules and inside its deny rules is put down to the deny.
+        bool none = got.empty();
+        bool denied = denied_index_.meets(rule);
+        std::string reason;
+        if (!answered_index_.contains(rule))
+            reason = none ? "outside the ceiling's egress allow rules" : "partly outside the ceiling's egress allow rules";
+        if (denied) {
+            reason += reason.empty() ? "" : "; ";
+            reason += none ? "inside the ceiling's egress deny rules" : "partly inside the ceiling's egress deny rules";
+        }
+        d.reason = none ? reason : "narrowed to what the ceiling allows: " + reason;
+        if (!none) {
+            d.verdict = Verdict::narrowed;
+            d.granted = got.to_egress();
+        }
+        return d;
+    }
+
+private:
+    EgressSet ceiling_, grantable_, kept_within_, own_deny_, denied_, answered_;
+    EgressSet::Index grantable_index_, kept_index_, own_deny_index_, denied_index_, answered_index_;
+};
+
+}  // namespace detail
+
+/// The egress `request` may have under `ceiling`: (request allow, or everything for `default:
+/// allow`, minus request deny) ∩ (ceiling allow, or everything, minus ceiling deny). Nothing inside a
+/// ceiling deny rule is ever granted. One decision per requested item: kept (all of it is granted),
+/// narrowed (part of it), dropped (none of it); deny rules only narrow the request and are always kept.
+/// Under a ceiling that allows only some rules, `default: allow` becomes exactly those rules.
+/// `field` and `ceiling_field` are the JSON pointers of the two egress sections. Errors: invalid-policy
+/// for a rule either side cannot have (check_rule, IPv6 blocks the executor refuses, rule sets too
+/// large to compare); the message of a ceiling error starts with "ceiling: ".
+inline Result<EgressClampOutcome> clamp_egress(const Egress& request, const Egress& ceiling,
+                                               std::string_view field = "/network/egress",
+                                               std::string_view ceiling_field = "/network/egress") {
+    std::string at(field);
+    auto in_ceiling = [](Error e) {
+        e.message = "ceiling: " + e.message;
+        return e;
+    };
+    auto ceiling_allow = EgressSet::from_rules(ceiling.allow, std::string(ceiling_field) + "/allow");
+    if (!ceiling_allow) return in_ceiling(ceiling_allow.error());
+    auto ceiling_deny = EgressSet::from_rules(ceiling.deny, std::string(ceiling_field) + "/deny");
+    if (!ceiling_deny) return in_ceiling(ceiling_deny.error());
+    auto request_allow = EgressSet::from_rules(request.allow, at + "/allow");
+    if (!request_allow) return request_allow.error();
+    auto request_deny = EgressSet::from_rules(request.deny, at + "/deny");
+    if (!request_deny) return request_deny.error();
+    try {
+        EgressSet ceiling_base =
+            ceiling.effective_default() == EgressDefault::allow ? EgressSet::everything() : std::move(*ceiling_allow);
+        detail::EgressClamper clamper(ceiling_base, *ceiling_deny, *request_deny);
+        bool open_default = request.effective_default() == EgressDefault::allow;
+        EgressSet asked = (open_default ? EgressSet::everything() : *request_allow) - *request_deny;
+        EgressClampOutcome out;
+        out.granted = asked & clamper.ceiling();
+        out.egress = out.granted.to_egress();
+        if (open_default) out.decisions.push_back(clamper.decide(at + "/default", "allow", EgressSet::everything()));
+        for (std::size_t i = 0; i < request.allow.size(); ++i) {
+            auto rule = EgressSet::from_rule(request.allow[i]);  // checked above, cannot fail
+            if (!rule) return rule.error();
+            out.decisions.push_back(
+                clamper.decide(detail::pointer_child(at + "/allow", i), to_json(request.allow[i]), *rule));
+        }
+        for (std::size_t i = 0; i < request.deny.size(); ++i)
+            out.decisions.push_back(EgressDecision{detail::pointer_child(at + "/deny", i), to_json(request.deny[i]),
+                                                   Verdict::kept, Egress{std::nullopt, {}, {request.deny[i]}}, ""});
+        return out;
+    } catch (const std::bad_alloc&) {
+        return detail::egress_too_complex(at);
+    }
+}
+
+}  // namespace cordon
