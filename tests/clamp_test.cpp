@@ -235,6 +235,50 @@ TEST_SUITE("clamp") {
         CHECK(out.policy.process.env.size() == 1);
     }
 
+    TEST_CASE("env: every code-loading family is refused through a glob and admitted when named exactly") {
+        // One member of each family (detail::dangerous_env_patterns), and the names the review found.
+        const std::vector<std::string> dangerous{
+            "LD_AUDIT", "GCONV_PATH", "GLIBC_TUNABLES", "SHELLOPTS", "PS4", "PROMPT_COMMAND", "BASH_FUNC_ls%%",
+            "PATH", "HOME", "PYTHONPATH", "PYTHONBREAKPOINT", "NODE_OPTIONS", "PERL5OPT", "PERL5LIB", "RUBYOPT",
+            "JAVA_TOOL_OPTIONS", "GIT_SSH_COMMAND", "GIT_CONFIG_COUNT", "LESSOPEN", "OPENSSL_CONF", "CFLAGS",
+            "MAKEFLAGS", "RUSTC_WRAPPER", "npm_config_script_shell", "Comspec"};
+        std::string entries;
+        for (const auto& name : dangerous) entries += (entries.empty() ? "" : ",") + js(name + "=x");
+        Ceiling any = lexical_ceiling(PathStyle::posix, R"({"env":{"allow":["*"]}})");
+        ClampOutcome out = clamp_ok(request_of(fs_request({}, {}, ",\"env\":[" + entries + ",\"LANG=C\"]")), any,
+                                    caps_of(), lexical(PathStyle::posix));
+        REQUIRE(out.policy.process.env.size() == 1);  // only LANG passes `*`
+        CHECK(out.policy.process.env[0].name == "LANG");
+        for (std::size_t i = 0; i < dangerous.size(); ++i) {
+            CAPTURE(dangerous[i]);
+            const ClampDecision& d = decision(out, "/process/env/" + std::to_string(i));
+            CHECK(d.verdict == Verdict::dropped);
+            CHECK(d.reason.find("naming it exactly") != std::string::npos);
+        }
+        // Named exactly, each one passes: the operator chose it.
+        std::string names;
+        for (const auto& name : dangerous) names += (names.empty() ? "" : ",") + js(name);
+        Ceiling exact = lexical_ceiling(PathStyle::posix, "{\"env\":{\"allow\":[" + names + "]}}");
+        out = clamp_ok(request_of(fs_request({}, {}, ",\"env\":[" + entries + "]")), exact, caps_of(),
+                       lexical(PathStyle::posix));
+        CHECK(out.policy.process.env.size() == dangerous.size());
+    }
+
+    TEST_CASE("env: an allow-list entry holding NUL or '=' is refused, in the file and in the environment") {
+        for (const char* bad : {R"({"env":{"allow":["A\u0000B"]}})", R"({"env":{"allow":["A=B"]}})"}) {
+            auto c = parse_ceiling(bad, CeilingOptions{PathStyle::posix, false});
+            REQUIRE_FALSE(c);
+            CHECK(c.error().where == "/env/allow/0");
+        }
+        auto lookup = [](const std::string& n) -> std::optional<std::string> {
+            if (n == "CORDON_ENV_ALLOW") return std::string("LANG:A=B");
+            return std::nullopt;
+        };
+        auto c = ceiling_from_env("CORDON_", CeilingOptions{PathStyle::posix, false}, lookup);
+        REQUIRE_FALSE(c);
+        CHECK(c.error().where == "CORDON_ENV_ALLOW");
+    }
+
     TEST_CASE("cwd: kept only within a granted path after clamping, else dropped") {
         for (const Spelling& s : styles) {
             CAPTURE(s.name);

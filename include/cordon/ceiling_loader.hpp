@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <cstdlib>  // std::getenv
 #include <functional>
 #include <optional>
@@ -77,8 +78,12 @@ inline Status ceiling_roots(const std::vector<std::string>& texts, const Ceiling
 /// Errors: invalid-policy with `where` = the JSON pointer of the first problem.
 CORDON_FUNC Result<Ceiling> parse_ceiling(std::string_view text, const CeilingOptions& options = {});
 
-/// Reads and parses a ceiling file, and records it as the trust anchor `source_file`.
-/// Errors: io-error naming the file; otherwise as parse_ceiling, with `where` = "FILE: POINTER".
+/// Reads and parses a ceiling file, and records it as the trust anchor `source_file`. The file must
+/// be one an operator controls: a regular file (a FIFO is refused, never waited on) with one link,
+/// writable only by its owner, who is root or the current user, in a directory nobody else can
+/// replace it in (detail::read_input_file).
+/// Errors: io-error naming the file; invalid-policy for an untrustworthy file; otherwise as
+/// parse_ceiling, with `where` = "FILE: POINTER".
 CORDON_FUNC Result<Ceiling> load_ceiling_file(const std::string& file, const CeilingOptions& options = {});
 
 /// Splits an environment path list: `;` for Windows style (drive letters keep their colon, on any
@@ -106,15 +111,33 @@ inline Result<std::vector<std::string>> split_path_list(std::string_view value, 
     return out;
 }
 
+/// The variables of an environment ceiling, after the prefix (CORDON_ + READONLY_PATHS, ...).
+inline constexpr std::array<std::string_view, 6> ceiling_env_suffixes{
+    "READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "TIMEOUT_MS", "NETWORK", "ENV_ALLOW"};
+
+/// The names of the `prefix` ceiling variables that are set (so a caller can refuse a second source).
+inline std::vector<std::string> ceiling_env_set(std::string_view prefix, const EnvLookup& lookup = process_env) {
+    std::vector<std::string> set;
+    for (std::string_view suffix : ceiling_env_suffixes)
+        if (lookup(std::string(prefix) + std::string(suffix))) set.push_back(std::string(prefix) + std::string(suffix));
+    return set;
+}
+
 /// The ceiling from environment variables named PREFIX + READONLY_PATHS, READWRITE_PATHS,
 /// DENIED_PATHS (lists, see split_path_list), TIMEOUT_MS (0..4294967295, 0 = no limit),
 /// NETWORK (block|allow) and ENV_ALLOW (names or globs, same separator). Unset means the
-/// default (nothing granted, no limit, block); a bad value is an error, never a default.
-/// Errors: invalid-policy with `where` = the variable name.
+/// default (nothing granted, no limit, block); a bad value is an error, never a default. PREFIX is
+/// letters, digits and '_', ending in '_' (an empty one would read bare names such as NETWORK).
+/// Errors: invalid-policy with `where` = the variable name (or the prefix).
 inline Result<Ceiling> ceiling_from_env(std::string_view prefix = "CORDON_", const CeilingOptions& options = {},
                                         const EnvLookup& lookup = process_env) {
     try {
         if (Status s = detail::check_ceiling_options(options); !s) return s.error();
+        if (prefix.empty() || prefix.back() != '_')
+            return make_error(ErrorCode::invalid_policy,
+                              "environment prefix must end in '_' (e.g. CORDON_); an empty one would read bare "
+                              "variable names such as NETWORK",
+                              std::string(prefix));
         for (char ch : prefix)
             if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
                 return make_error(ErrorCode::invalid_policy, "environment prefix may hold only letters, digits and '_'",
@@ -153,6 +176,9 @@ inline Result<Ceiling> ceiling_from_env(std::string_view prefix = "CORDON_", con
         if (auto value = lookup(name)) {
             auto items = split_path_list(*value, options.style, name);
             if (!items) return items.error();
+            for (const std::string& item : *items)
+                if (item.find('=') != std::string::npos)
+                    return make_error(ErrorCode::invalid_policy, "a variable name (or glob) holds no '='", name);
             c.env_allow = std::move(*items);
         }
         return c;

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
 // cordon clamp: narrow an untrusted MXC request to the operator ceiling; config on stdout, report on stderr.
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "ceiling_source.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/backend.hpp"
 #include "cordon/capabilities.hpp"
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
+#include "cordon/detail/output_file.hpp"
 #include "cordon/mxc_json.hpp"
 
 namespace cordon::cli {
@@ -160,8 +161,6 @@ int clamp_command(std::string_view command, const Args& args, Output output) {
         }
     }
     if (!request_file) return usage_error(command, "expected a REQUEST file (or - for standard input)");
-    if (ceiling_file.has_value() == env_prefix.has_value())
-        return usage_error(command, "give exactly one of --ceiling FILE and --ceiling-env [PREFIX]");
     auto backend = backend_from_string(backend_name);
     if (!backend || *backend == Backend::session)
         return usage_error(command, "unknown backend '" + backend_name + "'; expected bubblewrap, processcontainer or seatbelt");
@@ -172,8 +171,7 @@ int clamp_command(std::string_view command, const Args& args, Output output) {
                                         " cannot be canonicalised on this host; add --no-canonical");
 
     CeilingOptions ceiling_options{style, canonicalize};
-    auto ceiling = ceiling_file ? load_ceiling_file(*ceiling_file, ceiling_options)
-                                : ceiling_from_env(*env_prefix, ceiling_options);
+    auto ceiling = load_operator_ceiling({ceiling_file, env_prefix, false}, ceiling_options);
     if (!ceiling) return fail(command, ceiling.error(), exit_usage);
     auto text = read_input(*request_file);
     if (!text) return fail(command, text.error(), exit_usage);
@@ -194,8 +192,7 @@ int clamp_command(std::string_view command, const Args& args, Output output) {
     }
     std::string report = out->report.to_json() + "\n";
     if (report_file) {
-        std::ofstream f(*report_file, std::ios::binary | std::ios::trunc);
-        if (!(f << report)) return fail(command, make_error(ErrorCode::io_error, "cannot write the report", *report_file), exit_usage);
+        if (Status s = detail::write_file_replacing(*report_file, report); !s) return fail(command, s.error(), exit_usage);
     } else {
         std::cerr << report;
     }

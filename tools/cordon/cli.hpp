@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -11,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cordon/detail/input_file.hpp"
 #include "cordon/detail/strict_json.hpp"
 #include "cordon/error.hpp"
 
@@ -28,30 +28,23 @@ struct Command {
     int (*run)(const Args& args);
 };
 
-/// Reads a file, or standard input for "-". Refuses inputs larger than `limit` bytes.
+/// Reads a file (a regular file, opened without blocking), or standard input for "-". Refuses
+/// inputs larger than `limit` bytes.
 inline Result<std::string> read_input(std::string_view path, std::size_t limit = detail::max_config_bytes) {
-    std::string text;
-    auto read_all = [&](std::istream& in) {
-        char buffer[65536];
-        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-            text.append(buffer, static_cast<std::size_t>(in.gcount()));
-            if (text.size() > limit) return false;
-        }
-        return true;
-    };
-    const std::string name = path == "-" ? "<stdin>" : std::string(path);
-    bool within_limit;
-    if (path == "-") {
-        within_limit = read_all(std::cin);
-        if (std::cin.bad()) return make_error(ErrorCode::io_error, "cannot read standard input", name);
-    } else {
-        std::ifstream in{std::string(path), std::ios::binary};
-        if (!in) return make_error(ErrorCode::io_error, "cannot open file for reading", name);
-        within_limit = read_all(in);
-        if (in.bad()) return make_error(ErrorCode::io_error, "error while reading file", name);
+    if (path != "-") {
+        auto file = detail::read_input_file(std::string(path), limit, detail::FileTrust::any, "file");
+        if (!file) return file.error();
+        return std::move(file->text);
     }
-    if (!within_limit)
-        return make_error(ErrorCode::invalid_policy, "input is larger than " + std::to_string(limit) + " bytes", name);
+    std::string text;
+    char buffer[65536];
+    while (std::cin.read(buffer, sizeof buffer) || std::cin.gcount() > 0) {
+        text.append(buffer, static_cast<std::size_t>(std::cin.gcount()));
+        if (text.size() > limit)
+            return make_error(ErrorCode::invalid_policy, "input is larger than " + std::to_string(limit) + " bytes",
+                              "<stdin>");
+    }
+    if (std::cin.bad()) return make_error(ErrorCode::io_error, "cannot read standard input", "<stdin>");
     return text;
 }
 

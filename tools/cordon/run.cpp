@@ -9,11 +9,13 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "ceiling_source.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/detail/base64.hpp"
+#include "cordon/detail/output_file.hpp"
 #include "cordon/detail/utf8.hpp"
 #include "cordon/names.hpp"
 #include "cordon/posix_command_line.hpp"
@@ -141,15 +143,6 @@ void put_output(boost::json::object& o, const char* name, const std::string& byt
     else o[std::string(name) + "_b64"] = detail::base64_encode(bytes);
 }
 
-Result<Ceiling> load_ceiling(const RunArgs& a) {
-    if (a.ceiling_file) return load_ceiling_file(*a.ceiling_file);
-    for (const char* suffix : {"READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "TIMEOUT_MS", "NETWORK",
-                               "ENV_ALLOW"})
-        if (process_env(std::string("CORDON_") + suffix)) return ceiling_from_env("CORDON_");
-    return make_error(ErrorCode::invalid_policy,
-                      "no ceiling: pass --ceiling FILE or set CORDON_READONLY_PATHS / CORDON_READWRITE_PATHS "
-                      "(cordon never runs with an unlimited default)");
-}
 
 }  // namespace
 
@@ -173,7 +166,7 @@ int run_run(const Args& args) {
         options.output_limit = static_cast<std::size_t>(*n);
     }
 
-    auto ceiling = load_ceiling(a);
+    auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
     if (!ceiling) return exit_for(ceiling.error());
 
     RunnerOptions runner_options;
@@ -210,15 +203,9 @@ int run_run(const Args& args) {
     clamp_options.executor_dir = runner->executor().path().parent_path().string();
     auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
     if (!clamped) return exit_for(clamped.error());
-    if (a.report) {
-        if (FILE* f = std::fopen(a.report->c_str(), "wb")) {
-            std::string text = clamped->report.to_json() + "\n";
-            std::fwrite(text.data(), 1, text.size(), f);
-            std::fclose(f);
-        } else {
-            return exit_for(make_error(ErrorCode::io_error, "cannot write the report", *a.report));
-        }
-    }
+    if (a.report)
+        if (Status s = detail::write_file_replacing(*a.report, clamped->report.to_json() + "\n"); !s)
+            return exit_for(s.error());
 
     auto config = runner->config_for(clamped->policy);
     if (!config) return exit_for(config.error());

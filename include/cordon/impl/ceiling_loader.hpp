@@ -5,7 +5,6 @@
 
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +14,7 @@
 
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/contract.hpp"
+#include "cordon/detail/input_file.hpp"
 #include "cordon/detail/json_pointer.hpp"
 #include "cordon/detail/schema_check.hpp"
 #include "cordon/detail/strict_json.hpp"
@@ -65,8 +65,13 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
     }
     if (auto* t = obj.if_contains("timeout"))
         if (auto n = integer_of(*t)) c.timeout = Timeout::ms(static_cast<std::uint32_t>(*n));
-    if (auto* env = obj.if_contains("env"))
+    if (auto* env = obj.if_contains("env")) {
         c.env_allow = string_array(env->get_object().if_contains("allow"));
+        for (std::size_t i = 0; i < c.env_allow.size(); ++i)
+            if (c.env_allow[i].find_first_of(std::string_view("=\0", 2)) != std::string::npos)
+                return make_error(ErrorCode::invalid_policy, "a variable name (or glob) holds no '=' and no NUL",
+                                  pointer_child(pointer_child("/env", "allow"), i));
+    }
     for (const std::string& name : string_array(obj.if_contains("requestMaySet")))
         for (const auto& [n, f] : request_field_names)
             if (n == name) c.request_may_set.push_back(f);
@@ -93,32 +98,28 @@ CORDON_FUNC Result<Ceiling> parse_ceiling(std::string_view text, const CeilingOp
 
 CORDON_FUNC Result<Ceiling> load_ceiling_file(const std::string& file, const CeilingOptions& options) {
     try {
-        std::ifstream in(file, std::ios::binary);
-        if (!in) return make_error(ErrorCode::io_error, "cannot open ceiling file for reading", file);
-        std::string text;
-        char buffer[65536];
-        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-            text.append(buffer, static_cast<std::size_t>(in.gcount()));
-            if (text.size() > detail::max_config_bytes)
-                return make_error(ErrorCode::invalid_policy, "ceiling file is too large", file);
-        }
-        if (in.bad()) return make_error(ErrorCode::io_error, "error while reading ceiling file", file);
-        auto c = parse_ceiling(text, options);
+        auto read = detail::read_input_file(file, detail::max_config_bytes, detail::FileTrust::anchor, "ceiling file");
+        if (!read) return read.error();
+        auto c = parse_ceiling(read->text, options);
         if (!c) {
             Error e = c.error();
             e.where = e.where.empty() ? file : file + ": " + e.where;
             return e;
         }
-        // The anchor is the file as the host sees it; lexically, only when it is spelled in `style`.
-        std::error_code ec;
-        std::string absolute = std::filesystem::absolute(file, ec).string();
-        if (ec) absolute = file;
+        // The anchor is the file that was read, by its own (one, see read_input_file) name; lexically
+        // only when that is spelled in `style`.
+        std::string anchor = read->real_path;
+        if (anchor.empty()) {
+            std::error_code ec;
+            anchor = std::filesystem::absolute(file, ec).string();
+            if (ec) anchor = file;
+        }
         if (options.canonicalize) {
-            auto r = canonical(absolute);
+            auto r = canonical(anchor);
             if (!r || r->state == Resolution::unknown)
                 return make_error(ErrorCode::io_error, "cannot canonicalise the ceiling file's own path", file);
             c->source_file = std::move(r->path);
-        } else if (auto p = Path::parse(absolute, options.style)) {
+        } else if (auto p = Path::parse(anchor, options.style)) {
             c->source_file = std::move(*p);
         }
         return c;

@@ -338,7 +338,8 @@ private:
                     break;
                 case detail::EnvVerdict::dangerous:
                     decide(field, entry, Verdict::dropped, {},
-                           var.name + " can make the program load or run other code; the ceiling must name it exactly");
+                           var.name + ": " + std::string(detail::dangerous_env_reason(ordinal_upper(var.name))) +
+                               "; only a ceiling allow-list entry naming it exactly admits it");
                     break;
                 case detail::EnvVerdict::not_listed:
                     decide(field, entry, Verdict::dropped, {}, "not in the ceiling's env allow-list");

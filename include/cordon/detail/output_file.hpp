@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+// cordon: writing a file cordon produces (a report) without following a link someone planted at its name.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "cordon/config.hpp"
+#include "cordon/error.hpp"
+
+namespace cordon::detail {
+
+/// Writes `bytes` to `path` by creating a new file (exclusively, never through a symlink) in the
+/// same directory and renaming it over `path`: a symlink or hard link planted at `path` (by a
+/// sandbox that can write that directory) is replaced, never written through. The new file is
+/// readable by its owner only. Errors: io-error naming the path and the system's reason.
+CORDON_FUNC Status write_file_replacing(const std::string& path, std::string_view bytes);
+
+}  // namespace cordon::detail
+
+#if CORDON_HEADER_ONLY
+#include "cordon/impl/output_file.hpp"
+#endif
