@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
-// libcordon (compiled mode): files an operator names (read without blocking, anchors checked) and files cordon writes.
+// libcordon (compiled mode): files an operator names (read without blocking, anchors checked), files cordon
+// writes, and the root-only directories helper programs come from.
 #include "cordon/impl/input_file.hpp"
 #include "cordon/impl/output_file.hpp"
+#include "cordon/impl/trusted_dirs.hpp"

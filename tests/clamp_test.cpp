@@ -336,7 +336,7 @@ TEST_SUITE("clamp") {
             REQUIRE(c.has_value());
             REQUIRE(c->source_file.has_value());
             CHECK(c->source_file->str() == file);
-            ClampOptions o{PathStyle::posix, canonical, std::nullopt};
+            ClampOptions o{PathStyle::posix, canonical, std::nullopt, {}};
             ClampOutcome out = clamp_ok(request_of(fs_request({file, t.path("etc"), t.root(), t.path("work")}, {})), *c,
                                         caps_of(), o);
             CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("work")});
@@ -470,7 +470,7 @@ TEST_SUITE("clamp") {
         Ceiling c = lexical_ceiling(PathStyle::windows, "{}");
         Policy r = request_of(fs_request({}, {}));
         CHECK(clamp(r, c, caps_of(), lexical(PathStyle::posix)).error().code == ErrorCode::invalid_policy);
-        CHECK(clamp(r, c, caps_of(), ClampOptions{PathStyle::windows, true, std::nullopt}).error().code ==
+        CHECK(clamp(r, c, caps_of(), ClampOptions{PathStyle::windows, true, std::nullopt, {}}).error().code ==
               ErrorCode::invalid_policy);
         ClampOptions o = lexical(PathStyle::windows);
         o.executor_dir = "relative\\dir";
@@ -519,7 +519,7 @@ TEST_SUITE("clamp-canonical") {
         Policy r = request_of(fs_request({t.path("granted/escape"), t.path("granted/escape/x"), t.path("granted/inner"),
                                           t.path("granted/loop"), t.path("granted/dangling"), t.path("granted/new/file")},
                                          {}));
-        ClampOutcome out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt});
+        ClampOutcome out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}});
         CHECK(out.policy.filesystem.readwrite ==
               std::vector<std::string>{t.path("granted/real"), t.path("granted/new/file")});
         CHECK(decision(out, "/filesystem/readwritePaths/0").reason == "outside every ceiling root");
@@ -536,7 +536,7 @@ TEST_SUITE("clamp-canonical") {
         auto c = parse_ceiling("{\"readonlyPaths\":[" + js(t.path("granted")) + "]}", CeilingOptions{PathStyle::posix, true});
         REQUIRE(c.has_value());
         ClampOutcome out = clamp_ok(request_of(fs_request({}, {t.path("granted/locked/inner")})), *c, caps_of(),
-                                    ClampOptions{PathStyle::posix, true, std::nullopt});
+                                    ClampOptions{PathStyle::posix, true, std::nullopt, {}});
         ::chmod(t.path("granted/locked").c_str(), 0700);
         CHECK(out.policy.filesystem.readonly.empty());
     }
@@ -552,7 +552,7 @@ TEST_SUITE("clamp-canonical") {
         std::filesystem::remove(t.path("root"));
         t.link("root", "b");
         ClampOutcome out = clamp_ok(request_of(fs_request({t.path("root"), t.path("a")}, {})), *c, caps_of(),
-                                    ClampOptions{PathStyle::posix, true, std::nullopt});
+                                    ClampOptions{PathStyle::posix, true, std::nullopt, {}});
         CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("a")});
     }
 
@@ -569,7 +569,7 @@ TEST_SUITE("clamp-canonical") {
         no_files.file_grants = false;
         Policy r = request_of(fs_request({t.path("rw/notes.txt"), t.path("only/file.txt"), t.path("ro/readme.txt")},
                                          {t.path("ro/readme.txt")}));
-        ClampOutcome out = clamp_ok(r, *c, no_files, ClampOptions{PathStyle::posix, true, std::nullopt});
+        ClampOutcome out = clamp_ok(r, *c, no_files, ClampOptions{PathStyle::posix, true, std::nullopt, {}});
         CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("rw")});
         CHECK(out.policy.filesystem.readonly == std::vector<std::string>{t.path("ro")});
         const ClampDecision& d = decision(out, "/filesystem/readwritePaths/0");
@@ -578,7 +578,7 @@ TEST_SUITE("clamp-canonical") {
         CHECK(decision(out, "/filesystem/readwritePaths/1").verdict == Verdict::dropped);  // parent not in the ceiling
         CHECK(decision(out, "/filesystem/readonlyPaths/0").verdict == Verdict::narrowed);
         // With file grants the file itself is granted.
-        out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt});
+        out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}});
         CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("rw/notes.txt"), t.path("only/file.txt")});
     }
 }

@@ -14,7 +14,9 @@ cordon_status run(const char* request, std::size_t request_size, char** out, std
     return cordon::backend_sdk::run(
         request, request_size, out, size, [](const cordon::detail::RunRequest& r, cordon::RunResult& result) {
             cordon::posix::ExecutorLaunch launch;
-            launch.env = cordon::posix::executor_environment();
+            auto env = cordon::posix::executor_environment(cordon::Backend::bubblewrap, r.sdk_version);
+            if (!env) return cordon::Status(env.error());
+            launch.env = std::move(*env);
             launch.cwd = "/";  // bwrap starts the command in the policy's cwd, or here: never the caller's
             return cordon::posix::run_posix_backend(r, launch, result);
         });

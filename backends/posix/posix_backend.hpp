@@ -6,6 +6,8 @@
 
 #include "cordon/detail/base64.hpp"
 #include "cordon/detail/run_wire.hpp"
+#include "cordon/detail/trusted_dirs.hpp"
+#include "cordon/capabilities.hpp"
 #include "cordon/error.hpp"
 #include "cordon/run_result.hpp"
 #include "run_executor.hpp"
@@ -13,10 +15,24 @@
 namespace cordon::posix {
 
 /// The executor's environment: only a PATH, so it finds bwrap (and nothing of the embedding
-/// program's environment reaches it; the contained command's comes from the config).
-inline const std::vector<std::string>& executor_environment() {
-    static const std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
-    return env;
+/// program's environment reaches it; the contained command's comes from the config). That PATH
+/// holds exactly the backend's helper directories that only root can write: an executor looks
+/// its helpers up on PATH and runs them outside any sandbox, so a PATH entry a user or a grant
+/// could write would let them replace bwrap or iptables (detail::trusted_helper_dirs).
+/// Errors: execution-failed when none of them is trustworthy.
+inline Result<std::vector<std::string>> executor_environment(Backend backend, std::string_view sdk_version) {
+    auto row = capabilities_for(backend, sdk_version);
+    std::vector<std::string> rejected;
+    auto dirs = detail::trusted_helper_dirs(row ? row->helper_dirs : system_helper_dirs, &rejected);
+    if (dirs.empty()) {
+        std::string why;
+        for (const auto& r : rejected) why += "; " + r;
+        return make_error(ErrorCode::execution_failed,
+                          "no directory the executor's helper programs may come from is writable by root only" + why);
+    }
+    std::string path = "PATH=";
+    for (std::size_t i = 0; i < dirs.size(); ++i) path += (i ? ":" : "") + dirs[i];
+    return std::vector<std::string>{path};
 }
 
 /// Runs `request` with `launch`, or for a dry run only reports the invocation. Output, exit code,

@@ -17,7 +17,9 @@ cordon_status run(const char* request, std::size_t request_size, char** out, std
         request, request_size, out, size, [](const cordon::detail::RunRequest& r, cordon::RunResult& result) {
             cordon::posix::ExecutorLaunch launch;
             launch.flags = {"--experimental"};
-            launch.env = cordon::posix::executor_environment();
+            auto env = cordon::posix::executor_environment(cordon::Backend::seatbelt, r.sdk_version);
+            if (!env) return cordon::Status(env.error());
+            launch.env = std::move(*env);
             launch.cwd = "/";
             return cordon::posix::run_posix_backend(r, launch, result);
         });

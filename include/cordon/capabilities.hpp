@@ -30,7 +30,15 @@ struct Capabilities {
     bool ui_limits = false;          ///< `ui.*` enforced
     Evidence evidence = Evidence::assumed;
     std::string_view source;         ///< where the row comes from
+    /// POSIX: the ':'-separated directories the executor may run helper programs from (bwrap; the
+    /// network tools). The backend gives the executor exactly those that only root can write
+    /// (detail::trusted_helper_dirs) as its PATH, and clamp never grants them read-write.
+    std::string_view helper_dirs;
 };
+
+/// Where POSIX executors find their helpers: the system's own directories, never /usr/local (often
+/// writable by a group) nor anything a user or a grant could write.
+inline constexpr std::string_view system_helper_dirs = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Rows for every (backend, SDK) pair cordon pins. Sources: docs/mxc-contract.md section e, and
 /// tests/integration (bubblewrap rows are re-measured there against the real lxc-exec).
@@ -38,19 +46,19 @@ inline constexpr std::array<Capabilities, 5> capability_table{{
     // lxc-exec 0.9.0: baseline + grants only, tree kill on timeout; host lists make it share the
     // host network namespace with no filtering at all (fail-open), so host filtering is false.
     {Backend::bubblewrap, "0.9.0", true, true, true, true, false, true, true, false, Evidence::measured,
-     "lxc-exec 0.9.0 run under strace and by tests/integration"},
+     "lxc-exec 0.9.0 run under strace and by tests/integration", system_helper_dirs},
     // lxc-exec 0.7.0 binds the whole root read-only, aborts on file denials and leaves the workload
     // running after its timeout.
     {Backend::bubblewrap, "0.7.0", false, true, false, true, false, false, true, false, Evidence::measured,
-     "lxc-exec 0.7.0 run under strace (docs/mxc-contract.md e.1)"},
+     "lxc-exec 0.7.0 run under strace (docs/mxc-contract.md e.1)", system_helper_dirs},
     {Backend::seatbelt, "0.9.0", true, true, true, true, false, true, true, true, Evidence::assumed,
-     "MXC Seatbelt docs; not runnable on Linux"},
+     "MXC Seatbelt docs; not runnable on Linux", system_helper_dirs},
     // AppContainer+DACL tier: deny ACEs need DACL mutation and are not relied on; host lists are
     // documented as unenforced; timeouts wedged in the reference integration; file grants do not suffice.
     {Backend::processcontainer, "0.7.0", true, true, false, true, false, false, false, true, Evidence::assumed,
-     "MXC 0.7.0 README and the entrabot integration; wine cannot host AppContainer"},
+     "MXC 0.7.0 README and the entrabot integration; wine cannot host AppContainer", ""},
     {Backend::processcontainer, "0.9.0", true, true, false, true, false, false, false, true, Evidence::assumed,
-     "MXC docs; wine cannot host AppContainer"},
+     "MXC docs; wine cannot host AppContainer", ""},
 }};
 
 /// The row for a backend and executor SDK version, or nullopt when cordon has none (fail closed).

@@ -17,6 +17,12 @@
 
 namespace cordon {
 
+/// A path that must never become writable by a sandbox, and what it is (for the report).
+struct TrustAnchor {
+    std::string path;
+    std::string what;
+};
+
 struct ClampOptions {
     /// Must equal the ceiling's style.
     PathStyle style = host_path_style();
@@ -26,6 +32,9 @@ struct ClampOptions {
     /// Trust anchor: the directory of the executor that will run the policy, filled by the caller.
     /// Never granted read-write. Absent: no executor anchor.
     std::optional<std::string> executor_dir;
+    /// More trust anchors, never granted read-write: Runner::trust_anchors() (the executor's own
+    /// directory and the directories its helper programs come from).
+    std::vector<TrustAnchor> anchors;
 };
 
 struct ClampOutcome {

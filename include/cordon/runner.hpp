@@ -7,10 +7,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cordon/backend.hpp"
 #include "cordon/backend_host.hpp"
 #include "cordon/capabilities.hpp"
+#include "cordon/clamp.hpp"
 #include "cordon/detail/run_wire.hpp"
 #include "cordon/error.hpp"
 #include "cordon/executor.hpp"
@@ -81,6 +83,10 @@ public:
         (void)agent_id;
         return {};
     }
+
+    /// What a clamp for this runner must never grant read-write (ClampOptions::anchors): the
+    /// verified executor's own directory and the root-only directories it runs helpers from.
+    std::vector<TrustAnchor> trust_anchors() const;
 
     /// Slack added to cordon's own timer beyond the policy timeout.
     static constexpr std::uint32_t timeout_slack_ms = 250;

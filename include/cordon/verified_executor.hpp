@@ -50,6 +50,7 @@ public:
         : handle_(std::exchange(other.handle_, invalid_handle())),
           path_(std::move(other.path_)),
           launch_path_(std::move(other.launch_path_)),
+          real_path_(std::move(other.real_path_)),
           pin_(other.pin_) {}
     VerifiedExecutor& operator=(VerifiedExecutor&& other) noexcept {
         if (this != &other) {
@@ -57,6 +58,7 @@ public:
             handle_ = std::exchange(other.handle_, invalid_handle());
             path_ = std::move(other.path_);
             launch_path_ = std::move(other.launch_path_);
+            real_path_ = std::move(other.real_path_);
             pin_ = other.pin_;
         }
         return *this;
@@ -89,6 +91,11 @@ public:
     /// cannot redirect the launch; the file itself is locked by the handle). macOS: the path.
     const std::filesystem::path& launch_path() const noexcept { return launch_path_; }
 
+    /// Where the verified file itself lies, symlinks resolved (Linux: from the open descriptor).
+    /// Its directory is a trust anchor: the one given (a symlink's, say) could differ from the one
+    /// whose writers could replace the executor.
+    const std::filesystem::path& real_path() const noexcept { return real_path_; }
+
     /// Releases the file early (the object is then no longer launchable).
     void close() noexcept {
         if (handle_ == invalid_handle()) return;
@@ -104,12 +111,13 @@ private:
     friend Result<VerifiedExecutor> detail::verify_executor_pins(const std::filesystem::path&, const ExecutorSpec&,
                                                                  const ExecutorPin*, std::size_t);
     VerifiedExecutor(native_handle_type h, std::filesystem::path p, std::filesystem::path launch,
-                     const ExecutorPin& pin) noexcept
-        : handle_(h), path_(std::move(p)), launch_path_(std::move(launch)), pin_(pin) {}
+                     std::filesystem::path real, const ExecutorPin& pin) noexcept
+        : handle_(h), path_(std::move(p)), launch_path_(std::move(launch)), real_path_(std::move(real)), pin_(pin) {}
 
     native_handle_type handle_ = invalid_handle();
     std::filesystem::path path_;
     std::filesystem::path launch_path_;
+    std::filesystem::path real_path_;
     ExecutorPin pin_{};  // its strings point into the pin table (static storage for executor_pins)
 };
 

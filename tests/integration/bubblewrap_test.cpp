@@ -90,7 +90,7 @@ Runner runner() {
 RunResult run_clamped(const Ceiling& ceiling, Policy request, const RunOptions& options = {}) {
     Runner run = runner();
     ClampOptions clamp_options;
-    clamp_options.executor_dir = run.executor().path().parent_path().string();
+    clamp_options.anchors = run.trust_anchors();
     auto clamped = clamp(request, ceiling, run.capabilities(), clamp_options);
     REQUIRE_MESSAGE(clamped.has_value(), clamped.error().to_string());
     auto result = run.run(clamped->policy, options);

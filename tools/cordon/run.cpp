@@ -200,7 +200,7 @@ int run_run(const Args& args) {
     }
 
     ClampOptions clamp_options;
-    clamp_options.executor_dir = runner->executor().path().parent_path().string();
+    clamp_options.anchors = runner->trust_anchors();
     auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
     if (!clamped) return exit_for(clamped.error());
     if (a.report)

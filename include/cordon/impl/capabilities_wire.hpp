@@ -29,6 +29,7 @@ inline boost::json::object capabilities_object(const Capabilities& c) {
         {"ui_limits", c.ui_limits},
         {"evidence", c.evidence == Evidence::measured ? "measured" : "assumed"},
         {"source", c.source},
+        {"helper_dirs", c.helper_dirs},
     };
 }
 

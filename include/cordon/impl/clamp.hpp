@@ -78,11 +78,12 @@ private:
             return make_error(ErrorCode::invalid_policy, "cannot canonicalise " + std::string(to_string(opt_.style)) +
                                                              " paths on this host; clamp lexically");
         if (ceil_.source_file) anchors_.push_back({*ceil_.source_file, "the ceiling file in use"});
-        if (opt_.executor_dir) {
-            Resolution_ r = resolve(*opt_.executor_dir);
-            if (!r.path)
-                return make_error(ErrorCode::invalid_policy, "executor directory: " + r.problem, *opt_.executor_dir);
-            anchors_.push_back({*r.path, "the executor's directory"});
+        std::vector<TrustAnchor> given = opt_.anchors;
+        if (opt_.executor_dir) given.push_back({*opt_.executor_dir, "the executor's directory"});
+        for (const TrustAnchor& a : given) {
+            Resolution_ r = resolve(a.path);
+            if (!r.path) return make_error(ErrorCode::invalid_policy, a.what + ": " + r.problem, a.path);
+            anchors_.push_back({*r.path, a.what});
         }
         return {};
     }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cordon/clamp.hpp"
+#include "cordon/detail/trusted_dirs.hpp"
 #include "cordon/detail/utf16.hpp"
 #include "cordon/mxc_json.hpp"
 #include "cordon/names.hpp"
@@ -138,6 +139,13 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
         result->failure_message.find("timed out after") != std::string::npos)
         result->timed_out = true;
     return result;
+}
+
+CORDON_FUNC std::vector<TrustAnchor> Runner::trust_anchors() const {
+    std::vector<TrustAnchor> out{{executor().real_path().parent_path().string(), "the executor's directory"}};
+    for (std::string& dir : detail::trusted_helper_dirs(capabilities().helper_dirs))
+        out.push_back({std::move(dir), "a directory the executor runs helper programs from"});
+    return out;
 }
 
 CORDON_FUNC Result<Runner> make_runner(const RunnerOptions& options) {

@@ -63,6 +63,26 @@ inline std::filesystem::path launch_path_of(VerifiedExecutor::native_handle_type
 #endif
 }
 
+// Where the file behind `h` lies (see VerifiedExecutor::real_path()).
+inline std::filesystem::path real_path_of(VerifiedExecutor::native_handle_type h, const std::filesystem::path& launch,
+                                          const std::filesystem::path& path) {
+    std::error_code ec;
+#if defined(_WIN32)
+    (void)h;
+    (void)path;
+    return launch;  // already the final path of the open handle
+#elif defined(__linux__)
+    (void)launch;
+    auto real = std::filesystem::canonical("/proc/self/fd/" + std::to_string(h), ec);
+    if (!ec) return real;
+    return std::filesystem::canonical(path, ec);
+#else
+    (void)h;
+    (void)launch;
+    return std::filesystem::canonical(path, ec);
+#endif
+}
+
 inline std::string describe_pin(const ExecutorPin& p) {
     return std::string(p.file) + " of SDK " + std::string(p.sdk_version) + ", " + std::string(p.os) + "/" +
            std::string(to_string(p.arch));
@@ -176,7 +196,9 @@ CORDON_FUNC Result<VerifiedExecutor> verify_executor_pins(const std::filesystem:
         for (const ExecutorPin* p : candidates)
             if (p->sha256 == actual && p->size == hashed) {
                 std::filesystem::path launch = launch_path_of(guard.h, path);
-                return VerifiedExecutor(guard.release(), path, std::move(launch), *p);
+                std::filesystem::path real = real_path_of(guard.h, launch, path);
+                if (real.empty()) return make_error(ErrorCode::io_error, "cannot resolve the executor's own path", where);
+                return VerifiedExecutor(guard.release(), path, std::move(launch), std::move(real), *p);
             }
 
         std::string known_as;  // say what the file is, when it is some other pinned executor

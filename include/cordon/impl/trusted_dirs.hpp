@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// cordon: implementation of detail/trusted_dirs.hpp.
+#pragma once
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#if !defined(_WIN32)
+#include <sys/stat.h>
+#endif
+
+#include "cordon/detail/trusted_dirs.hpp"
+
+namespace cordon::detail {
+
+#if !defined(_WIN32)
+
+CORDON_FUNC Status check_root_only_dir(const std::string& dir) {
+    char* real = ::realpath(dir.c_str(), nullptr);
+    if (!real) return make_error(ErrorCode::io_error, std::string("cannot resolve: ") + std::strerror(errno), dir);
+    std::string path = real;
+    std::free(real);
+    for (std::string p = path;;) {
+        struct stat st {};
+        if (::lstat(p.c_str(), &st) != 0)
+            return make_error(ErrorCode::io_error, "cannot stat " + p + ": " + std::strerror(errno), dir);
+        if (!S_ISDIR(st.st_mode)) return make_error(ErrorCode::invalid_policy, p + " is not a directory", dir);
+        if (st.st_uid != 0)
+            return make_error(ErrorCode::invalid_policy,
+                              p + " is owned by uid " + std::to_string(st.st_uid) + ", not root, who could plant programs there",
+                              dir);
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+            return make_error(ErrorCode::invalid_policy, p + " is writable by its group or by others, who could plant programs there",
+                              dir);
+        if (p == "/") return {};
+        auto cut = p.find_last_of('/');
+        p = cut == 0 ? "/" : p.substr(0, cut);
+    }
+}
+
+CORDON_FUNC std::vector<std::string> trusted_helper_dirs(std::string_view dirs, std::vector<std::string>* rejected) {
+    std::vector<std::string> out;
+    while (!dirs.empty()) {
+        auto cut = dirs.find(':');
+        std::string dir(dirs.substr(0, cut));
+        dirs.remove_prefix(cut == std::string_view::npos ? dirs.size() : cut + 1);
+        struct stat st {};
+        if (dir.empty() || ::stat(dir.c_str(), &st) != 0) continue;  // absent here: nothing to run from it
+        if (Status s = check_root_only_dir(dir); !s) {
+            if (rejected) rejected->push_back(s.error().to_string());
+            continue;
+        }
+        char* real = ::realpath(dir.c_str(), nullptr);
+        if (!real) continue;
+        std::string canonical = real;
+        std::free(real);
+        if (std::find(out.begin(), out.end(), canonical) == out.end()) out.push_back(canonical);
+    }
+    return out;
+}
+
+#else
+
+CORDON_FUNC Status check_root_only_dir(const std::string& dir) {
+    return make_error(ErrorCode::backend_unsupported, "directory ownership checks are POSIX only", dir);
+}
+
+CORDON_FUNC std::vector<std::string> trusted_helper_dirs(std::string_view, std::vector<std::string>*) { return {}; }
+
+#endif
+
+}  // namespace cordon::detail
