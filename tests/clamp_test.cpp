@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -580,5 +581,72 @@ TEST_SUITE("clamp-canonical") {
         // With file grants the file itself is granted.
         out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}});
         CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("rw/notes.txt"), t.path("only/file.txt")});
+    }
+}
+
+TEST_SUITE("clamp: denials that hold") {
+    std::string with_denied(const std::vector<std::string>& rw, const std::vector<std::string>& ro,
+                            const std::vector<std::string>& denied) {
+        std::string list;
+        for (const auto& p : denied) list += (list.empty() ? "" : ",") + js(p);
+        std::string base = fs_request(rw, ro);
+        return base.substr(0, base.size() - 2) + ",\"deniedPaths\":[" + list + "]}}";
+    }
+
+    TEST_CASE("bubblewrap: every parent of a denial inside a writable grant is granted onto itself") {
+        Ceiling c = lexical_ceiling(PathStyle::posix, R"({"readwritePaths":["/w"],"readonlyPaths":["/r"]})");
+        ClampOutcome out = clamp_ok(request_of(with_denied({"/w", "/w/x/inner"}, {"/r"},
+                                                           {"/w/a/b/secret", "/w/x/inner/c/secret", "/r/d/secret"})),
+                                    c, caps_of(), lexical(PathStyle::posix));
+        // /w/a and /w/a/b become mount points (EBUSY on rename); /w/x is inside /w, /w/x/inner is a
+        // grant already and /w/x/inner/c lies inside it; the read-only /r needs nothing.
+        CHECK(out.policy.filesystem.readwrite ==
+              std::vector<std::string>{"/w", "/w/x/inner", "/w/a/b", "/w/a", "/w/x/inner/c", "/w/x"});
+        CHECK(out.policy.filesystem.denied ==
+              std::vector<std::string>{"/w/a/b/secret", "/w/x/inner/c/secret", "/r/d/secret"});
+        std::size_t pinned = 0;
+        for (const auto& d : out.report.decisions)
+            if (d.field == "/filesystem/deniedPaths") {
+                ++pinned;
+                CHECK(d.reason.find("cannot be renamed") != std::string::npos);
+            }
+        CHECK(pinned == 2);
+    }
+
+    TEST_CASE("a grant at or below a denied path is dropped: the executor would mount it over the mask") {
+        Ceiling c = lexical_ceiling(PathStyle::posix, R"({"readwritePaths":["/w"],"deniedPaths":["/w/ceil"]})");
+        ClampOutcome out = clamp_ok(request_of(with_denied({"/w/a/b", "/w/a", "/w/ceil/x"}, {}, {"/w/a"})), c, caps_of(),
+                                    lexical(PathStyle::posix));
+        CHECK(out.policy.filesystem.readwrite.empty());
+        CHECK(decision(out, "/filesystem/readwritePaths/0").reason.find("re-expose") != std::string::npos);
+        CHECK(decision(out, "/filesystem/readwritePaths/1").verdict == Verdict::dropped);
+        CHECK(decision(out, "/filesystem/readwritePaths/2").reason.find("ceiling-denied /w/ceil") != std::string::npos);
+    }
+
+    TEST_CASE("seatbelt denies by path: a denial inside a writable grant is refused, elsewhere kept") {
+        Ceiling c = lexical_ceiling(PathStyle::posix, R"({"readwritePaths":["/w"],"readonlyPaths":["/r"]})");
+        auto refused = clamp(request_of(with_denied({"/w"}, {}, {"/w/a/secret"})), c, caps_of(Backend::seatbelt),
+                             lexical(PathStyle::posix));
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().code == ErrorCode::backend_unsupported);
+        CHECK(refused.error().message.find("renaming a parent directory") != std::string::npos);
+        ClampOutcome ok = clamp_ok(request_of(with_denied({"/w"}, {"/r"}, {"/r/secret"})), c, caps_of(Backend::seatbelt),
+                                   lexical(PathStyle::posix));
+        CHECK(ok.policy.filesystem.readwrite == std::vector<std::string>{"/w"});
+    }
+
+    TEST_CASE("canonical mode: a denied file with a second hard link is refused") {
+        TempTree t;
+        std::string secret = t.file("w/secret", "s");
+        Ceiling c = *parse_ceiling("{\"readwritePaths\":[" + js(t.path("w")) + "]}");
+        auto denied_once = clamp(request_of(with_denied({t.path("w")}, {}, {secret})), c, caps_of(),
+                                 ClampOptions{PathStyle::posix, true, std::nullopt, {}});
+        CHECK(denied_once.has_value());
+        REQUIRE(::link(secret.c_str(), t.path("w/alias").c_str()) == 0);
+        auto out = clamp(request_of(with_denied({t.path("w")}, {}, {secret})), c, caps_of(),
+                         ClampOptions{PathStyle::posix, true, std::nullopt, {}});
+        REQUIRE_FALSE(out);
+        CHECK(out.error().message.find("2 hard links") != std::string::npos);
+        CHECK(out.error().where == "/filesystem/deniedPaths/0");
     }
 }

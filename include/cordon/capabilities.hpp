@@ -15,6 +15,16 @@ namespace cordon {
 /// from upstream documentation / the reference integration (assumed until a machine can show it).
 enum class Evidence : std::uint8_t { assumed, measured };
 
+/// How a backend keeps a denial in force when the sandbox renames one of its parent directories
+/// inside a writable grant (`mv a b; mkdir a/secret` would otherwise leave the denied content
+/// readable at b/secret in the next run).
+enum class RenameGuard : std::uint8_t {
+    object_bound,    ///< the denial is on the object itself (Windows ACLs): a rename carries it along
+    bind_ancestors,  ///< mount-based (bubblewrap): clamp grants each parent below the writable root on
+                     ///< itself, making it a mount point that cannot be renamed (EBUSY)
+    none,            ///< path-based and unpinnable (Seatbelt profiles): a denial inside a writable grant is refused
+};
+
 /// Enforcement primitives for 0.6.0-alpha configs. `false` means "accepted but not enforced" (or
 /// broken): a policy relying on it must fail closed, never run weaker than asked.
 struct Capabilities {
@@ -34,6 +44,7 @@ struct Capabilities {
     /// network tools). The backend gives the executor exactly those that only root can write
     /// (detail::trusted_helper_dirs) as its PATH, and clamp never grants them read-write.
     std::string_view helper_dirs;
+    RenameGuard rename_guard = RenameGuard::none;
 };
 
 /// Where POSIX executors find their helpers: the system's own directories, never /usr/local (often
@@ -46,19 +57,22 @@ inline constexpr std::array<Capabilities, 5> capability_table{{
     // lxc-exec 0.9.0: baseline + grants only, tree kill on timeout; host lists make it share the
     // host network namespace with no filtering at all (fail-open), so host filtering is false.
     {Backend::bubblewrap, "0.9.0", true, true, true, true, false, true, true, false, Evidence::measured,
-     "lxc-exec 0.9.0 run under strace and by tests/integration", system_helper_dirs},
+     "lxc-exec 0.9.0 run under strace and by tests/integration", system_helper_dirs,
+     RenameGuard::bind_ancestors},
     // lxc-exec 0.7.0 binds the whole root read-only, aborts on file denials and leaves the workload
     // running after its timeout.
     {Backend::bubblewrap, "0.7.0", false, true, false, true, false, false, true, false, Evidence::measured,
-     "lxc-exec 0.7.0 run under strace (docs/mxc-contract.md e.1)", system_helper_dirs},
+     "lxc-exec 0.7.0 run under strace (docs/mxc-contract.md e.1)", system_helper_dirs,
+     RenameGuard::bind_ancestors},
     {Backend::seatbelt, "0.9.0", true, true, true, true, false, true, true, true, Evidence::assumed,
-     "MXC Seatbelt docs; not runnable on Linux", system_helper_dirs},
+     "MXC Seatbelt docs; not runnable on Linux", system_helper_dirs, RenameGuard::none},
     // AppContainer+DACL tier: deny ACEs need DACL mutation and are not relied on; host lists are
     // documented as unenforced; timeouts wedged in the reference integration; file grants do not suffice.
     {Backend::processcontainer, "0.7.0", true, true, false, true, false, false, false, true, Evidence::assumed,
-     "MXC 0.7.0 README and the entrabot integration; wine cannot host AppContainer", ""},
+     "MXC 0.7.0 README and the entrabot integration; wine cannot host AppContainer", "",
+     RenameGuard::object_bound},
     {Backend::processcontainer, "0.9.0", true, true, false, true, false, false, false, true, Evidence::assumed,
-     "MXC docs; wine cannot host AppContainer", ""},
+     "MXC docs; wine cannot host AppContainer", "", RenameGuard::object_bound},
 }};
 
 /// The row for a backend and executor SDK version, or nullopt when cordon has none (fail closed).

@@ -30,6 +30,9 @@ inline boost::json::object capabilities_object(const Capabilities& c) {
         {"evidence", c.evidence == Evidence::measured ? "measured" : "assumed"},
         {"source", c.source},
         {"helper_dirs", c.helper_dirs},
+        {"rename_guard", c.rename_guard == RenameGuard::object_bound     ? "object_bound"
+                         : c.rename_guard == RenameGuard::bind_ancestors ? "bind_ancestors"
+                                                                         : "none"},
     };
 }
 

@@ -11,6 +11,7 @@
 #include "cordon/canonical.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/detail/env_rules.hpp"
+#include "cordon/detail/fs_probe.hpp"
 #include "cordon/detail/json_pointer.hpp"
 #include "cordon/names.hpp"
 
@@ -36,8 +37,9 @@ public:
         if (Status s = check_inputs(); !s) return s.error();
         out_.process.command_line = req_.process.command_line;
         if (Status s = containment(); !s) return s.error();
+        if (Status s = denied(); !s) return s.error();  // first: no grant may lie below a denial
         filesystem();
-        if (Status s = denied(); !s) return s.error();
+        if (Status s = pin_denials(); !s) return s.error();
         cwd();
         env();
         timeout();
@@ -57,6 +59,10 @@ private:
         Path path;
         bool rw;
         EntryKind kind;
+    };
+    struct Denial {
+        Path path;
+        bool from_ceiling;
     };
 
     void decide(std::string field, std::string requested, Verdict verdict, std::vector<ClampResultItem> result,
@@ -202,7 +208,7 @@ private:
         std::vector<ClampResultItem> result;
         for (Grant& g : grants) {
             if (!file_grant_rule(g, verdict, reasons)) continue;
-            if (!ceiling_denial_rule(g, reasons)) continue;
+            if (!denial_rule(g, reasons)) continue;
             anchor_rule(g, verdict, reasons);
             std::string field_out(g.rw ? rw_field : ro_field);
             (g.rw ? out_.filesystem.readwrite : out_.filesystem.readonly).push_back(g.path.str());
@@ -235,11 +241,16 @@ private:
         return false;
     }
 
-    bool ceiling_denial_rule(const Grant& g, std::vector<std::string>& reasons) const {
-        const Path* by = nullptr;
-        if (!covered(g.path, ceil_.denied, &by)) return true;
-        reasons.push_back(g.path.str() + " lies in ceiling-denied " + by->str());
-        return false;
+    // A grant at or below a denied path would be mounted over the denial's mask and re-expose it.
+    bool denial_rule(const Grant& g, std::vector<std::string>& reasons) const {
+        for (const Denial& d : denied_) {
+            if (!within(g.path, d.path)) continue;
+            reasons.push_back(d.from_ceiling ? g.path.str() + " lies in ceiling-denied " + d.path.str()
+                                             : g.path.str() + " lies in denied " + d.path.str() +
+                                                   ", and a grant there would re-expose what the denial hides");
+            return false;
+        }
+        return true;
     }
 
     // The engine's own trust anchors never become writable: a grant of, inside or above one is read-only.
@@ -256,14 +267,13 @@ private:
     }
 
     Status denied() {
-        std::vector<std::string> keys;
-        auto add = [&](const Path& p) {
-            for (const auto& k : keys)
-                if (k == p.key()) return;
-            keys.push_back(p.key());
+        auto add = [&](const Path& p, bool from_ceiling) {
+            for (const Denial& d : denied_)
+                if (d.path.key() == p.key()) return;
+            denied_.push_back({p, from_ceiling});
             out_.filesystem.denied.push_back(p.str());
         };
-        for (const Path& p : ceil_.denied) add(p);
+        for (const Path& p : ceil_.denied) add(p, true);
         for (std::size_t i = 0; i < req_.filesystem.denied.size(); ++i) {
             const std::string& text = req_.filesystem.denied[i];
             std::string field = pointer_child("/filesystem/deniedPaths", i);
@@ -281,9 +291,12 @@ private:
                 if (!p) return make_error(ErrorCode::invalid_policy, "denied path: " + p.error().message, field);
                 path = std::move(*p);
             }
-            add(*path);
+            if (Status s = single_name(*path, field); !s) return s;
+            add(*path, false);
             decide(field, text, Verdict::kept, {{"/filesystem/deniedPaths", path->str()}}, note);
         }
+        for (const Path& p : ceil_.denied)
+            if (Status s = single_name(p, "ceiling deniedPaths"); !s) return s;
         if (!out_.filesystem.denied.empty() && !caps_.denied_paths)
             return make_error(ErrorCode::backend_unsupported,
                               "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
@@ -291,6 +304,65 @@ private:
                                   std::to_string(out_.filesystem.denied.size()) + " denial(s) unenforced",
                               "/filesystem/deniedPaths");
         return {};
+    }
+
+    // A denied file with a second hard link stays readable under the other name (canonical mode:
+    // only then does clamp look at the disk).
+    Status single_name(const Path& p, const std::string& field) const {
+        if (!opt_.canonicalize) return {};
+        std::uint64_t links = detail::link_count(p.str());
+        if (links <= 1) return {};
+        return make_error(ErrorCode::invalid_policy,
+                          "denied file " + p.str() + " has " + std::to_string(links) +
+                              " hard links; another name of it would stay readable, so the denial cannot hold",
+                          field);
+    }
+
+    // Keeps each denial where it is whatever the sandbox renames (Capabilities::rename_guard): a
+    // parent directory that a writable grant covers could be renamed, moving the denied content to
+    // a name the next run can read.
+    Status pin_denials() {
+        if (caps_.rename_guard == RenameGuard::object_bound) return {};
+        std::vector<Path> roots;
+        for (const auto& s : out_.filesystem.readwrite) roots.push_back(Path::parse(s, opt_.style).value());
+        auto writable_root_of = [&roots](const Path& p) -> const Path* {
+            for (const Path& rw : roots)
+                if (within(p, rw)) return &rw;
+            return nullptr;
+        };
+        for (const Denial& d : denied_) {
+            std::vector<ClampResultItem> pinned;
+            for (Path a = d.path.parent(); a.key() != d.path.key(); a = a.parent()) {
+                const Path* rw = writable_root_of(a);
+                if (!rw) break;  // above every writable grant: nothing there can be renamed
+                if (caps_.rename_guard == RenameGuard::none)
+                    return make_error(ErrorCode::backend_unsupported,
+                                      "backend " + std::string(to_string(caps_.backend)) + " denies by path, and " +
+                                          d.path.str() + " lies inside the writable grant " + rw->str() +
+                                          ": renaming a parent directory would move the denied content out from under "
+                                          "the denial; refusing rather than running with a denial the sandbox can lift",
+                                      "/filesystem/deniedPaths");
+                if (a.key() != rw->key() && (!opt_.canonicalize || detail::is_directory(a.str()))) {
+                    if (!granted_rw(a)) {
+                        out_.filesystem.readwrite.push_back(a.str());
+                        rw_keys_.push_back(a.key());
+                    }
+                    pinned.push_back({"/filesystem/readwritePaths", a.str()});
+                }
+                if (a.is_root()) break;
+            }
+            if (!pinned.empty())
+                decide("/filesystem/deniedPaths", d.path.str(), Verdict::kept, std::move(pinned),
+                       "its parent directories inside writable grants are granted onto themselves (mount points "
+                       "cannot be renamed), so the sandbox cannot move the denied content to another name");
+        }
+        return {};
+    }
+
+    bool granted_rw(const Path& p) const {
+        for (const auto& k : rw_keys_)
+            if (k == p.key()) return true;
+        return false;
     }
 
     bool granted(const Path& p) const {
@@ -553,6 +625,7 @@ private:
     const Capabilities& caps_;
     const ClampOptions& opt_;
     std::vector<Anchor> anchors_;
+    std::vector<Denial> denied_;
     std::vector<std::string> rw_keys_, ro_keys_;
     PathResolver resolver_;  // one per clamp: the request's paths are resolved at one moment
     Policy out_;
