@@ -4,3 +4,4 @@
 #include "cordon/impl/executor.hpp"
 #include "cordon/impl/runner.hpp"
 #include "cordon/impl/verified_executor.hpp"
+#include "cordon/impl/bind_check.hpp"

@@ -2,11 +2,16 @@
 // clamp(): every rule of issue 3, for POSIX and Windows styles (lexically on any host), plus real symlinks.
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
+#include "cordon/detail/socket_scan.hpp"
 
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <filesystem>
 #include <fstream>
@@ -648,5 +653,56 @@ TEST_SUITE("clamp: denials that hold") {
         REQUIRE_FALSE(out);
         CHECK(out.error().message.find("2 hard links") != std::string::npos);
         CHECK(out.error().where == "/filesystem/deniedPaths/0");
+    }
+}
+
+TEST_SUITE("clamp: Unix sockets inside grants") {
+    int listening_socket(const std::string& path) {
+        int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(fd, 1) == 0);
+        return fd;
+    }
+
+    TEST_CASE("a socket the ceiling does not name is masked; one it names stays; a socket grant is dropped") {
+        TempTree t;
+        t.dir("w/sub");
+        int a = listening_socket(t.path("w/sub/agent.sock"));
+        int b = listening_socket(t.path("w/docker.sock"));
+        Ceiling c = *parse_ceiling("{\"readwritePaths\":[" + js(t.path("w")) + "],\"allowedSockets\":[" +
+                                   js(t.path("w/docker.sock")) + "]}");
+        ClampOptions canonical{PathStyle::posix, true, std::nullopt, {}};
+        ClampOutcome out = clamp_ok(request_of(fs_request({t.path("w"), t.path("w/sub/agent.sock")}, {})), c, caps_of(),
+                                    canonical);
+        // w/sub is pinned so the masked socket cannot be renamed out from under its mask.
+        CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("w"), t.path("w/sub")});
+        CHECK(out.policy.filesystem.denied == std::vector<std::string>{t.path("w/sub/agent.sock")});
+        CHECK(decision(out, "/filesystem/readwritePaths/0").verdict == Verdict::narrowed);
+        CHECK(decision(out, "/filesystem/readwritePaths/0").reason.find("masked 1 Unix socket") != std::string::npos);
+        CHECK(decision(out, "/filesystem/readwritePaths/1").verdict == Verdict::dropped);
+        CHECK(decision(out, "/filesystem/readwritePaths/1").reason.find("is a Unix socket") != std::string::npos);
+        // Control: without sockets the same grant is kept as asked.
+        ::close(a);
+        ::close(b);
+        ::unlink(t.path("w/sub/agent.sock").c_str());
+        ::unlink(t.path("w/docker.sock").c_str());
+        out = clamp_ok(request_of(fs_request({t.path("w")}, {})), c, caps_of(), canonical);
+        CHECK(decision(out, "/filesystem/readwritePaths/0").verdict == Verdict::kept);
+        CHECK(out.policy.filesystem.denied.empty());
+    }
+
+    TEST_CASE("the search is bounded: an exhausted budget is reported as incomplete") {
+        TempTree t;
+        for (int i = 0; i < 5; ++i) t.file("d/f" + std::to_string(i));
+        std::size_t budget = 3;
+        auto scan = detail::find_sockets(t.path("d"), budget);
+        CHECK_FALSE(scan.complete);
+        budget = 100;
+        scan = detail::find_sockets(t.path("d"), budget);
+        CHECK(scan.complete);
+        CHECK(budget == 95);
     }
 }

@@ -65,6 +65,9 @@ struct Ceiling {
     std::vector<Path> readonly;              ///< read-only roots
     std::vector<Path> readwrite;             ///< read-write roots (also readable)
     std::vector<Path> denied;                ///< always denied, added to every clamped policy
+    /// Unix sockets a grant may expose (docker.sock, an ssh-agent): every other socket found in a
+    /// granted directory is masked (clamp, canonical mode).
+    std::vector<Path> allowed_sockets;
     Timeout timeout;                         ///< none: the operator set no limit
     NetworkDefault network = NetworkDefault::block;
     std::vector<std::string> allowed_hosts;  ///< non-empty: network only to these hosts

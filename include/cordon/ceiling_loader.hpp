@@ -112,8 +112,8 @@ inline Result<std::vector<std::string>> split_path_list(std::string_view value, 
 }
 
 /// The variables of an environment ceiling, after the prefix (CORDON_ + READONLY_PATHS, ...).
-inline constexpr std::array<std::string_view, 6> ceiling_env_suffixes{
-    "READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "TIMEOUT_MS", "NETWORK", "ENV_ALLOW"};
+inline constexpr std::array<std::string_view, 7> ceiling_env_suffixes{
+    "READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "ALLOWED_SOCKETS", "TIMEOUT_MS", "NETWORK", "ENV_ALLOW"};
 
 /// The names of the `prefix` ceiling variables that are set (so a caller can refuse a second source).
 inline std::vector<std::string> ceiling_env_set(std::string_view prefix, const EnvLookup& lookup = process_env) {
@@ -124,7 +124,7 @@ inline std::vector<std::string> ceiling_env_set(std::string_view prefix, const E
 }
 
 /// The ceiling from environment variables named PREFIX + READONLY_PATHS, READWRITE_PATHS,
-/// DENIED_PATHS (lists, see split_path_list), TIMEOUT_MS (0..4294967295, 0 = no limit),
+/// DENIED_PATHS, ALLOWED_SOCKETS (lists, see split_path_list), TIMEOUT_MS (0..4294967295, 0 = no limit),
 /// NETWORK (block|allow) and ENV_ALLOW (names or globs, same separator). Unset means the
 /// default (nothing granted, no limit, block); a bad value is an error, never a default. PREFIX is
 /// letters, digits and '_', ending in '_' (an empty one would read bare names such as NETWORK).
@@ -146,7 +146,7 @@ inline Result<Ceiling> ceiling_from_env(std::string_view prefix = "CORDON_", con
         c.style = options.style;
         c.canonical = options.canonicalize;
         for (auto [suffix, list] : {std::pair{"READONLY_PATHS", &c.readonly}, std::pair{"READWRITE_PATHS", &c.readwrite},
-                                    std::pair{"DENIED_PATHS", &c.denied}}) {
+                                    std::pair{"DENIED_PATHS", &c.denied}, std::pair{"ALLOWED_SOCKETS", &c.allowed_sockets}}) {
             std::string name = std::string(prefix) + suffix;
             auto value = lookup(name);
             if (!value) continue;

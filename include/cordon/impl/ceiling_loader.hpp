@@ -58,7 +58,7 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
         c.allowed_hosts = fields.network->allowed_hosts;
     }
     for (auto [key, list] : {std::pair{"readonlyPaths", &c.readonly}, std::pair{"readwritePaths", &c.readwrite},
-                             std::pair{"deniedPaths", &c.denied}}) {
+                             std::pair{"deniedPaths", &c.denied}, std::pair{"allowedSockets", &c.allowed_sockets}}) {
         std::string base = pointer_child("", key);
         auto where = [&](std::size_t i) { return pointer_child(base, i); };
         if (Status s = ceiling_roots(string_array(obj.if_contains(key)), options, where, *list); !s) return s.error();

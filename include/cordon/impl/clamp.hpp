@@ -2,6 +2,7 @@
 // cordon: implementation of clamp.hpp: the clamp of one request, as a small state machine.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "cordon/detail/env_rules.hpp"
 #include "cordon/detail/fs_probe.hpp"
 #include "cordon/detail/json_pointer.hpp"
+#include "cordon/detail/socket_scan.hpp"
 #include "cordon/names.hpp"
 
 namespace cordon {
@@ -174,6 +176,14 @@ private:
         };
         dedupe(out_.filesystem.readwrite, {}, rw_keys_);
         dedupe(out_.filesystem.readonly, rw_keys_, ro_keys_);
+        for (Path& socket : sockets_) {  // masked like any denial (and pinned against renames with them)
+            bool known = std::any_of(denied_.begin(), denied_.end(),
+                                     [&](const Denial& d) { return d.path.key() == socket.key(); });
+            if (known) continue;
+            out_.filesystem.denied.push_back(socket.str());
+            denied_.push_back({std::move(socket), true});
+        }
+        sockets_.clear();
     }
 
     void grant(std::string field, const std::string& text, bool want_rw) {
@@ -210,6 +220,7 @@ private:
             if (!file_grant_rule(g, verdict, reasons)) continue;
             if (!denial_rule(g, reasons)) continue;
             anchor_rule(g, verdict, reasons);
+            if (!socket_rule(g, verdict, reasons)) continue;
             std::string field_out(g.rw ? rw_field : ro_field);
             (g.rw ? out_.filesystem.readwrite : out_.filesystem.readonly).push_back(g.path.str());
             (g.rw ? rw_keys_ : ro_keys_).push_back(g.path.key());
@@ -251,6 +262,43 @@ private:
             return false;
         }
         return true;
+    }
+
+    // Canonical mode: a Unix socket inside a grant (docker.sock, an ssh-agent) would be reachable
+    // with the network blocked, so each one the ceiling's allowedSockets does not name is masked
+    // (denied); a grant that is such a socket, or too large to scan completely, is not granted.
+    bool socket_rule(const Grant& g, Verdict& verdict, std::vector<std::string>& reasons) {
+        if (!opt_.canonicalize) return true;
+        detail::SocketScan scan = detail::find_sockets(g.path.str(), socket_budget_);
+        if (!scan.complete) {
+            reasons.push_back(scan.problem.empty()
+                                  ? "more than " + std::to_string(detail::socket_scan_limit) +
+                                        " entries to search for Unix sockets; grant a narrower directory"
+                                  : "cannot be searched for Unix sockets (" + scan.problem + ")");
+            return false;
+        }
+        std::size_t masked = 0;
+        for (const std::string& socket : scan.sockets) {
+            Path p = Path::parse(socket, opt_.style).value();
+            if (covered_exactly(p, ceil_.allowed_sockets)) continue;
+            if (p.key() == g.path.key()) {
+                reasons.push_back(p.str() + " is a Unix socket the ceiling's allowedSockets does not name");
+                return false;
+            }
+            if (!std::any_of(sockets_.begin(), sockets_.end(), [&](const Path& q) { return q.key() == p.key(); }))
+                sockets_.push_back(std::move(p));
+            ++masked;
+        }
+        if (masked > 0) {
+            reasons.push_back("masked " + std::to_string(masked) +
+                              " Unix socket(s) inside it that the ceiling's allowedSockets does not name");
+            if (verdict == Verdict::kept) verdict = Verdict::narrowed;
+        }
+        return true;
+    }
+
+    static bool covered_exactly(const Path& p, const std::vector<Path>& list) {
+        return std::any_of(list.begin(), list.end(), [&](const Path& q) { return q.key() == p.key(); });
     }
 
     // The engine's own trust anchors never become writable: a grant of, inside or above one is read-only.
@@ -626,6 +674,8 @@ private:
     const ClampOptions& opt_;
     std::vector<Anchor> anchors_;
     std::vector<Denial> denied_;
+    std::vector<Path> sockets_;  // found by socket_rule, masked once the grants are known
+    std::size_t socket_budget_ = detail::socket_scan_limit;
     std::vector<std::string> rw_keys_, ro_keys_;
     PathResolver resolver_;  // one per clamp: the request's paths are resolved at one moment
     Policy out_;

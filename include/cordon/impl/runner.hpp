@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cordon/clamp.hpp"
+#include "cordon/detail/bind_check.hpp"
 #include "cordon/detail/trusted_dirs.hpp"
 #include "cordon/detail/utf16.hpp"
 #include "cordon/mxc_json.hpp"
@@ -89,8 +90,14 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
         return make_error(ErrorCode::backend_unsupported,
                           std::string(to_string(backend())) + " does not enforce deniedPaths; refusing",
                           "/filesystem/deniedPaths");
-    if (backend() == Backend::bubblewrap)
+    if (backend() == Backend::bubblewrap) {
         if (auto s = detail::preflight_bubblewrap(p); !s) return s.error();
+        std::vector<std::string> grants = p.filesystem.readwrite;
+        grants.insert(grants.end(), p.filesystem.readonly.begin(), p.filesystem.readonly.end());
+        auto check = detail::bind_check_prefix(grants);
+        if (!check) return check.error();
+        p.process.command_line = *check + p.process.command_line;
+    }
     const Contract& contract = emit_contract(p);
     if (!sdk_accepts_contract(executor().sdk_version(), contract.version))
         return make_error(ErrorCode::backend_unsupported,
@@ -134,6 +141,7 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
     request.options = options;
     auto result = state_->loaded.run(request);
     if (!result) return result;
+    detail::classify_bind_check(*result);
     // lxc-exec 0.9.0 kills the tree itself and reports `script timed out after Nms`
     if (result->failure == ExecutorFailure::backend_error &&
         result->failure_message.find("timed out after") != std::string::npos)
