@@ -27,7 +27,8 @@ public:
         r.status = a.argv.size() % 2 ? CallStatus::completed : CallStatus::failed;
         r.out = a.command.value_or("") + "\xff";
         r.clamped = true;
-        for (const auto& p : a.readwrite_paths) r.clamp.push_back({"/readwrite_paths/0", "/f", p, cordon::Verdict::dropped, {}, p});
+        for (const auto& p : a.readwrite_paths)
+            r.clamp.push_back({"/readwrite_paths/0", "/f", p, cordon::Verdict::dropped, {}, p});
         if (r.status == CallStatus::failed) r.error = ToolError{"execution-failed", r.out, "/argv"};
         return r;
     }
@@ -58,9 +59,7 @@ public:
             boost::json::value v = boost::json::parse(line);
             const boost::json::object& o = v.is_array() ? v.as_array().at(0).as_object() : v.as_object();
             if (o.at("jsonrpc") != "2.0") std::abort();
-        } catch (const std::exception&) {
-            std::abort();
-        }
+        } catch (const std::exception&) { std::abort(); }
         return true;
     }
 
@@ -76,7 +75,8 @@ public:
 void check_decoder(std::string_view line) {
     DecodeLimits limits;
     Decoded d = decode_line(line, limits);
-    if (d.messages.empty() || (!d.batch && d.messages.size() != 1) || d.messages.size() > limits.max_batch) std::abort();
+    if (d.messages.empty() || (!d.batch && d.messages.size() != 1) || d.messages.size() > limits.max_batch)
+        std::abort();
     for (const Message& m : d.messages) {
         if (m.kind == Message::Kind::request && (!m.id || !valid_request_id(*m.id) || m.method.empty())) std::abort();
         if (m.kind == Message::Kind::notification && (m.id || m.method.empty())) std::abort();

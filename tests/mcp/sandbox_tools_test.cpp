@@ -62,18 +62,26 @@ TEST_SUITE("mcp-sandbox-tools") {
 
         Policy clamped;
         clamped.filesystem.readwrite = {"/w/a", "/w/b"};
-        std::vector<Decision> ds{{"/readwrite_paths/0", "/filesystem/readwritePaths/0", "/w", Verdict::narrowed,
-                                  {{"/filesystem/readwritePaths", "/w/a"}, {"/filesystem/readwritePaths", "/w/b"}}, ""},
-                                 {"/readwrite_paths/1", "/filesystem/readwritePaths/1", "/w/b/", Verdict::kept,
-                                  {{"/filesystem/readwritePaths", "/w/c"}}, ""}};
+        std::vector<Decision> ds{{"/readwrite_paths/0",
+                                  "/filesystem/readwritePaths/0",
+                                  "/w",
+                                  Verdict::narrowed,
+                                  {{"/filesystem/readwritePaths", "/w/a"}, {"/filesystem/readwritePaths", "/w/b"}},
+                                  ""},
+                                 {"/readwrite_paths/1",
+                                  "/filesystem/readwritePaths/1",
+                                  "/w/b/",
+                                  Verdict::kept,
+                                  {{"/filesystem/readwritePaths", "/w/c"}},
+                                  ""}};
         CHECK(argument_for_clamped("/filesystem/readwritePaths/1", clamped, ds) == "/readwrite_paths/0");
         CHECK(argument_for_clamped("/filesystem/readwritePaths/5", clamped, ds) == "");
         CHECK(argument_for_clamped("/process/cwd", clamped, ds) == "/cwd");
     }
 
     TEST_CASE("a contained script sees its arguments exactly, whatever they hold") {
-        const std::vector<std::string> hostile{"$(touch /tmp/cordon-mcp-pwned)", "a'b\"c", "line\nbreak", "-n", "*",
-                                               "", "`id`", "\\"};
+        const std::vector<std::string> hostile{
+            "$(touch /tmp/cordon-mcp-pwned)", "a'b\"c", "line\nbreak", "-n", "*", "", "`id`", "\\"};
         auto line = script_command_line("for a in \"$@\"; do printf '[%s]' \"$a\"; done", hostile);
         REQUIRE(line);
         auto r = test::run_command({"/bin/sh", "-c", *line});

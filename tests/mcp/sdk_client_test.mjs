@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -210,4 +211,23 @@ test('cancelling a long command kills its whole tree: no survivors, checked by p
   assert.equal(r.structuredContent.backend, 'bubblewrap');
   assert.deepEqual(r.structuredContent.ceiling.readwrite_paths, [dirs.rw]);
   assert.match(r.structuredContent.executor.sha256, /^[0-9a-f]{64}$/);
+});
+
+test('a server killed with SIGKILL mid-run leaves no process of the run behind', async () => {
+  // No SDK here: a bare child process, so the test can kill the server itself.
+  const ceiling = path.join(root, 'ceiling.json');
+  const server = spawn(cordon, ['mcp', '--ceiling', ceiling], {
+    env: { PATH: process.env.PATH, MXC_BIN_DIR: process.env.MXC_BIN_DIR ?? '' },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const marker = `3599.${process.pid}`;
+  const send = (m) => server.stdin.write(JSON.stringify(m) + '\n');
+  send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {} } });
+  send({ jsonrpc: '2.0', id: 2, method: 'tools/call',
+         params: { name: 'run_command', arguments: { command: `sleep ${marker} & sleep ${marker} & wait` } } });
+  let sleepers = [];
+  await until(() => (sleepers = pidsWith(`sleep\0${marker}\0`)).length === 2, 15000, 'both sleeps to start');
+  const tree = descendants(server.pid);
+  server.kill('SIGKILL');
+  await until(() => sleepers.every(gone) && tree.every(gone), 10000, `the tree ${tree} to be gone`);
 });

@@ -67,8 +67,10 @@ void check_error(const json::object& response, int code, const std::string& fiel
     const auto& e = response.at("error").as_object();
     CHECK(e.at("code").as_int64() == code);
     CHECK_FALSE(std::string(e.at("message").as_string()).empty());
-    if (field.empty()) CHECK_FALSE(e.contains("data"));
-    else CHECK(e.at("data").at("field") == field.c_str());
+    if (field.empty())
+        CHECK_FALSE(e.contains("data"));
+    else
+        CHECK(e.at("data").at("field") == field.c_str());
 }
 
 json::object only_line(MemoryOutput& out) {
@@ -94,8 +96,10 @@ void check_refused(const json::object& result, const std::string& tool, const st
     const auto& s = result.at("structuredContent").as_object();
     CHECK(s.at("status") == "refused");
     CHECK(s.at("error").at("code") == "invalid-arguments");
-    if (field.empty()) CHECK_FALSE(s.at("error").as_object().contains("field"));
-    else CHECK(s.at("error").at("field") == field.c_str());
+    if (field.empty())
+        CHECK_FALSE(s.at("error").as_object().contains("field"));
+    else
+        CHECK(s.at("error").at("field") == field.c_str());
     CHECK_FALSE(check_schema(json::value(definition(tool).output_schema), json::value(s)));
     // The text block carries the same JSON, for clients older than structuredContent.
     CHECK(json::parse(result.at("content").at(0).at("text").as_string()) == json::value(s));
@@ -125,7 +129,8 @@ TEST_SUITE("mcp-server") {
         check_error(only_line(s.out), rpc_code::invalid_params, "/params/protocolVersion");
         s.send(R"({"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":7}})");
         check_error(only_line(s.out), rpc_code::invalid_params, "/params/protocolVersion");
-        s.send(R"({"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":"2025-11-25","clientInfo":[]}})");
+        s.send(
+            R"({"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":"2025-11-25","clientInfo":[]}})");
         check_error(only_line(s.out), rpc_code::invalid_params, "/params/clientInfo");
         s.send(R"({"jsonrpc":"2.0","id":4,"method":"tools/list"})");
         check_error(only_line(s.out), rpc_code::invalid_request, "/method");
@@ -146,9 +151,9 @@ TEST_SUITE("mcp-server") {
             {"not json", ""},
             {"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} trailing", ""},
             {std::string("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"p\xff\"}"), ""},  // invalid UTF-8
-            {"{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"ping\"}", "/id"},   // duplicate key
-            {std::string(40, '[') + std::string(40, ']'), ""},                          // nesting beyond 32
-            {"\xEF\xBB\xBF{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", ""},     // byte order mark
+            {"{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"ping\"}", "/id"},  // duplicate key
+            {std::string(40, '[') + std::string(40, ']'), ""},  // nesting beyond 32
+            {"\xEF\xBB\xBF{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", ""},  // byte order mark
         };
         for (const auto& [line, field] : cases) {
             CAPTURE(line);
@@ -210,8 +215,8 @@ TEST_SUITE("mcp-server") {
     TEST_CASE("ids of every valid type are echoed exactly; notifications and responses get no answer") {
         Session s;
         s.init();
-        for (const char* id : {"0", "-7", "9223372036854775807", "18446744073709551615", "\"\"", "\"a b\"",
-                               "\"\\u00e9\\n\"", "\"1\""}) {
+        for (const char* id :
+             {"0", "-7", "9223372036854775807", "18446744073709551615", "\"\"", "\"a b\"", "\"\\u00e9\\n\"", "\"1\""}) {
             CAPTURE(id);
             s.send(std::string(R"({"jsonrpc":"2.0","id":)") + id + R"(,"method":"ping"})");
             auto r = only_line(s.out);
@@ -237,16 +242,18 @@ TEST_SUITE("mcp-server") {
         }
         Session s;
         s.init("2025-03-26");
-        s.send(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/x"},)"
-               R"(5,{"jsonrpc":"2.0","id":"t","method":"tools/call","params":{"name":"run_command","arguments":{"command":"hi"}}},)"
-               R"({"jsonrpc":"2.0","id":3,"method":"nope"}])");
+        s.send(
+            R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/x"},)"
+            R"(5,{"jsonrpc":"2.0","id":"t","method":"tools/call","params":{"name":"run_command","arguments":{"command":"hi"}}},)"
+            R"({"jsonrpc":"2.0","id":3,"method":"nope"}])");
         REQUIRE(s.out.wait([&] { return s.out.size() >= 1; }));
         auto lines = s.out.messages();
         REQUIRE(lines.size() == 1);
         const auto& batch = lines[0].as_array();
         REQUIRE(batch.size() == 4);  // ping, the element "5", the tool call, nope; the notification has none
         std::map<std::string, json::object> by_id;
-        for (const auto& r : batch) by_id[r.as_object().contains("id") ? json::serialize(r.at("id")) : "none"] = r.as_object();
+        for (const auto& r : batch)
+            by_id[r.as_object().contains("id") ? json::serialize(r.at("id")) : "none"] = r.as_object();
         CHECK(by_id.at("1").contains("result"));
         check_error(by_id.at("none"), rpc_code::invalid_request, "/2");
         CHECK(by_id.at("\"t\"").at("result").at("isError") == false);
@@ -378,8 +385,8 @@ TEST_SUITE("mcp-server") {
         CHECK(plain.at("clamp").at("decisions").at(0).at("reason") == "outside every ceiling root");
         CHECK_FALSE(check_schema(json::value(definition("run_command").output_schema), json::value(plain)));
         s.call(4, "read_file", R"({"path":"/tmp/work/a"})");
-        CHECK_FALSE(check_schema(json::value(definition("read_file").output_schema),
-                                 s.result(4).at("structuredContent")));
+        CHECK_FALSE(
+            check_schema(json::value(definition("read_file").output_schema), s.result(4).at("structuredContent")));
         s.call(5, "describe_sandbox", "{}");
         CHECK_FALSE(check_schema(json::value(definition("describe_sandbox").output_schema),
                                  s.result(5).at("structuredContent")));
@@ -428,7 +435,8 @@ TEST_SUITE("mcp-server") {
         s.call(7, "run_command", R"({"command":"block"})");
         REQUIRE(s.tools.wait_started(1));
         CHECK(s.server.calls_in_flight() == 1);
-        s.send(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"7","reason":"wrong type"}})");
+        s.send(
+            R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"7","reason":"wrong type"}})");
         CHECK(s.tools.cancels() == 0);  // the string "7" is not the integer 7
         s.send(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"user"}})");
         REQUIRE(s.out.wait([&] { return s.server.calls_in_flight() == 0; }, 10000));
@@ -473,8 +481,9 @@ TEST_SUITE("mcp-server") {
             Server server(tools, out, log, options());
             server.handle_line(initialize_line("2025-11-25"));
             for (int id = 2; id < 5; ++id)
-                server.handle_line(R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
-                                   R"(,"method":"tools/call","params":{"name":"run_command","arguments":{"command":"block"}}})");
+                server.handle_line(
+                    R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+                    R"(,"method":"tools/call","params":{"name":"run_command","arguments":{"command":"block"}}})");
             REQUIRE(tools.wait_started(3));
             server.shutdown();
             CHECK(server.calls_in_flight() == 0);
@@ -529,9 +538,14 @@ TEST_SUITE("mcp-server") {
             for (int k = rng() % 4; k >= 0; --k) {
                 std::size_t at = rng() % line.size();
                 switch (rng() % 3) {
-                    case 0: line[at] = static_cast<char>(rng() % 256); break;
-                    case 1: line.erase(at, 1 + rng() % 3); break;
-                    default: line.insert(at, 1, "{}[]\",:0\\"[rng() % 9]);
+                    case 0:
+                        line[at] = static_cast<char>(rng() % 256);
+                        break;
+                    case 1:
+                        line.erase(at, 1 + rng() % 3);
+                        break;
+                    default:
+                        line.insert(at, 1, "{}[]\",:0\\"[rng() % 9]);
                 }
                 if (line.empty()) line = "x";
             }

@@ -59,7 +59,7 @@ TEST_SUITE("mcp-stdio") {
         std::thread writer([&] {
             in.write_all(ping + "\n");
             in.write_all(std::string(3u << 20, 'x'));  // 3 MiB: far over the limit, in many reads
-            in.write_all("\n" + ping + "\r\n");          // CR before LF is JSON whitespace
+            in.write_all("\n" + ping + "\r\n");  // CR before LF is JSON whitespace
             in.write_all(R"({"jsonrpc":"2.0","id":2,"method":"ping"})");  // the last one has no newline
             in.close_write();
         });

@@ -46,17 +46,19 @@ public:
     /// The response with this id (serialized JSON id, e.g. "7" or "\"a\""), waiting up to `ms`.
     std::optional<boost::json::object> response(const std::string& id, int ms = 10000) {
         std::optional<boost::json::object> found;
-        wait([&] {
-            for (const auto& l : raw()) {
-                auto v = boost::json::parse(l);
-                if (v.is_object() && v.as_object().if_contains("id") &&
-                    boost::json::serialize(v.as_object().at("id")) == id && !v.as_object().contains("method")) {
-                    found = v.as_object();
-                    return true;
+        wait(
+            [&] {
+                for (const auto& l : raw()) {
+                    auto v = boost::json::parse(l);
+                    if (v.is_object() && v.as_object().if_contains("id") &&
+                        boost::json::serialize(v.as_object().at("id")) == id && !v.as_object().contains("method")) {
+                        found = v.as_object();
+                        return true;
+                    }
                 }
-            }
-            return false;
-        }, ms);
+                return false;
+            },
+            ms);
         return found;
     }
     /// Waits until `done()` holds; it is evaluated without our lock, so it may call anything.
@@ -127,7 +129,11 @@ public:
             r.out = std::string("\xff\xfe ok", 5);
         } else {
             r.out = script;
-            r.clamp.push_back(Decision{"/readwrite_paths/0", "/filesystem/readwritePaths/0", "/etc", Verdict::dropped, {},
+            r.clamp.push_back(Decision{"/readwrite_paths/0",
+                                       "/filesystem/readwritePaths/0",
+                                       "/etc",
+                                       Verdict::dropped,
+                                       {},
                                        "outside every ceiling root"});
         }
         return r;

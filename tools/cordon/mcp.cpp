@@ -126,8 +126,10 @@ std::optional<std::string> parse_args(const Args& args, McpArgs& a) {
         std::string_view name = args[i];
         if (i + 1 >= args.size()) return "option " + std::string(name) + " needs a value (or is unknown)";
         std::string_view value = args[++i];
-        if (name == "--ceiling") a.ceiling_file = std::string(value);
-        else if (name == "--executor") a.executor = std::string(value);
+        if (name == "--ceiling")
+            a.ceiling_file = std::string(value);
+        else if (name == "--executor")
+            a.executor = std::string(value);
         else if (name == "--log-level") {
             auto level = mcp::log_level_from_string(value);
             if (!level) return "--log-level: expected debug, info, notice, warning or error";
@@ -141,8 +143,8 @@ std::optional<std::string> parse_args(const Args& args, McpArgs& a) {
 
 Result<Ceiling> load_ceiling(const McpArgs& a) {
     if (a.ceiling_file) return load_ceiling_file(*a.ceiling_file);
-    for (const char* suffix : {"READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "TIMEOUT_MS", "NETWORK",
-                               "ENV_ALLOW"})
+    for (const char* suffix :
+         {"READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "TIMEOUT_MS", "NETWORK", "ENV_ALLOW"})
         if (process_env(std::string("CORDON_") + suffix)) return ceiling_from_env("CORDON_");
     return make_error(ErrorCode::invalid_policy,
                       "no ceiling: pass --ceiling FILE or set CORDON_READONLY_PATHS / CORDON_READWRITE_PATHS "
@@ -189,7 +191,8 @@ int run_mcp(const Args& args) {
 
     auto ceiling = load_ceiling(a);
     if (!ceiling) {
-        log.log(mcp::LogLevel::error, std::string(to_string(ceiling.error().code)) + ": " + ceiling.error().to_string());
+        log.log(mcp::LogLevel::error,
+                std::string(to_string(ceiling.error().code)) + ": " + ceiling.error().to_string());
         return 125;
     }
     RunnerOptions runner_options;
@@ -227,7 +230,8 @@ int run_mcp(const Args& args) {
         pollfd p{wake, POLLIN, 0};
         while (::poll(&p, 1, -1) < 0 && errno == EINTR) {}
         if (stop_signal) {
-            log.log(mcp::LogLevel::notice, "signal " + std::to_string(stop_signal) + ": cancelling the remaining calls");
+            log.log(mcp::LogLevel::notice,
+                    "signal " + std::to_string(stop_signal) + ": cancelling the remaining calls");
             server.shutdown();
         }
         waiter.join();

@@ -23,14 +23,21 @@ Message invalid(int code, std::string message, std::string field, std::optional<
 
 const char* kind_name(const boost::json::value& v) {
     switch (v.kind()) {
-        case boost::json::kind::null: return "null";
-        case boost::json::kind::bool_: return "a boolean";
+        case boost::json::kind::null:
+            return "null";
+        case boost::json::kind::bool_:
+            return "a boolean";
         case boost::json::kind::int64:
-        case boost::json::kind::uint64: return "an integer";
-        case boost::json::kind::double_: return "a number with a fraction or exponent";
-        case boost::json::kind::string: return "a string";
-        case boost::json::kind::array: return "an array";
-        case boost::json::kind::object: return "an object";
+        case boost::json::kind::uint64:
+            return "an integer";
+        case boost::json::kind::double_:
+            return "a number with a fraction or exponent";
+        case boost::json::kind::string:
+            return "a string";
+        case boost::json::kind::array:
+            return "an array";
+        case boost::json::kind::object:
+            return "an object";
     }
     return "?";
 }
@@ -52,21 +59,21 @@ Message decode_value(const boost::json::value& v, const std::string& at) {
     }
     for (const auto& member : o) {
         std::string_view key(member.key().data(), member.key().size());
-        if (key != "jsonrpc" && key != "id" && key != "method" && key != "params" && key != "result" &&
-            key != "error")
-            return invalid(rpc_code::invalid_request, "unknown member \"" + utf8_lossy(key) + "\" in a JSON-RPC message",
+        if (key != "jsonrpc" && key != "id" && key != "method" && key != "params" && key != "result" && key != "error")
+            return invalid(rpc_code::invalid_request,
+                           "unknown member \"" + utf8_lossy(key) + "\" in a JSON-RPC message",
                            detail::pointer_child(at, key), id);
     }
     const auto* version = o.if_contains("jsonrpc");
     if (!version || !version->is_string() || version->get_string() != "2.0")
-        return invalid(rpc_code::invalid_request, "jsonrpc must be the string \"2.0\"", detail::pointer_child(at, "jsonrpc"),
-                       id);
+        return invalid(rpc_code::invalid_request, "jsonrpc must be the string \"2.0\"",
+                       detail::pointer_child(at, "jsonrpc"), id);
     const auto* method = o.if_contains("method");
     if (!method) {
         const bool result = o.contains("result"), error = o.contains("error");
         if (!result && !error)
-            return invalid(rpc_code::invalid_request, "neither a request (method) nor a response (result or error)",
-                           at, id);
+            return invalid(rpc_code::invalid_request, "neither a request (method) nor a response (result or error)", at,
+                           id);
         if (result && error)
             return invalid(rpc_code::invalid_request, "a response has a result or an error, not both", at, id);
         if (!id) return invalid(rpc_code::invalid_request, "a response needs an id", detail::pointer_child(at, "id"));
@@ -76,8 +83,8 @@ Message decode_value(const boost::json::value& v, const std::string& at) {
         return m;
     }
     if (!method->is_string() || method->get_string().empty())
-        return invalid(rpc_code::invalid_request, "method must be a non-empty string", detail::pointer_child(at, "method"),
-                       id);
+        return invalid(rpc_code::invalid_request, "method must be a non-empty string",
+                       detail::pointer_child(at, "method"), id);
     if (o.contains("result") || o.contains("error"))
         return invalid(rpc_code::invalid_request, "a request or notification has no result or error", at, id);
     Message m;
@@ -87,8 +94,9 @@ Message decode_value(const boost::json::value& v, const std::string& at) {
     if (const auto* params = o.if_contains("params")) {
         // JSON-RPC also allows by-position params; MCP only ever names them.
         if (!params->is_object()) {
-            Message bad = invalid(rpc_code::invalid_params, std::string("params must be an object, not ") + kind_name(*params),
-                                  detail::pointer_child(at, "params"), m.id);
+            Message bad =
+                invalid(rpc_code::invalid_params, std::string("params must be an object, not ") + kind_name(*params),
+                        detail::pointer_child(at, "params"), m.id);
             bad.method = m.method;
             return bad;
         }
@@ -115,8 +123,8 @@ Decoded decode_line(std::string_view line, const DecodeLimits& limits) {
         boost::json::value doc;
         Violation violation;
         if (!detail::parse_strict_json(line, doc, violation)) {
-            out.messages.push_back(invalid(rpc_code::parse_error, "not a JSON-RPC message: " + violation.message,
-                                           violation.pointer));
+            out.messages.push_back(
+                invalid(rpc_code::parse_error, "not a JSON-RPC message: " + violation.message, violation.pointer));
             return out;
         }
         if (!doc.is_array()) {
@@ -133,8 +141,8 @@ Decoded decode_line(std::string_view line, const DecodeLimits& limits) {
         if (batch.size() > limits.max_batch) {
             out.batch = false;
             out.messages.push_back(invalid(rpc_code::invalid_request,
-                                           "a batch of " + std::to_string(batch.size()) + " messages exceeds the limit of " +
-                                               std::to_string(limits.max_batch),
+                                           "a batch of " + std::to_string(batch.size()) +
+                                               " messages exceeds the limit of " + std::to_string(limits.max_batch),
                                            ""));
             return out;
         }
@@ -143,7 +151,8 @@ Decoded decode_line(std::string_view line, const DecodeLimits& limits) {
     } catch (const std::exception& e) {
         // Allocation failure or a bug in a dependency: still an answer, never a crash.
         out = Decoded{};
-        out.messages.push_back(invalid(rpc_code::internal_error, std::string("cannot decode the message: ") + e.what(), ""));
+        out.messages.push_back(
+            invalid(rpc_code::internal_error, std::string("cannot decode the message: ") + e.what(), ""));
     }
     return out;
 }

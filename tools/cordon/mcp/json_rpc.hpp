@@ -41,7 +41,7 @@ struct Message {
     std::string method;
     boost::json::object params;  ///< empty when absent
     bool has_params = false;
-    RpcError error;              ///< kind == invalid
+    RpcError error;  ///< kind == invalid
 };
 
 /// A line: one message, or a batch (a JSON array) of them.

@@ -25,7 +25,8 @@ ToolError error_of(const Error& e, std::string field) {
 
 // "/prefix/N" -> N
 std::optional<std::size_t> index_after(const std::string& field, std::string_view prefix) {
-    if (field.size() <= prefix.size() + 1 || field.compare(0, prefix.size(), prefix) != 0 || field[prefix.size()] != '/')
+    if (field.size() <= prefix.size() + 1 || field.compare(0, prefix.size(), prefix) != 0 ||
+        field[prefix.size()] != '/')
         return std::nullopt;
     std::size_t n = 0;
     for (std::size_t i = prefix.size() + 1; i < field.size(); ++i) {
@@ -57,13 +58,15 @@ std::optional<CallStatus> file_run_status(const Result<RunResult>& ran, std::opt
         return CallStatus::timed_out;
     }
     if (ran->failure != ExecutorFailure::none) {
-        error = ToolError{"execution-failed", "the sandbox could not run (" + std::string(to_string(ran->failure)) +
-                                                  "): " + stderr_text(ran->failure_message), ""};
+        error = ToolError{"execution-failed",
+                          "the sandbox could not run (" + std::string(to_string(ran->failure)) +
+                              "): " + stderr_text(ran->failure_message),
+                          ""};
         return CallStatus::failed;
     }
     if (ran->exit_code != 0 || ran->signal != 0) {
-        error = ToolError{"io-error", stderr_text(ran->err.empty() ? "exit status " + std::to_string(ran->exit_code)
-                                                                   : ran->err),
+        error = ToolError{"io-error",
+                          stderr_text(ran->err.empty() ? "exit status " + std::to_string(ran->exit_code) : ran->err),
                           "/path"};
         return CallStatus::failed;
     }
@@ -105,13 +108,15 @@ Result<Policy> request_for(const RunCommandArgs& args) {
     p.process.cwd = args.cwd;
     for (const auto& [name, value] : args.env) {
         if (value.find('\0') != std::string::npos)
-            return make_error(ErrorCode::invalid_policy, "the value contains a NUL byte", detail::pointer_child("/env", name));
+            return make_error(ErrorCode::invalid_policy, "the value contains a NUL byte",
+                              detail::pointer_child("/env", name));
         p.process.env.push_back(EnvVar{name, value});
     }
     if (args.timeout_ms) p.process.timeout = Timeout::ms(*args.timeout_ms);
     if (args.network) {
         p.network = NetworkSpec{};
-        p.network->default_policy = *args.network == NetworkChoice::allow ? NetworkDefault::allow : NetworkDefault::block;
+        p.network->default_policy =
+            *args.network == NetworkChoice::allow ? NetworkDefault::allow : NetworkDefault::block;
     }
     p.filesystem.readonly = args.readonly_paths;
     p.filesystem.readwrite = args.readwrite_paths;
@@ -137,13 +142,16 @@ std::vector<Decision> decisions_for(const ClampReport& report, const RunCommandA
     return out;
 }
 
-std::string argument_for_clamped(const std::string& where, const Policy& clamped, const std::vector<Decision>& decisions) {
+std::string argument_for_clamped(const std::string& where, const Policy& clamped,
+                                 const std::vector<Decision>& decisions) {
     if (where == "/process/cwd") return "/cwd";
     const std::vector<std::string>* list = nullptr;
     std::string field;
     std::optional<std::size_t> i;
-    if ((i = index_after(where, "/filesystem/readwritePaths"))) list = &clamped.filesystem.readwrite, field = "/filesystem/readwritePaths";
-    else if ((i = index_after(where, "/filesystem/readonlyPaths"))) list = &clamped.filesystem.readonly, field = "/filesystem/readonlyPaths";
+    if ((i = index_after(where, "/filesystem/readwritePaths")))
+        list = &clamped.filesystem.readwrite, field = "/filesystem/readwritePaths";
+    else if ((i = index_after(where, "/filesystem/readonlyPaths")))
+        list = &clamped.filesystem.readonly, field = "/filesystem/readonlyPaths";
     if (!list || *i >= list->size()) return "";
     for (const Decision& d : decisions)
         for (const auto& r : d.result)
@@ -165,7 +173,7 @@ Result<RunResult> SandboxTools::run_in_sandbox(const Policy& policy, std::size_t
     o.cancel_fd = cancel.fd();
     o.delivery = options_.delivery;
     const std::uint32_t total = policy.process.timeout.wire_value();
-    progress.report(0, total ? std::optional<double>(total / 1000.0) : std::nullopt, "starting the sandbox");
+    progress.report(0, total ? std::optional<double>(total) : std::nullopt, "starting the sandbox");
     Heartbeat heartbeat(progress, options_.progress_interval, total);
     return runner_.run(policy, o);
 }
@@ -208,12 +216,15 @@ RunCommandResult SandboxTools::run_command(const RunCommandArgs& args, CancelTok
     r.duration_ms = ran->duration_ms;
     r.failure = std::string(to_string(ran->failure));
     r.failure_message = ran->failure_message;
-    if (ran->cancelled) r.status = CallStatus::cancelled;
-    else if (ran->timed_out) r.status = CallStatus::timed_out;
+    if (ran->cancelled)
+        r.status = CallStatus::cancelled;
+    else if (ran->timed_out)
+        r.status = CallStatus::timed_out;
     else if (ran->failure != ExecutorFailure::none) {
         r.status = CallStatus::failed;
-        r.error = ToolError{"execution-failed", "the sandbox could not run the command (" + r.failure + "): " +
-                                                    stderr_text(ran->failure_message), ""};
+        r.error = ToolError{
+            "execution-failed",
+            "the sandbox could not run the command (" + r.failure + "): " + stderr_text(ran->failure_message), ""};
     } else {
         r.status = CallStatus::completed;
     }
@@ -231,9 +242,9 @@ std::optional<ToolError> SandboxTools::grant_for_file(const std::string& path, b
         clamped->report.find(write ? "/filesystem/readwritePaths/0" : "/filesystem/readonlyPaths/0");
     const std::string what = write ? "writing in " : "reading ";
     if (!d || d->verdict == Verdict::dropped)
-        return ToolError{"outside-ceiling",
-                         "the ceiling does not allow " + what + path + (d && !d->reason.empty() ? ": " + d->reason : ""),
-                         "/path"};
+        return ToolError{
+            "outside-ceiling",
+            "the ceiling does not allow " + what + path + (d && !d->reason.empty() ? ": " + d->reason : ""), "/path"};
     if (write && d->verdict == Verdict::downgraded)
         return ToolError{"outside-ceiling", "the ceiling allows " + path + " read-only: " + d->reason, "/path"};
     policy = std::move(clamped->policy);
@@ -358,8 +369,10 @@ WriteFileResult SandboxTools::write_file(const WriteFileArgs& args, CancelToken&
     r.bytes_written = static_cast<std::size_t>(std::strtoull(ran->out.c_str(), nullptr, 10));
     if (r.bytes_written != args.content.size()) {
         r.status = CallStatus::failed;
-        r.error = ToolError{"io-error", "wrote " + std::to_string(args.content.size()) + " bytes but the file holds " +
-                                            stderr_text(ran->out), "/path"};
+        r.error = ToolError{
+            "io-error",
+            "wrote " + std::to_string(args.content.size()) + " bytes but the file holds " + stderr_text(ran->out),
+            "/path"};
         return r;
     }
     r.status = CallStatus::completed;

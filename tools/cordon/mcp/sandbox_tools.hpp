@@ -64,7 +64,8 @@ std::vector<Decision> decisions_for(const ClampReport& report, const RunCommandA
 
 /// The tool argument behind a pointer into the *clamped* policy (what Runner::prepare reports):
 /// the requested item whose clamp result produced that entry; empty when none did.
-std::string argument_for_clamped(const std::string& where, const Policy& clamped, const std::vector<Decision>& decisions);
+std::string argument_for_clamped(const std::string& where, const Policy& clamped,
+                                 const std::vector<Decision>& decisions);
 
 /// sh -c SCRIPT with positional arguments, quoted so that no argument is shell syntax.
 Result<std::string> script_command_line(const std::string& script, const std::vector<std::string>& args);

@@ -232,8 +232,10 @@ boost::json::object schema(std::string_view text) {
     auto& o = v.as_object();
     if (auto* props = o.if_contains("properties")) {
         for (auto& member : props->as_object()) {
-            if (member.value() == "@clamp") member.value() = parse_text(clamp_schema);
-            else if (member.value() == "@error") member.value() = parse_text(error_schema);
+            if (member.value() == "@clamp")
+                member.value() = parse_text(clamp_schema);
+            else if (member.value() == "@error")
+                member.value() = parse_text(error_schema);
         }
     }
     return o;
@@ -254,14 +256,21 @@ boost::json::object annotations(bool read_only, bool destructive, bool idempoten
 
 const char* kind_name(const boost::json::value& v) {
     switch (v.kind()) {
-        case boost::json::kind::null: return "null";
-        case boost::json::kind::bool_: return "boolean";
+        case boost::json::kind::null:
+            return "null";
+        case boost::json::kind::bool_:
+            return "boolean";
         case boost::json::kind::int64:
-        case boost::json::kind::uint64: return "integer";
-        case boost::json::kind::double_: return "number";
-        case boost::json::kind::string: return "string";
-        case boost::json::kind::array: return "array";
-        case boost::json::kind::object: return "object";
+        case boost::json::kind::uint64:
+            return "integer";
+        case boost::json::kind::double_:
+            return "number";
+        case boost::json::kind::string:
+            return "string";
+        case boost::json::kind::array:
+            return "array";
+        case boost::json::kind::object:
+            return "object";
     }
     return "?";
 }
@@ -288,7 +297,8 @@ std::size_t code_points(std::string_view s) {
     return n;
 }
 
-std::optional<SchemaError> check_bounds(const boost::json::object& s, const boost::json::value& v, const std::string& at) {
+std::optional<SchemaError> check_bounds(const boost::json::object& s, const boost::json::value& v,
+                                        const std::string& at) {
     auto bound = [&](const char* k) -> const boost::json::value* { return s.if_contains(k); };
     if (v.is_string()) {
         std::size_t n = code_points(v.get_string());
@@ -315,7 +325,8 @@ std::optional<SchemaError> check_bounds(const boost::json::object& s, const boos
     return std::nullopt;
 }
 
-std::optional<SchemaError> check_object(const boost::json::object& s, const boost::json::object& o, const std::string& at) {
+std::optional<SchemaError> check_object(const boost::json::object& s, const boost::json::object& o,
+                                        const std::string& at) {
     const boost::json::object* props = s.if_contains("properties") ? &s.at("properties").as_object() : nullptr;
     const boost::json::value* extra = s.if_contains("additionalProperties");
     for (const auto& member : o) {
@@ -342,10 +353,10 @@ std::optional<SchemaError> check_object(const boost::json::object& s, const boos
 }
 
 const std::set<std::string_view>& known_keywords() {
-    static const std::set<std::string_view> k{"type",     "properties", "required",  "additionalProperties",
-                                              "items",    "enum",       "minItems",  "maxItems",
-                                              "minLength", "maxLength", "minimum",   "maximum",
-                                              "description", "title",   "default"};
+    static const std::set<std::string_view> k{"type",        "properties", "required", "additionalProperties",
+                                              "items",       "enum",       "minItems", "maxItems",
+                                              "minLength",   "maxLength",  "minimum",  "maximum",
+                                              "description", "title",      "default"};
     return k;
 }
 
@@ -357,9 +368,10 @@ std::optional<SchemaError> check_schema(const boost::json::value& schema, const 
     if (const auto* type = s.if_contains("type")) {
         std::string_view t = type->as_string();
         if (!type_is(t, value))
-            return SchemaError{"must be " + std::string(t == "array" || t == "integer" || t == "object" ? "an " : "a ") +
-                                   std::string(t) + ", not " + (value.is_null() ? "null" : "a " + std::string(kind_name(value))),
-                               at};
+            return SchemaError{
+                "must be " + std::string(t == "array" || t == "integer" || t == "object" ? "an " : "a ") +
+                    std::string(t) + ", not " + (value.is_null() ? "null" : "a " + std::string(kind_name(value))),
+                at};
     }
     if (const auto* choices = s.if_contains("enum")) {
         bool found = false;
@@ -394,7 +406,8 @@ std::vector<std::string> unsupported_keywords(const boost::json::value& schema, 
         std::vector<std::string> nested;
         if (key == "properties")
             for (const auto& p : member.value().as_object())
-                for (auto& k : unsupported_keywords(p.value(), detail::pointer_child(here, p.key()))) nested.push_back(k);
+                for (auto& k : unsupported_keywords(p.value(), detail::pointer_child(here, p.key())))
+                    nested.push_back(k);
         if (key == "items" || (key == "additionalProperties" && member.value().is_object()))
             nested = unsupported_keywords(member.value(), here);
         if (key == "type" && !member.value().is_string()) nested.push_back(here + " (only one type name)");

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <exception>
 #include <variant>
 
@@ -17,8 +18,8 @@ namespace cordon::mcp {
 
 namespace {
 
-constexpr std::string_view level_names[] = {"debug", "info", "notice", "warning", "error", "critical", "alert",
-                                            "emergency"};
+constexpr std::string_view level_names[] = {"debug", "info",     "notice", "warning",
+                                            "error", "critical", "alert",  "emergency"};
 
 // Revisions before 2025-06-18 have no outputSchema/structuredContent/title; batches exist only in
 // 2025-03-26 (and in plain JSON-RPC 2.0, which 2024-11-05 builds on without saying otherwise).
@@ -88,7 +89,7 @@ struct Server::Call {
     std::atomic<bool> cancelled{false};
     std::chrono::steady_clock::time_point accepted = std::chrono::steady_clock::now();
     std::mutex progress_mutex;  // orders progress notifications before the response
-    bool done = false;          // under progress_mutex: no progress after this
+    bool done = false;  // under progress_mutex: no progress after this
     double last_progress = -1;
 };
 
@@ -100,22 +101,32 @@ public:
         std::lock_guard<std::mutex> lock(call_.progress_mutex);
         if (call_.done || call_.cancelled) return;
         // MCP: progress MUST increase with each notification, whatever the tool reports.
-        if (!(progress > call_.last_progress)) progress = std::nextafter(call_.last_progress, 1e300);
         if (!std::isfinite(progress)) return;
+        if (!(progress > call_.last_progress)) progress = std::floor(call_.last_progress) + 1;
         call_.last_progress = progress;
-        boost::json::object p{{"progressToken", *call_.progress_token}, {"progress", progress}};
-        if (total && std::isfinite(*total) && *total >= progress) p["total"] = *total;
+        boost::json::object p{{"progressToken", *call_.progress_token}, {"progress", number(progress)}};
+        if (total && std::isfinite(*total) && *total >= progress) p["total"] = number(*total);
         if (!message.empty()) p["message"] = utf8_lossy(message);
         out_.write_line(encode_notification("notifications/progress", std::move(p)));
     }
 
 private:
+    // 3000 rather than 3E3: whole numbers as integers, which is how clients print them.
+    static boost::json::value number(double d) {
+        if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) return static_cast<std::int64_t>(d);
+        return d;
+    }
+
     OutputSink& out_;
     Call& call_;
 };
 
 Server::Server(McpTools& tools, OutputSink& out, LogSink& log, ServerOptions options)
-    : tools_(tools), out_(out), log_(log), options_(std::move(options)) {
+    : tools_(tools),
+      out_(out),
+      log_(log),
+      options_(std::move(options)),
+      definitions_(tool_definitions(tools.limits())) {
     if (options_.max_concurrency == 0) options_.max_concurrency = 1;
 }
 
@@ -147,13 +158,14 @@ void Server::log(LogLevel level, const std::string& text) {
     }
     if (threshold && level >= *threshold)
         out_.write_line(encode_notification(
-            "notifications/message",
-            {{"level", to_string(level)}, {"logger", "cordon"}, {"data", utf8_lossy(text)}}));
+            "notifications/message", {{"level", to_string(level)}, {"logger", "cordon"}, {"data", utf8_lossy(text)}}));
 }
 
 void Server::reply(const std::shared_ptr<Batch>& batch, const std::string& text) {
-    if (batch) batch->deliver(&text);
-    else out_.write_line(text);
+    if (batch)
+        batch->deliver(&text);
+    else
+        out_.write_line(text);
 }
 
 void Server::reply_error(const std::shared_ptr<Batch>& batch, const std::optional<boost::json::value>& id, int code,
@@ -163,12 +175,11 @@ void Server::reply_error(const std::shared_ptr<Batch>& batch, const std::optiona
 
 void Server::handle_oversized(std::size_t bytes, std::size_t limit) noexcept {
     try {
-        log(LogLevel::warning, "dropped a message of " + std::to_string(bytes) + " bytes (limit " +
-                                   std::to_string(limit) + ")");
+        log(LogLevel::warning,
+            "dropped a message of " + std::to_string(bytes) + " bytes (limit " + std::to_string(limit) + ")");
         reply_error(nullptr, std::nullopt, rpc_code::invalid_request,
                     "message of more than " + std::to_string(limit) + " bytes; it was not read", "");
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 void Server::handle_line(std::string_view line) noexcept {
@@ -191,11 +202,10 @@ void Server::handle_line(std::string_view line) noexcept {
     } catch (const std::exception& e) {
         try {
             log(LogLevel::error, std::string("internal error while handling a message: ") + e.what());
-            reply_error(nullptr, std::nullopt, rpc_code::internal_error, "internal error: " + std::string(e.what()), "");
-        } catch (...) {
-        }
-    } catch (...) {
-    }
+            reply_error(nullptr, std::nullopt, rpc_code::internal_error, "internal error: " + std::string(e.what()),
+                        "");
+        } catch (...) {}
+    } catch (...) {}
 }
 
 void Server::dispatch(const Message& m, const std::shared_ptr<Batch>& batch) {
@@ -206,15 +216,16 @@ void Server::dispatch(const Message& m, const std::shared_ptr<Batch>& batch) {
                 log(LogLevel::warning, "ignored notification " + m.method + ": " + m.error.message);
                 return;
             }
-            log(LogLevel::warning, "malformed message: " + m.error.message +
-                                       (m.error.field.empty() ? "" : " (at " + m.error.field + ")"));
+            log(LogLevel::warning,
+                "malformed message: " + m.error.message + (m.error.field.empty() ? "" : " (at " + m.error.field + ")"));
             if (batch) batch->expect();
             reply(batch, encode_error(m.id, m.error));
             return;
         case Message::Kind::response:
             log(LogLevel::debug, "ignored a response to id " + id_text(*m.id) + ": this server sends no requests");
             return;
-        case Message::Kind::notification: return handle_notification(m);
+        case Message::Kind::notification:
+            return handle_notification(m);
         case Message::Kind::request:
             if (batch) batch->expect();
             return handle_request(m, batch);
@@ -288,18 +299,17 @@ void Server::initialize(const Message& m, const std::shared_ptr<Batch>& batch) {
             client_name_ = client;
         }
     }
-    if (again)
-        return reply_error(batch, m.id, rpc_code::invalid_request, "initialize was already received", "/method");
+    if (again) return reply_error(batch, m.id, rpc_code::invalid_request, "initialize was already received", "/method");
     boost::json::object info{{"name", "cordon"}, {"version", options_.version}};
     if (newer_or_equal(version, "2025-06-18")) info["title"] = "cordon sandbox";
-    boost::json::object result{{"protocolVersion", version},
-                               {"capabilities", {{"tools", {{"listChanged", false}}}, {"logging", boost::json::object{}}}},
-                               {"serverInfo", std::move(info)}};
+    boost::json::object result{
+        {"protocolVersion", version},
+        {"capabilities", {{"tools", {{"listChanged", false}}}, {"logging", boost::json::object{}}}},
+        {"serverInfo", std::move(info)}};
     if (newer_or_equal(version, "2025-03-26")) result["instructions"] = instructions;
     log(LogLevel::info, client + " asked for MCP " + utf8_lossy(requested->get_string()) + "; speaking " + version);
     reply(batch, encode_result(*m.id, std::move(result)));
 }
-
 
 void Server::list_tools(const Message& m, const std::shared_ptr<Batch>& batch) {
     for (const auto& member : m.params) {
@@ -313,7 +323,7 @@ void Server::list_tools(const Message& m, const std::shared_ptr<Batch>& batch) {
     const bool structured = structured_output();
     const bool annotated = newer_or_equal(protocol_version(), "2025-03-26");
     boost::json::array list;
-    for (const ToolDefinition& t : tool_definitions(tools_.limits())) {
+    for (const ToolDefinition& t : definitions_) {
         boost::json::object o{{"name", t.name}, {"description", t.description}, {"inputSchema", t.input_schema}};
         if (structured) {
             o["title"] = t.title;
@@ -388,9 +398,8 @@ void Server::call_tool(const Message& m, const std::shared_ptr<Batch>& batch) {
     const auto* name = p.if_contains("name");
     if (!name || !name->is_string())
         return reply_error(batch, m.id, rpc_code::invalid_params, "name must be a string", "/params/name");
-    std::vector<ToolDefinition> defs = tool_definitions(tools_.limits());
     const ToolDefinition* def = nullptr;
-    for (const auto& d : defs)
+    for (const auto& d : definitions_)
         if (d.name == name->get_string()) def = &d;
     if (!def)
         return reply_error(batch, m.id, rpc_code::invalid_params,
@@ -456,9 +465,9 @@ bool Server::start_call(const std::shared_ptr<Call>& call, const Message& m, con
             field = "/id";
         } else if (running_ + queued_ >= limit) {
             code = rpc_code::server_busy;
-            refusal = "server busy: " + std::to_string(running_) + " tool calls running and " + std::to_string(queued_) +
-                      " queued (limits " + std::to_string(options_.max_concurrency) + " and " +
-                      std::to_string(options_.max_queued) + "); retry when one has finished";
+            refusal = "server busy: " + std::to_string(running_) + " tool calls running and " +
+                      std::to_string(queued_) + " queued (limits " + std::to_string(options_.max_concurrency) +
+                      " and " + std::to_string(options_.max_queued) + "); retry when one has finished";
         } else if (!call->token.valid()) {
             refusal = "cannot create the call's cancellation pipe (out of file descriptors?)";
         } else {
@@ -517,12 +526,15 @@ void Server::run_call(const std::shared_ptr<Call>& call) {
         finished_.push_back(std::this_thread::get_id());
     }
     slot_free_.notify_all();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                          call->accepted).count();
-    log(LogLevel::info, call->tool + " (id " + id_text(call->id) + "): " + (send ? summary : "cancelled, not answered") +
-                            " after " + std::to_string(ms) + " ms");
-    if (send && answer) reply(call->batch, *answer);
-    else if (call->batch) call->batch->deliver(nullptr);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - call->accepted)
+            .count();
+    log(LogLevel::info, call->tool + " (id " + id_text(call->id) + "): " +
+                            (send ? summary : "cancelled, not answered") + " after " + std::to_string(ms) + " ms");
+    if (send && answer)
+        reply(call->batch, *answer);
+    else if (call->batch)
+        call->batch->deliver(nullptr);
 }
 
 boost::json::object Server::execute(Call& call, std::string& summary) {

@@ -18,6 +18,7 @@
 #include <boost/json/object.hpp>
 
 #include "json_rpc.hpp"
+#include "schemas.hpp"
 #include "tools.hpp"
 
 namespace cordon::mcp {
@@ -48,9 +49,9 @@ public:
 
 struct ServerOptions {
     std::size_t max_concurrency = 4;  ///< tool calls running at once
-    std::size_t max_queued = 16;      ///< accepted calls waiting for a free slot; more are refused (busy)
-    std::size_t max_batch = 64;       ///< messages in one JSON-RPC batch (protocols that have batches)
-    std::string version;              ///< serverInfo.version
+    std::size_t max_queued = 16;  ///< accepted calls waiting for a free slot; more are refused (busy)
+    std::size_t max_batch = 64;  ///< messages in one JSON-RPC batch (protocols that have batches)
+    std::string version;  ///< serverInfo.version
 };
 
 /// One MCP session. handle_line() is called by one reader thread; tool calls run on their own
@@ -107,6 +108,7 @@ private:
     OutputSink& out_;
     LogSink& log_;
     ServerOptions options_;
+    const std::vector<ToolDefinition> definitions_;  // parsed once: the tools' limits are fixed
 
     mutable std::mutex mutex_;  // everything below
     std::condition_variable slot_free_;

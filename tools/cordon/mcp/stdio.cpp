@@ -57,8 +57,10 @@ StopReason serve_lines(int in_fd, int wake_fd, std::size_t max_message_bytes, Se
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n <= 0) {
             // A last message without its newline still counts; a cut-off oversized one does not.
-            if (skipped) server.handle_oversized(skipped, max_message_bytes);
-            else if (!line.empty()) server.handle_line(line);
+            if (skipped)
+                server.handle_oversized(skipped, max_message_bytes);
+            else if (!line.empty())
+                server.handle_line(line);
             return n == 0 ? StopReason::end_of_input : StopReason::read_error;
         }
         const char* p = buf;
@@ -73,8 +75,10 @@ StopReason serve_lines(int in_fd, int wake_fd, std::size_t max_message_bytes, Se
                 line.append(p, take);
             }
             if (!nl) break;
-            if (skipped) server.handle_oversized(skipped, max_message_bytes);
-            else server.handle_line(line);
+            if (skipped)
+                server.handle_oversized(skipped, max_message_bytes);
+            else
+                server.handle_line(line);
             skipped = 0;
             line.clear();
             p = nl + 1;

@@ -50,9 +50,9 @@ boost::json::object clamp_json(const std::vector<Decision>& decisions) {
         if (!d.reason.empty()) o["reason"] = utf8_lossy(d.reason);
         list.push_back(std::move(o));
     }
-    return {{"summary",
-             {{"kept", counts[0]}, {"narrowed", counts[1]}, {"downgraded", counts[2]}, {"dropped", counts[3]}}},
-            {"decisions", std::move(list)}};
+    return {
+        {"summary", {{"kept", counts[0]}, {"narrowed", counts[1]}, {"downgraded", counts[2]}, {"dropped", counts[3]}}},
+        {"decisions", std::move(list)}};
 }
 
 // What the output schemas allow as status: a cancelled call is never answered, so never encoded.

@@ -41,16 +41,16 @@ Heartbeat::Heartbeat(ProgressSink& sink, std::chrono::milliseconds interval, std
     thread_ = std::thread([this, &sink, interval, total_ms, start] {
         std::unique_lock<std::mutex> lock(mutex_);
         while (!wake_.wait_for(lock, interval, [this] { return stop_; })) {
-            const double seconds =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const auto ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
             std::optional<double> total;
-            std::string message = "running for " + std::to_string(static_cast<long long>(seconds)) + " s";
+            std::string message = "running for " + std::to_string(ms / 1000) + " s";
             if (total_ms > 0) {
-                total = total_ms / 1000.0;
+                total = static_cast<double>(total_ms);
                 message += " of at most " + std::to_string(total_ms / 1000) + " s";
             }
             lock.unlock();  // the sink writes to the client; never hold our lock across that
-            sink.report(seconds, total, message);
+            sink.report(static_cast<double>(ms), total, message);
             lock.lock();
         }
     });
@@ -67,11 +67,16 @@ Heartbeat::~Heartbeat() {
 
 std::string_view to_string(CallStatus s) noexcept {
     switch (s) {
-        case CallStatus::completed: return "completed";
-        case CallStatus::timed_out: return "timed_out";
-        case CallStatus::cancelled: return "cancelled";
-        case CallStatus::refused: return "refused";
-        case CallStatus::failed: return "failed";
+        case CallStatus::completed:
+            return "completed";
+        case CallStatus::timed_out:
+            return "timed_out";
+        case CallStatus::cancelled:
+            return "cancelled";
+        case CallStatus::refused:
+            return "refused";
+        case CallStatus::failed:
+            return "failed";
     }
     return "failed";
 }

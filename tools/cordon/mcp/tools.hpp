@@ -50,7 +50,7 @@ public:
     virtual void report(double progress, std::optional<double> total, const std::string& message) = 0;
 };
 
-/// Reports elapsed seconds every `interval` until destroyed: progress for a call that blocks
+/// Reports elapsed milliseconds every `interval` until destroyed: progress for a call that blocks
 /// (Runner::run) and cannot say more. `total_ms` (0 = unknown) is the run's timeout.
 class Heartbeat {
 public:
@@ -81,7 +81,7 @@ struct ToolError {
 /// One clamp decision about a requested item, with the tool argument it came from.
 struct Decision {
     std::string argument;  ///< JSON pointer into the tool arguments, e.g. "/env/HOME"
-    std::string field;     ///< JSON pointer into the MXC request, e.g. "/process/env/0"
+    std::string field;  ///< JSON pointer into the MXC request, e.g. "/process/env/0"
     std::string requested;
     Verdict verdict = Verdict::dropped;
     std::vector<ClampResultItem> result;
@@ -124,7 +124,7 @@ struct ReadFileArgs {
 
 struct ReadFileResult {
     CallStatus status = CallStatus::failed;
-    std::string path;     ///< canonical path that was read
+    std::string path;  ///< canonical path that was read
     std::string content;  ///< bytes
     bool truncated = false;
     std::optional<ToolError> error;
@@ -145,10 +145,10 @@ struct WriteFileResult {
 /// Limits a client should know; also what the tools' JSON Schemas state as maxima.
 struct ToolLimits {
     std::size_t max_concurrency = 4;
-    std::size_t output_limit = 64 * 1024;      ///< bytes kept per stream of run_command
+    std::size_t output_limit = 64 * 1024;  ///< bytes kept per stream of run_command
     std::size_t max_read_bytes = 1024 * 1024;  ///< read_file
     std::size_t max_write_bytes = 256 * 1024;  ///< write_file
-    std::uint32_t file_timeout_ms = 30000;     ///< read_file / write_file (the ceiling may lower it)
+    std::uint32_t file_timeout_ms = 30000;  ///< read_file / write_file (the ceiling may lower it)
 };
 
 struct SandboxDescription {
@@ -157,7 +157,7 @@ struct SandboxDescription {
     Capabilities capabilities;
     std::vector<std::string> readonly_roots, readwrite_roots, denied_roots;
     std::uint32_t timeout_ms = 0;  ///< ceiling limit; 0 = none
-    std::string network;           ///< block | allow
+    std::string network;  ///< block | allow
     std::vector<std::string> allowed_hosts, env_allow;
     std::string ceiling_file;  ///< empty when the ceiling came from CORDON_* variables
     ToolLimits limits;
