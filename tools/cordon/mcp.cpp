@@ -164,7 +164,11 @@ int take_stdout() {
 // or no run's exit status could be collected.
 int install_signals() {
     int p[2];
-    if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    if (::pipe(p) != 0) return -1;  // before any thread exists, so nothing can fork in between
+    for (int fd : p) {
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        ::fcntl(fd, F_SETFL, O_NONBLOCK);
+    }
     wake_write_fd = p[1];
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
