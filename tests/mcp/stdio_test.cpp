@@ -85,6 +85,19 @@ TEST_SUITE("mcp-stdio") {
         CHECK(serve_lines(in.r, wake.r, 1024, server) == StopReason::woken);
     }
 
+    TEST_CASE("FdLog: one line per entry, whatever the text holds; below the threshold nothing") {
+        Pipe p;
+        FdLog log(p.w, LogLevel::info);
+        log.log(LogLevel::debug, "hidden");
+        log.log(LogLevel::warning, "client \"x\nfake: error: y\x1b[31m\"");
+        p.close_write();
+        char buf[256] = {};
+        ssize_t n = ::read(p.r, buf, sizeof buf);
+        REQUIRE(n > 0);
+        CHECK(std::string(buf, static_cast<std::size_t>(n)) ==
+              "cordon mcp: warning: client \"x\\x0afake: error: y\\x1b[31m\"\n");
+    }
+
     TEST_CASE("FdOutput writes whole lines and reports a reader that went away") {
         Pipe p;
         FdOutput out(p.w);

@@ -30,7 +30,15 @@ bool FdOutput::write_line(const std::string& line) {
 
 void FdLog::log(LogLevel level, const std::string& text) {
     if (level < threshold_) return;
-    std::string line = "cordon mcp: " + std::string(to_string(level)) + ": " + text + "\n";
+    // Log lines quote what clients sent (names, paths); a control character in them must not
+    // start a line of its own that reads like the server's.
+    std::string line = "cordon mcp: " + std::string(to_string(level)) + ": ";
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned char c : text) {
+        if (c >= 0x20 && c != 0x7f) line += static_cast<char>(c);
+        else line += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+    }
+    line += '\n';
     std::lock_guard<std::mutex> lock(mutex_);
     std::size_t done = 0;
     while (done < line.size()) {
