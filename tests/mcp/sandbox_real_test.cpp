@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cordon/backend_host.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "sandbox_tools.hpp"
 #include "support/process_gone.hpp"
 

@@ -13,9 +13,10 @@
 #include <string>
 #include <thread>
 
+#include "ceiling_source.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
-#include "cordon/ceiling.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/config.hpp"
 #include "cordon/runner.hpp"
 #include "mcp/sandbox_tools.hpp"
@@ -141,16 +142,6 @@ std::optional<std::string> parse_args(const Args& args, McpArgs& a) {
     return std::nullopt;
 }
 
-Result<Ceiling> load_ceiling(const McpArgs& a) {
-    if (a.ceiling_file) return load_ceiling_file(*a.ceiling_file);
-    for (const char* suffix :
-         {"READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "TIMEOUT_MS", "NETWORK", "ENV_ALLOW"})
-        if (process_env(std::string("CORDON_") + suffix)) return ceiling_from_env("CORDON_");
-    return make_error(ErrorCode::invalid_policy,
-                      "no ceiling: pass --ceiling FILE or set CORDON_READONLY_PATHS / CORDON_READWRITE_PATHS "
-                      "(cordon never runs with an unlimited default)");
-}
-
 // stdout is the protocol stream: the server writes to a private copy of it, and descriptor 1
 // becomes stderr, so a stray write anywhere in the process cannot corrupt the stream.
 int take_stdout() {
@@ -193,7 +184,8 @@ int run_mcp(const Args& args) {
     a.tools.limits.max_concurrency = a.server.max_concurrency;
     mcp::FdLog log(2, a.log_level);
 
-    auto ceiling = load_ceiling(a);
+    // The same rules as `cordon run`: --ceiling, or the CORDON_* variables, never both.
+    auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
     if (!ceiling) {
         log.log(mcp::LogLevel::error,
                 std::string(to_string(ceiling.error().code)) + ": " + ceiling.error().to_string());
