@@ -81,7 +81,8 @@ std::vector<int> pids_of(const std::string& record, const std::string& role) {
                 pids.push_back(static_cast<int>(o.at("pid").to_number<std::int64_t>()));
             else if (o.if_contains("event") && o.at("role").as_string() == role.c_str())
                 pids.push_back(static_cast<int>(o.at("pid").to_number<std::int64_t>()));
-        } catch (const std::exception&) {}
+        } catch (const std::exception&) {
+        }
     }
     return pids;
 }
