@@ -44,7 +44,8 @@ std::string slurp(const fs::path& p) {
 struct Fixture {
     fs::path root;
     std::unique_ptr<SandboxTools> tools;
-    explicit Fixture(SandboxToolsOptions options = {}) {
+    std::string executor_dir;  // where the verified executor really lies
+    explicit Fixture(SandboxToolsOptions options = {}, bool ceiling_grants_executor_dir = false) {
         std::string t = (fs::temp_directory_path() / "cordon-mcp-real-XXXXXX").string();
         REQUIRE(::mkdtemp(t.data()) != nullptr);
         root = fs::canonical(t);
@@ -60,8 +61,11 @@ struct Fixture {
         ro.registry = &registry;
         auto runner = make_runner(ro);
         REQUIRE_MESSAGE(runner, (runner ? "" : runner.error().to_string()));
-        auto ceiling = parse_ceiling(R"({"readonlyPaths":[")" + (root / "ro").string() + R"("],"readwritePaths":[")" +
-                                     (root / "rw").string() + R"("],"timeout":60000})");
+        executor_dir = runner->executor().real_path().parent_path().string();
+        std::string rw = "\"" + (root / "rw").string() + "\"";
+        if (ceiling_grants_executor_dir) rw += ",\"" + executor_dir + "\"";
+        auto ceiling = parse_ceiling(R"({"readonlyPaths":[")" + (root / "ro").string() + R"("],"readwritePaths":[)" +
+                                     rw + R"(],"timeout":60000})");
         REQUIRE(ceiling);
         options.progress_interval = std::chrono::milliseconds(100);
         tools = std::make_unique<SandboxTools>(std::move(*runner), std::move(*ceiling), options);
@@ -147,6 +151,26 @@ TEST_CASE("a symlink planted by an earlier run cannot redirect write_file or rea
     auto r2 = f.tools->read_file({f.at("rw/dirlink/secret.txt"), std::nullopt}, cancel, progress);
     CHECK(r2.status == CallStatus::refused);
     CHECK(r2.content.empty());
+}
+
+TEST_CASE("the executor's directory stays read-only, even under a ceiling that grants it") {
+    Fixture f({}, true);
+    CancelToken cancel;
+    NullProgress progress;
+    const std::string probe = f.executor_dir + "/cordon-mcp-anchor-probe";
+    REQUIRE_MESSAGE(!fs::exists(probe), probe << " is left from a run that could write there: remove it");
+    auto w = f.tools->write_file({probe, "replaced"}, cancel, progress);
+    CHECK(w.status == CallStatus::refused);
+    REQUIRE(w.error);
+    CHECK(w.error->message.find("read-only") != std::string::npos);
+    RunCommandArgs a;
+    a.command = "touch " + probe;
+    a.readwrite_paths = {f.executor_dir};
+    auto r = f.tools->run_command(a, cancel, progress);
+    REQUIRE(r.clamp.size() >= 1);
+    CHECK(r.clamp[0].verdict == Verdict::downgraded);
+    CHECK(r.exit_code != 0);
+    CHECK_FALSE(fs::exists(probe));
 }
 
 TEST_CASE("read_file reads a granted file, bounded; refuses what the ceiling does not grant") {

@@ -162,7 +162,7 @@ std::string argument_for_clamped(const std::string& where, const Policy& clamped
 SandboxTools::SandboxTools(Runner runner, Ceiling ceiling, SandboxToolsOptions options)
     : runner_(std::move(runner)), ceiling_(std::move(ceiling)), options_(std::move(options)) {
     options_.limits.max_write_bytes = std::min(options_.limits.max_write_bytes, max_write_bytes_limit);
-    clamp_options_.executor_dir = runner_.executor().path().parent_path().string();
+    clamp_options_.anchors = runner_.trust_anchors();  // as cordon run: never granted writable
 }
 
 Result<RunResult> SandboxTools::run_in_sandbox(const Policy& policy, std::size_t output_limit, CancelToken& cancel,
