@@ -14,6 +14,7 @@
 #include <cstdio>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -704,5 +705,83 @@ TEST_SUITE("clamp: Unix sockets inside grants") {
         scan = detail::find_sockets(t.path("d"), budget);
         CHECK(scan.complete);
         CHECK(budget == 95);
+    }
+}
+
+TEST_SUITE("clamp: the sandbox's user and its resource limits") {
+    TEST_CASE("runAs names an unprivileged user; root is refused; root's default is nobody") {
+        CeilingOptions lexical_options{PathStyle::posix, false};
+        auto c = parse_ceiling(R"({"runAs":"1234:4321"})", lexical_options);
+        REQUIRE(c);
+        CHECK(c->run_as == std::optional<RunAs>(RunAs{1234, 4321}));
+        for (const char* root : {R"({"runAs":"root"})", R"({"runAs":"0"})", R"({"runAs":"0:5"})", R"({"runAs":"5:0"})",
+                                 R"({"runAs":"no-such-user-here"})", R"({"runAs":"12:x"})"}) {
+            CAPTURE(root);
+            auto bad = parse_ceiling(root, lexical_options);
+            REQUIRE_FALSE(bad);
+            CHECK(bad.error().where == "/runAs");
+        }
+        auto nobody = parse_ceiling(R"({"runAs":"nobody"})", lexical_options);
+        REQUIRE(nobody);
+        REQUIRE(nobody->run_as);
+        CHECK(nobody->run_as->uid != 0);
+        auto unnamed = parse_ceiling("{}", lexical_options);
+        REQUIRE(unnamed);
+        if (::geteuid() == 0) CHECK(unnamed->run_as == nobody->run_as);  // never host root inside
+        else CHECK_FALSE(unnamed->run_as.has_value());                   // the caller's own uid
+    }
+
+    TEST_CASE("limits: the lower of ceiling (or default) and request; 0 in the ceiling means none") {
+        Ceiling c = lexical_ceiling(PathStyle::posix, R"({"runAs":"1234:1234","limits":{"processes":64,"openFiles":0}})");
+        Policy r = request_of(fs_request({}, {}));
+        ClampOutcome out = clamp_ok(r, c, caps_of(), lexical(PathStyle::posix));
+        CHECK(out.policy.run_as == c.run_as);
+        CHECK(out.policy.limits.processes == std::optional<std::uint64_t>(64));
+        CHECK_FALSE(out.policy.limits.open_files.has_value());  // explicitly none
+        CHECK(out.policy.limits.file_size_bytes == std::optional<std::uint64_t>(std::uint64_t{4} << 30));  // default
+        CHECK_FALSE(out.policy.limits.memory_bytes.has_value());
+
+        r.limits.processes = 128;  // above the ceiling: narrowed
+        r.limits.open_files = 100;  // the ceiling sets none: the request's stands
+        r.limits.cpu_seconds = 0;   // asks for none: the ceiling's (none) stands
+        out = clamp_ok(r, c, caps_of(), lexical(PathStyle::posix));
+        CHECK(out.policy.limits.processes == std::optional<std::uint64_t>(64));
+        CHECK(decision(out, "/limits/processes").verdict == Verdict::narrowed);
+        CHECK(out.policy.limits.open_files == std::optional<std::uint64_t>(100));
+        CHECK(decision(out, "/limits/openFiles").verdict == Verdict::kept);
+        CHECK_FALSE(out.policy.limits.cpu_seconds.has_value());
+
+        // Without a sandbox uid of its own, RLIMIT_NPROC would count the caller's other processes:
+        // no processes default then.
+        Ceiling own_uid = c;
+        own_uid.run_as.reset();
+        own_uid.limits = {};
+        out = clamp_ok(request_of(fs_request({}, {})), own_uid, caps_of(), lexical(PathStyle::posix));
+        CHECK_FALSE(out.policy.limits.processes.has_value());
+        own_uid.run_as = RunAs{1234, 1234};
+        out = clamp_ok(request_of(fs_request({}, {})), own_uid, caps_of(), lexical(PathStyle::posix));
+        CHECK(out.policy.limits.processes == std::optional<std::uint64_t>(512));
+    }
+
+    TEST_CASE("CORDON_LIMITS and CORDON_RUN_AS") {
+        std::map<std::string, std::string> vars{{"CORDON_LIMITS", "processes=32,memoryBytes=1073741824"},
+                                                {"CORDON_RUN_AS", "2000:2000"}};
+        auto lookup = [&vars](const std::string& n) -> std::optional<std::string> {
+            auto it = vars.find(n);
+            if (it == vars.end()) return std::nullopt;
+            return it->second;
+        };
+        auto c = ceiling_from_env("CORDON_", CeilingOptions{PathStyle::posix, false}, lookup);
+        REQUIRE(c);
+        CHECK(c->limits.processes == std::optional<std::uint64_t>(32));
+        CHECK(c->limits.memory_bytes == std::optional<std::uint64_t>(1073741824));
+        CHECK(c->run_as == std::optional<RunAs>(RunAs{2000, 2000}));
+        for (const char* bad : {"procs=1", "processes=-1", "processes", "processes=1,,openFiles=2"}) {
+            CAPTURE(bad);
+            vars["CORDON_LIMITS"] = bad;
+            auto e = ceiling_from_env("CORDON_", CeilingOptions{PathStyle::posix, false}, lookup);
+            REQUIRE_FALSE(e);
+            CHECK(e.error().where == "CORDON_LIMITS");
+        }
     }
 }

@@ -13,6 +13,7 @@
 #include "cordon/config.hpp"
 #include "cordon/path.hpp"
 #include "cordon/policy.hpp"
+#include "cordon/run_limits.hpp"
 #include "cordon/timeout.hpp"
 
 namespace cordon {
@@ -69,6 +70,12 @@ struct Ceiling {
     /// granted directory is masked (clamp, canonical mode).
     std::vector<Path> allowed_sockets;
     Timeout timeout;                         ///< none: the operator set no limit
+    /// Resource limits as the ceiling names them: absent = cordon's default
+    /// (detail::limit_fields), 0 = explicitly none. A request can only lower them.
+    Limits limits;
+    /// POSIX: the user the sandbox runs as. Set by `runAs` (or CORDON_RUN_AS); when cordon runs as
+    /// root and the ceiling names none, `nobody`: the executor is never started as root.
+    std::optional<RunAs> run_as;
     NetworkDefault network = NetworkDefault::block;
     std::vector<std::string> allowed_hosts;  ///< non-empty: network only to these hosts
     std::vector<std::string> env_allow;      ///< variable names or globs (`LC_*`)

@@ -112,8 +112,9 @@ inline Result<std::vector<std::string>> split_path_list(std::string_view value, 
 }
 
 /// The variables of an environment ceiling, after the prefix (CORDON_ + READONLY_PATHS, ...).
-inline constexpr std::array<std::string_view, 7> ceiling_env_suffixes{
-    "READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "ALLOWED_SOCKETS", "TIMEOUT_MS", "NETWORK", "ENV_ALLOW"};
+inline constexpr std::array<std::string_view, 9> ceiling_env_suffixes{
+    "READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "ALLOWED_SOCKETS", "TIMEOUT_MS", "NETWORK", "ENV_ALLOW",
+    "RUN_AS", "LIMITS"};
 
 /// The names of the `prefix` ceiling variables that are set (so a caller can refuse a second source).
 inline std::vector<std::string> ceiling_env_set(std::string_view prefix, const EnvLookup& lookup = process_env) {
@@ -125,67 +126,26 @@ inline std::vector<std::string> ceiling_env_set(std::string_view prefix, const E
 
 /// The ceiling from environment variables named PREFIX + READONLY_PATHS, READWRITE_PATHS,
 /// DENIED_PATHS, ALLOWED_SOCKETS (lists, see split_path_list), TIMEOUT_MS (0..4294967295, 0 = no limit),
-/// NETWORK (block|allow) and ENV_ALLOW (names or globs, same separator). Unset means the
+/// NETWORK (block|allow), ENV_ALLOW (names or globs, same separator), RUN_AS (as `runAs`) and
+/// LIMITS (`processes=64,memoryBytes=1073741824`, the names of the ceiling's `limits`). Unset means the
 /// default (nothing granted, no limit, block); a bad value is an error, never a default. PREFIX is
 /// letters, digits and '_', ending in '_' (an empty one would read bare names such as NETWORK).
 /// Errors: invalid-policy with `where` = the variable name (or the prefix).
-inline Result<Ceiling> ceiling_from_env(std::string_view prefix = "CORDON_", const CeilingOptions& options = {},
-                                        const EnvLookup& lookup = process_env) {
-    try {
-        if (Status s = detail::check_ceiling_options(options); !s) return s.error();
-        if (prefix.empty() || prefix.back() != '_')
-            return make_error(ErrorCode::invalid_policy,
-                              "environment prefix must end in '_' (e.g. CORDON_); an empty one would read bare "
-                              "variable names such as NETWORK",
-                              std::string(prefix));
-        for (char ch : prefix)
-            if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
-                return make_error(ErrorCode::invalid_policy, "environment prefix may hold only letters, digits and '_'",
-                                  std::string(prefix));
-        Ceiling c;
-        c.style = options.style;
-        c.canonical = options.canonicalize;
-        for (auto [suffix, list] : {std::pair{"READONLY_PATHS", &c.readonly}, std::pair{"READWRITE_PATHS", &c.readwrite},
-                                    std::pair{"DENIED_PATHS", &c.denied}, std::pair{"ALLOWED_SOCKETS", &c.allowed_sockets}}) {
-            std::string name = std::string(prefix) + suffix;
-            auto value = lookup(name);
-            if (!value) continue;
-            auto items = split_path_list(*value, options.style, name);
-            if (!items) return items.error();
-            auto where = [&](std::size_t i) { return name + "[" + std::to_string(i) + "]"; };
-            if (Status s = detail::ceiling_roots(*items, options, where, *list); !s) return s.error();
-        }
-        std::string name = std::string(prefix) + "TIMEOUT_MS";
-        if (auto value = lookup(name)) {
-            bool digits = !value->empty() && value->size() <= 10 &&
-                          value->find_first_not_of("0123456789") == std::string::npos;
-            unsigned long long n = digits ? std::stoull(*value) : 0;
-            if (!digits || n > 4294967295ULL)
-                return make_error(ErrorCode::invalid_policy,
-                                  "expected milliseconds from 0 to 4294967295 (0 means no limit), got \"" + *value + "\"",
-                                  name);
-            c.timeout = Timeout::ms(static_cast<std::uint32_t>(n));
-        }
-        name = std::string(prefix) + "NETWORK";
-        if (auto value = lookup(name)) {
-            if (*value == "block") c.network = NetworkDefault::block;
-            else if (*value == "allow") c.network = NetworkDefault::allow;
-            else return make_error(ErrorCode::invalid_policy, "expected \"block\" or \"allow\", got \"" + *value + "\"", name);
-        }
-        name = std::string(prefix) + "ENV_ALLOW";
-        if (auto value = lookup(name)) {
-            auto items = split_path_list(*value, options.style, name);
-            if (!items) return items.error();
-            for (const std::string& item : *items)
-                if (item.find('=') != std::string::npos)
-                    return make_error(ErrorCode::invalid_policy, "a variable name (or glob) holds no '='", name);
-            c.env_allow = std::move(*items);
-        }
-        return c;
-    } catch (const std::exception& e) {
-        return make_error(ErrorCode::internal, std::string("while reading the ceiling environment: ") + e.what());
-    }
-}
+CORDON_FUNC Result<Ceiling> ceiling_from_env(std::string_view prefix = "CORDON_", const CeilingOptions& options = {},
+                                             const EnvLookup& lookup = process_env);
+
+namespace detail {
+
+/// The sandbox user a ceiling names (`runAs`: a user name, "UID" or "UID:GID"), or, when it names
+/// none and this process runs as root, `nobody`; when it names none otherwise, nobody is switched to
+/// (nullopt: the executor runs as the caller). uid 0 and gid 0 are refused: never host root inside.
+/// Errors: invalid-policy with `where`; POSIX only (refused elsewhere when named).
+CORDON_FUNC Result<std::optional<RunAs>> run_as_for(const std::optional<std::string>& named, const std::string& where);
+
+/// One limit value: 0..2^63-1 (0 = no limit), digits only. Errors: invalid-policy with `where`.
+CORDON_FUNC Result<std::uint64_t> parse_limit_value(std::string_view text, const std::string& where);
+
+}  // namespace detail
 
 }  // namespace cordon
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cordon/config.hpp"
+#include "cordon/run_limits.hpp"
 #include "cordon/timeout.hpp"
 
 namespace cordon {
@@ -138,6 +139,11 @@ struct Policy {
     std::optional<LxcSpec> lxc;
     std::optional<SeatbeltSpec> seatbelt;
 
+    // cordon's own run controls: in no MXC contract (never emitted or parsed); clamp sets them from
+    // the ceiling and Runner::run applies them (RunOptions can only narrow them further).
+    std::optional<RunAs> run_as;  ///< POSIX: the unprivileged user the sandbox runs as
+    Limits limits;                ///< POSIX: resource limits of the whole sandbox tree
+
     Containment effective_containment() const { return containment.value_or(Containment::process); }
     NetworkDefault effective_network_default() const {
         return network ? network->effective_default() : NetworkDefault::block;
@@ -168,7 +174,7 @@ CORDON_DETAIL_EQ(LxcSpec, x.distribution, x.release)
 CORDON_DETAIL_EQ(SeatbeltSpec, x.profile_override, x.gui_access, x.launch_method, x.nested_pty,
                  x.extra_mach_lookups)
 CORDON_DETAIL_EQ(Policy, x.container_id, x.containment, x.process, x.filesystem, x.lifecycle, x.fallback,
-                 x.network, x.ui, x.process_container, x.lxc, x.seatbelt)
+                 x.network, x.ui, x.process_container, x.lxc, x.seatbelt, x.run_as, x.limits)
 }  // namespace cordon
 
 #undef CORDON_DETAIL_EQ

@@ -12,10 +12,16 @@
 
 #include <boost/json/value.hpp>
 
+#if !defined(_WIN32)
+#include <pwd.h>
+#include <unistd.h>
+#endif
+
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/contract.hpp"
 #include "cordon/detail/input_file.hpp"
 #include "cordon/detail/json_pointer.hpp"
+#include "cordon/detail/limit_fields.hpp"
 #include "cordon/detail/schema_check.hpp"
 #include "cordon/detail/strict_json.hpp"
 #include "cordon/impl/mxc_decode.hpp"
@@ -23,6 +29,90 @@
 
 namespace cordon {
 namespace detail {
+
+#if !defined(_WIN32)
+// The numbers of a user, from the user database (getpwnam_r/getpwuid_r: no static buffer).
+inline std::optional<RunAs> user_ids(const std::string& name, std::optional<std::uint32_t> uid) {
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    std::vector<char> buffer(16384);
+    int rc = uid ? ::getpwuid_r(*uid, &pw, buffer.data(), buffer.size(), &found)
+                 : ::getpwnam_r(name.c_str(), &pw, buffer.data(), buffer.size(), &found);
+    if (rc != 0 || !found) return std::nullopt;
+    return RunAs{static_cast<std::uint32_t>(pw.pw_uid), static_cast<std::uint32_t>(pw.pw_gid)};
+}
+#endif
+
+inline std::optional<std::uint32_t> small_number(std::string_view s) {
+    if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    unsigned long long n = std::stoull(std::string(s));
+    if (n > 0xFFFFFFFEULL) return std::nullopt;  // (uid_t)-1 means "unchanged" to setuid
+    return static_cast<std::uint32_t>(n);
+}
+
+CORDON_FUNC Result<std::optional<RunAs>> run_as_for(const std::optional<std::string>& named, const std::string& where) {
+#if defined(_WIN32)
+    if (named) return make_error(ErrorCode::backend_unsupported, "runAs is POSIX only", where);
+    return std::optional<RunAs>{};
+#else
+    if (!named) {
+        if (::geteuid() != 0) return std::optional<RunAs>{};
+        // The safe default for root: the traditional unprivileged user (65534 where it has no entry).
+        return std::optional<RunAs>{user_ids("nobody", std::nullopt).value_or(RunAs{65534, 65534})};
+    }
+    const std::string& text = *named;
+    std::optional<RunAs> ids;
+    auto colon = text.find(':');
+    auto uid = small_number(std::string_view(text).substr(0, colon));
+    if (colon != std::string::npos) {
+        auto gid = small_number(std::string_view(text).substr(colon + 1));
+        if (uid && gid) ids = RunAs{*uid, *gid};
+    } else if (uid) {
+        ids = user_ids({}, uid).value_or(RunAs{*uid, *uid});  // a uid without an entry: its own number as gid
+    } else {
+        ids = user_ids(text, std::nullopt);
+        if (!ids) return make_error(ErrorCode::invalid_policy, "no user named \"" + text + "\" on this host", where);
+    }
+    if (!ids)
+        return make_error(ErrorCode::invalid_policy, "expected a user name, UID or UID:GID, got \"" + text + "\"", where);
+    if (ids->uid == 0 || ids->gid == 0)
+        return make_error(ErrorCode::invalid_policy,
+                          "\"" + text + "\" is root (uid or gid 0): the sandbox never runs as host root", where);
+    return std::optional<RunAs>{ids};
+#endif
+}
+
+CORDON_FUNC Result<std::uint64_t> parse_limit_value(std::string_view text, const std::string& where) {
+    bool digits = !text.empty() && text.size() <= 19 && text.find_first_not_of("0123456789") == std::string_view::npos;
+    unsigned long long n = digits ? std::stoull(std::string(text)) : 0;
+    if (!digits || n > 0x7FFFFFFFFFFFFFFFULL)
+        return make_error(ErrorCode::invalid_policy,
+                          "expected a whole number from 0 (no limit) to 9223372036854775807, got \"" + std::string(text) + "\"",
+                          where);
+    return static_cast<std::uint64_t>(n);
+}
+
+// CORDON_LIMITS: `name=value` pairs separated by ','.
+inline Status env_limits(std::string_view value, const std::string& where, Limits& out) {
+    while (!value.empty()) {
+        auto cut = value.find(',');
+        std::string_view item = value.substr(0, cut);
+        value.remove_prefix(cut == std::string_view::npos ? value.size() : cut + 1);
+        auto eq = item.find('=');
+        const LimitField* field = nullptr;
+        for (const LimitField& f : limit_fields)
+            if (eq != std::string_view::npos && item.substr(0, eq) == f.name) field = &f;
+        if (!field)
+            return make_error(ErrorCode::invalid_policy,
+                              "expected NAME=VALUE with NAME one of processes, addressSpaceBytes, memoryBytes, "
+                              "cpuSeconds, fileSizeBytes, openFiles; got \"" + std::string(item) + "\"",
+                              where);
+        auto n = parse_limit_value(item.substr(eq + 1), where);
+        if (!n) return n.error();
+        out.*field->member = *n;
+    }
+    return {};
+}
 
 inline std::vector<std::string> string_array(const boost::json::value* v) {
     std::vector<std::string> out;
@@ -65,6 +155,15 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
     }
     if (auto* t = obj.if_contains("timeout"))
         if (auto n = integer_of(*t)) c.timeout = Timeout::ms(static_cast<std::uint32_t>(*n));
+    if (auto* limits = obj.if_contains("limits"))
+        for (const LimitField& f : limit_fields)
+            if (auto* v = limits->get_object().if_contains(f.name))
+                if (auto n = integer_of(*v)) c.limits.*f.member = static_cast<std::uint64_t>(*n);
+    std::optional<std::string> run_as;
+    if (auto* v = obj.if_contains("runAs")) run_as = std::string(v->get_string());
+    auto ids = run_as_for(run_as, "/runAs");
+    if (!ids) return ids.error();
+    c.run_as = *ids;
     if (auto* env = obj.if_contains("env")) {
         c.env_allow = string_array(env->get_object().if_contains("allow"));
         for (std::size_t i = 0; i < c.env_allow.size(); ++i)
@@ -83,6 +182,70 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
 
 }  // namespace detail
 
+CORDON_FUNC Result<Ceiling> ceiling_from_env(std::string_view prefix, const CeilingOptions& options,
+                                             const EnvLookup& lookup) {
+    try {
+        if (Status s = detail::check_ceiling_options(options); !s) return s.error();
+        if (prefix.empty() || prefix.back() != '_')
+            return make_error(ErrorCode::invalid_policy,
+                              "environment prefix must end in '_' (e.g. CORDON_); an empty one would read bare "
+                              "variable names such as NETWORK",
+                              std::string(prefix));
+        for (char ch : prefix)
+            if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+                return make_error(ErrorCode::invalid_policy, "environment prefix may hold only letters, digits and '_'",
+                                  std::string(prefix));
+        Ceiling c;
+        c.style = options.style;
+        c.canonical = options.canonicalize;
+        for (auto [suffix, list] : {std::pair{"READONLY_PATHS", &c.readonly}, std::pair{"READWRITE_PATHS", &c.readwrite},
+                                    std::pair{"DENIED_PATHS", &c.denied}, std::pair{"ALLOWED_SOCKETS", &c.allowed_sockets}}) {
+            std::string name = std::string(prefix) + suffix;
+            auto value = lookup(name);
+            if (!value) continue;
+            auto items = split_path_list(*value, options.style, name);
+            if (!items) return items.error();
+            auto where = [&](std::size_t i) { return name + "[" + std::to_string(i) + "]"; };
+            if (Status s = detail::ceiling_roots(*items, options, where, *list); !s) return s.error();
+        }
+        std::string name = std::string(prefix) + "TIMEOUT_MS";
+        if (auto value = lookup(name)) {
+            bool digits = !value->empty() && value->size() <= 10 &&
+                          value->find_first_not_of("0123456789") == std::string::npos;
+            unsigned long long n = digits ? std::stoull(*value) : 0;
+            if (!digits || n > 4294967295ULL)
+                return make_error(ErrorCode::invalid_policy,
+                                  "expected milliseconds from 0 to 4294967295 (0 means no limit), got \"" + *value + "\"",
+                                  name);
+            c.timeout = Timeout::ms(static_cast<std::uint32_t>(n));
+        }
+        name = std::string(prefix) + "NETWORK";
+        if (auto value = lookup(name)) {
+            if (*value == "block") c.network = NetworkDefault::block;
+            else if (*value == "allow") c.network = NetworkDefault::allow;
+            else return make_error(ErrorCode::invalid_policy, "expected \"block\" or \"allow\", got \"" + *value + "\"", name);
+        }
+        name = std::string(prefix) + "ENV_ALLOW";
+        if (auto value = lookup(name)) {
+            auto items = split_path_list(*value, options.style, name);
+            if (!items) return items.error();
+            for (const std::string& item : *items)
+                if (item.find('=') != std::string::npos)
+                    return make_error(ErrorCode::invalid_policy, "a variable name (or glob) holds no '='", name);
+            c.env_allow = std::move(*items);
+        }
+        name = std::string(prefix) + "LIMITS";
+        if (auto value = lookup(name))
+            if (Status s = detail::env_limits(*value, name, c.limits); !s) return s.error();
+        name = std::string(prefix) + "RUN_AS";
+        auto run_as = detail::run_as_for(lookup(name), name);
+        if (!run_as) return run_as.error();
+        c.run_as = *run_as;
+        return c;
+    } catch (const std::exception& e) {
+        return make_error(ErrorCode::internal, std::string("while reading the ceiling environment: ") + e.what());
+    }
+}
 
 CORDON_FUNC Result<Ceiling> parse_ceiling(std::string_view text, const CeilingOptions& options) {
     try {

@@ -14,6 +14,7 @@
 #include "cordon/detail/env_rules.hpp"
 #include "cordon/detail/fs_probe.hpp"
 #include "cordon/detail/json_pointer.hpp"
+#include "cordon/detail/limit_fields.hpp"
 #include "cordon/detail/socket_scan.hpp"
 #include "cordon/names.hpp"
 
@@ -45,6 +46,8 @@ public:
         cwd();
         env();
         timeout();
+        limits();
+        out_.run_as = ceil_.run_as;  // the operator's choice; a request never picks the sandbox's user
         if (Status s = network(); !s) return s.error();
         ceiling_only_fields();
         return ClampOutcome{std::move(out_), std::move(report_)};
@@ -480,6 +483,23 @@ private:
         else
             decide("/process/timeout", text(req_.process.timeout), Verdict::narrowed, std::move(result),
                    "the ceiling's limit is " + text(ceil_.timeout) + " ms (a missing or 0 timeout means none)");
+    }
+
+    // Each limit is the lower of the ceiling's (or cordon's default) and the request's, like the
+    // timeout; the request can only lower it.
+    void limits() {
+        for (const detail::LimitField& f : detail::limit_fields) {
+            auto ceiling = detail::ceiling_limit(f, ceil_.limits, ceil_.run_as.has_value());
+            auto asked = req_.limits.*f.member;  // 0 asks for no limit: the ceiling's stands
+            auto& out = out_.limits.*f.member;
+            out = !asked || *asked == 0 ? ceiling : !ceiling ? asked : std::min(*asked, *ceiling);
+            if (!asked) continue;
+            std::string field = pointer_child("/limits", f.name);
+            std::string text = std::to_string(*asked);
+            std::string now = out ? std::to_string(*out) : "none";
+            if (out == asked || (!out && *asked == 0)) decide(field, text, Verdict::kept, {{field, now}}, "");
+            else decide(field, text, Verdict::narrowed, {{field, now}}, "the ceiling's limit is " + now);
+        }
     }
 
     static bool host_allowed(const std::string& host, const std::vector<std::string>& allowed) {
