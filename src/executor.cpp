@@ -5,3 +5,4 @@
 #include "cordon/impl/runner.hpp"
 #include "cordon/impl/verified_executor.hpp"
 #include "cordon/impl/bind_check.hpp"
+#include "cordon/impl/run_registry.hpp"
