@@ -21,7 +21,14 @@
 #include "cordon/posix_command_line.hpp"
 #include "cordon/runner.hpp"
 #include "cordon/windows_command_line.hpp"
+#include "run_signals.hpp"
 #include "static_backends.hpp"
+
+#if !defined(_WIN32)
+#include <fcntl.h>
+#include <pwd.h>
+#include <unistd.h>
+#endif
 
 namespace cordon::cli {
 
@@ -45,14 +52,26 @@ extern const std::string_view run_help =
     "  --cwd DIR             working directory (must lie inside a granted path)\n"
     "Running:\n"
     "  --executor PATH       MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)\n"
-    "  --config-base64       pass the config in argv instead of a private 0600 file\n"
+    "  --run-as USER|UID[:GID]  the unprivileged user the sandbox runs as; required as root\n"
+    "                        (cordon never runs the executor as root)\n"
+    "  --stdin auto|pass|null  the command's stdin: pass = a copy of ours, null = /dev/null;\n"
+    "                        auto (default): pass unless our stdin is a terminal (then null)\n"
+    "  --interactive         a terminal of the run's own for stdin, stdout and stderr, wired to\n"
+    "                        ours (docs/cli.md, \"Interactive use\"); output is then not capped\n"
+    "                        and stdout/stderr are one stream; not with --json\n"
+    "  --config-base64       pass the config in argv instead of a sealed descriptor\n"
+    "  --config-file         pass the config as a private 0600 file (refused inside a grant)\n"
     "  --output-limit BYTES  bytes kept per output stream (default 1048576)\n"
     "  --dry-run             print the MXC config and the executor invocation; run nothing\n"
     "  --json                print the whole result as one JSON object\n"
     "  --report FILE         write the clamp report (JSON) to FILE\n"
     "\n"
+    "Output streams as it arrives (stdout and stderr apart, each capped), except with --json.\n"
+    "SIGTERM, SIGINT and SIGHUP kill the command's whole tree; cordon then exits 128+signal.\n"
+    "\n"
     "Exit status: the command's own, 124 on timeout, 125 when the policy is refused or\n"
-    "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed.\n"
+    "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed,\n"
+    "128+N after signal N.\n"
     "\n"
     "Example:\n"
     "  CORDON_READONLY_PATHS=$HOME/Documents CORDON_READWRITE_PATHS=/tmp/work \\\n"
@@ -68,8 +87,8 @@ constexpr int exit_executor = 126;
 struct RunArgs {
     std::optional<std::string> ceiling_file;
     std::vector<std::string> ro, rw, env;
-    std::optional<std::string> timeout, network, cwd, executor, output_limit, report;
-    bool json = false, dry_run = false, base64 = false;
+    std::optional<std::string> timeout, network, cwd, executor, output_limit, report, run_as, stdin_mode;
+    bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false;
     std::vector<std::string> argv;
 };
 
@@ -110,12 +129,16 @@ std::optional<std::string> parse_args(const Args& args, RunArgs& out) {
         else if (a == "--executor") single = &out.executor;
         else if (a == "--output-limit") single = &out.output_limit;
         else if (a == "--report") single = &out.report;
+        else if (a == "--run-as") single = &out.run_as;
+        else if (a == "--stdin") single = &out.stdin_mode;
         else if (a == "--ro") multi = &out.ro;
         else if (a == "--rw") multi = &out.rw;
         else if (a == "--env") multi = &out.env;
         else if (a == "--json") { out.json = true; continue; }
         else if (a == "--dry-run") { out.dry_run = true; continue; }
         else if (a == "--config-base64") { out.base64 = true; continue; }
+        else if (a == "--config-file") { out.config_file = true; continue; }
+        else if (a == "--interactive") { out.interactive = true; continue; }
         else return "unknown option '" + std::string(a) + "' (the command goes after --)";
         auto v = value();
         if (!v) return "option " + std::string(a) + " needs a value";
@@ -144,6 +167,81 @@ void put_output(boost::json::object& o, const char* name, const std::string& byt
 }
 
 
+// --run-as USER | UID | UID:GID; a bare UID takes that user's primary group when it has one.
+std::optional<RunAs> parse_run_as(const std::string& text, std::string& problem) {
+#if defined(_WIN32)
+    (void)text;
+    problem = "--run-as: Windows runs are not switched to another user";
+    return std::nullopt;
+#else
+    auto colon = text.find(':');
+    std::string user = text.substr(0, colon);
+    std::optional<std::uint64_t> uid = parse_number(user, 4294967294u), gid;
+    const passwd* pw = uid ? ::getpwuid(static_cast<uid_t>(*uid)) : ::getpwnam(user.c_str());
+    if (!uid && !pw) {
+        problem = "--run-as: no user '" + user + "'";
+        return std::nullopt;
+    }
+    if (!uid) uid = pw->pw_uid;
+    if (colon != std::string::npos) gid = parse_number(text.substr(colon + 1), 4294967294u);
+    else gid = pw ? std::optional<std::uint64_t>(pw->pw_gid) : uid;
+    if (!gid) {
+        problem = "--run-as: expected USER, UID or UID:GID";
+        return std::nullopt;
+    }
+    return RunAs{static_cast<std::uint32_t>(*uid), static_cast<std::uint32_t>(*gid)};
+#endif
+}
+
+bool is_terminal(int fd) {
+#if defined(_WIN32)
+    (void)fd;
+    return false;
+#else
+    return ::isatty(fd) == 1;
+#endif
+}
+
+bool is_open(int fd) {
+#if defined(_WIN32)
+    (void)fd;
+    return false;
+#else
+    return ::fcntl(fd, F_GETFD) >= 0;
+#endif
+}
+
+// stdin, streaming and interactive use from the flags (POSIX; Windows keeps /dev/null and capture).
+std::optional<std::string> io_options(const RunArgs& a, RunOptions& o) {
+#if defined(_WIN32)
+    (void)o;
+    if (a.interactive || a.stdin_mode) return "--interactive and --stdin are not available on Windows yet";
+    return std::nullopt;
+#endif
+    if (a.interactive) {
+        if (a.json) return "--interactive cannot be combined with --json (the terminal gets the output)";
+        if (a.stdin_mode) return "--interactive already decides stdin; drop --stdin";
+        o.stdin_mode = StdinMode::interactive;
+        o.stdin_fd = is_open(0) ? 0 : -1;
+        o.stdout_fd = 1;
+        return std::nullopt;
+    }
+    std::string mode = a.stdin_mode.value_or("auto");
+    if (mode != "auto" && mode != "pass" && mode != "null") return "--stdin: expected auto, pass or null";
+    // A terminal is not read unless asked: a background job reading it would be stopped (SIGTTIN).
+    if (mode == "auto") mode = is_open(0) && !is_terminal(0) ? "pass" : "null";
+    if (mode == "pass") {
+        if (!is_open(0)) return "--stdin pass: standard input is closed";
+        o.stdin_mode = StdinMode::pass;
+        o.stdin_fd = 0;
+    }
+    if (!a.json && !a.dry_run) {  // stream as it comes; --json needs the whole result first
+        o.stdout_fd = 1;
+        o.stderr_fd = 2;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 int run_run(const Args& args) {
@@ -157,9 +255,19 @@ int run_run(const Args& args) {
     RunArgs a;
     if (auto problem = parse_args(args, a)) return refuse(*problem + "\nTry 'cordon run --help'.");
 
+    // From here on SIGTERM, SIGINT and SIGHUP cancel the run instead of ending cordon mid-way.
+    CancelOnSignals signals;
     RunOptions options;
     options.dry_run = a.dry_run;
-    options.delivery = a.base64 ? ConfigDelivery::base64 : ConfigDelivery::file;
+    if (a.base64 && a.config_file) return refuse("--config-base64 and --config-file exclude each other");
+    options.delivery = a.base64 ? ConfigDelivery::base64 : a.config_file ? ConfigDelivery::file : ConfigDelivery::descriptor;
+    options.cancel_fd = signals.fd();
+    if (auto problem = io_options(a, options)) return refuse(*problem);
+    if (a.run_as) {
+        std::string problem;
+        options.run_as = parse_run_as(*a.run_as, problem);
+        if (!options.run_as) return refuse(problem);
+    }
     if (a.output_limit) {
         auto n = parse_number(*a.output_limit, std::uint64_t{1} << 32);
         if (!n) return refuse("--output-limit: expected a number of bytes up to 4294967296");
@@ -210,6 +318,12 @@ int run_run(const Args& args) {
     auto config = runner->config_for(clamped->policy);
     if (!config) return exit_for(config.error());
     auto result = runner->run(clamped->policy, options);
+    if (int sig = signals.received()) {
+        // The runner has killed the whole tree and cleaned up (the config was a descriptor, or its
+        // private file is gone); nothing of the run is left.
+        std::cerr << "cordon run: stopped by signal " << sig << "; the command's whole process tree was killed\n";
+        return 128 + sig;
+    }
     if (!result) return exit_for(result.error());
 
     int status;
@@ -246,9 +360,16 @@ int run_run(const Args& args) {
         std::cout << "\n";
         return 0;
     }
-    std::fwrite(result->out.data(), 1, result->out.size(), stdout);
-    std::fflush(stdout);
-    std::fwrite(result->err.data(), 1, result->err.size(), stderr);
+    if (options.stdout_fd < 0) {  // not streamed (Windows): print what was kept
+        std::fwrite(result->out.data(), 1, result->out.size(), stdout);
+        std::fflush(stdout);
+        std::fwrite(result->err.data(), 1, result->err.size(), stderr);
+    }
+    if (options.stdin_mode == StdinMode::interactive) {
+        if (result->failure != ExecutorFailure::none)
+            std::cerr << "cordon run: executor " << to_string(result->failure) << ": " << result->failure_message << "\n";
+        return status;
+    }
     if (result->out_dropped || result->err_dropped)
         std::cerr << "cordon run: output truncated: " << result->out_dropped << " stdout and " << result->err_dropped
                   << " stderr bytes dropped\n";
