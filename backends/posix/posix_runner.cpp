@@ -517,6 +517,9 @@ void Supervisor::reap() {
         if (stage == Stage::chdir) run_.failure_message += " (" + spec_.cwd + ")";
         if (stage == Stage::exec && spec_.executor_fd >= 0 && report_.error == ENOENT)
             run_.failure_message += " (a #! script cannot run from a close-on-exec descriptor; the executor must be a binary)";
+        if (stage == Stage::exec && report_.error == EACCES && spec_.options.run_as)
+            run_.failure_message += " (the executor file must be executable by uid " +
+                                    std::to_string(spec_.options.run_as->uid) + ")";
         if (stage == Stage::exec && report_.error == EAGAIN && spec_.options.limits.processes)
             run_.failure_message += " (limits.processes: the run's uid already has that many processes)";
     }

@@ -223,7 +223,7 @@ std::optional<std::string> io_options(const RunArgs& a, RunOptions& o) {
         if (a.stdin_mode) return "--interactive already decides stdin; drop --stdin";
         o.stdin_mode = StdinMode::interactive;
         o.stdin_fd = is_open(0) ? 0 : -1;
-        o.stdout_fd = 1;
+        o.stdout_fd = is_open(1) ? 1 : -1;
         return std::nullopt;
     }
     std::string mode = a.stdin_mode.value_or("auto");
@@ -236,8 +236,8 @@ std::optional<std::string> io_options(const RunArgs& a, RunOptions& o) {
         o.stdin_fd = 0;
     }
     if (!a.json && !a.dry_run) {  // stream as it comes; --json needs the whole result first
-        o.stdout_fd = 1;
-        o.stderr_fd = 2;
+        o.stdout_fd = is_open(1) ? 1 : -1;
+        o.stderr_fd = is_open(2) ? 2 : -1;
     }
     return std::nullopt;
 }
@@ -360,7 +360,7 @@ int run_run(const Args& args) {
         std::cout << "\n";
         return 0;
     }
-    if (options.stdout_fd < 0) {  // not streamed (Windows): print what was kept
+    if (options.stdout_fd < 0 && options.stderr_fd < 0) {  // not streamed (Windows): print what was kept
         std::fwrite(result->out.data(), 1, result->out.size(), stdout);
         std::fflush(stdout);
         std::fwrite(result->err.data(), 1, result->err.size(), stderr);
