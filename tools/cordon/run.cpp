@@ -242,50 +242,29 @@ std::optional<std::string> io_options(const RunArgs& a, RunOptions& o) {
     return std::nullopt;
 }
 
-}  // namespace
-
-int run_run(const Args& args) {
-    for (auto a : args) {
-        if (a == "--") break;
-        if (is_help(a)) {
-            std::cout << run_help;
-            return 0;
-        }
-    }
-    RunArgs a;
-    if (auto problem = parse_args(args, a)) return refuse(*problem + "\nTry 'cordon run --help'.");
-
-    // From here on SIGTERM, SIGINT and SIGHUP cancel the run instead of ending cordon mid-way.
-    CancelOnSignals signals;
-    RunOptions options;
+// RunOptions from the flags; a usage problem in words.
+std::optional<std::string> run_options_from(const RunArgs& a, int cancel_fd, RunOptions& options) {
     options.dry_run = a.dry_run;
-    if (a.base64 && a.config_file) return refuse("--config-base64 and --config-file exclude each other");
+    if (a.base64 && a.config_file) return "--config-base64 and --config-file exclude each other";
     options.delivery = a.base64 ? ConfigDelivery::base64 : a.config_file ? ConfigDelivery::file : ConfigDelivery::descriptor;
-    options.cancel_fd = signals.fd();
-    if (auto problem = io_options(a, options)) return refuse(*problem);
+    options.cancel_fd = cancel_fd;
+    if (auto problem = io_options(a, options)) return problem;
     if (a.run_as) {
         std::string problem;
         options.run_as = parse_run_as(*a.run_as, problem);
-        if (!options.run_as) return refuse(problem);
+        if (!options.run_as) return problem;
     }
     if (a.output_limit) {
         auto n = parse_number(*a.output_limit, std::uint64_t{1} << 32);
-        if (!n) return refuse("--output-limit: expected a number of bytes up to 4294967296");
+        if (!n) return "--output-limit: expected a number of bytes up to 4294967296";
         options.output_limit = static_cast<std::size_t>(*n);
     }
+    return std::nullopt;
+}
 
-    auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
-    if (!ceiling) return exit_for(ceiling.error());
-
-    RunnerOptions runner_options;
-    runner_options.registry = &static_backends();
-    if (a.executor) runner_options.executor.explicit_path = *a.executor;
-    auto runner = make_runner(runner_options);
-    if (!runner) return exit_for(runner.error());
-
-    Policy request;
-    auto command = runner->backend() == Backend::processcontainer ? windows_command_line(a.argv)
-                                                                   : posix_command_line(a.argv);
+// The request (what the caller asks for) from the flags; the exit status when it is malformed.
+std::optional<int> request_from(const RunArgs& a, Backend backend, Policy& request) {
+    auto command = backend == Backend::processcontainer ? windows_command_line(a.argv) : posix_command_line(a.argv);
     if (!command) return exit_for(command.error());
     request.process.command_line = std::move(*command);
     request.process.cwd = a.cwd;
@@ -306,7 +285,83 @@ int run_run(const Args& args) {
         request.network = NetworkSpec{};
         request.network->default_policy = *n;
     }
+    return std::nullopt;
+}
 
+int exit_status(const RunResult& r) {
+    if (r.timed_out) return exit_timeout;
+    if (r.failure == ExecutorFailure::config_rejected) return exit_refused;
+    if (r.failure != ExecutorFailure::none) return exit_executor;
+    if (r.signal) return 128 + r.signal;
+    return r.exit_code;
+}
+
+void print_json(const RunResult& r, const std::string& config, const ClampReport& report, int status) {
+    boost::json::object o;
+    o["exit_code"] = r.exit_code;
+    o["signal"] = r.signal;
+    put_output(o, "stdout", r.out);
+    put_output(o, "stderr", r.err);
+    o["stdout_dropped"] = r.out_dropped;
+    o["stderr_dropped"] = r.err_dropped;
+    o["duration_ms"] = r.duration_ms;
+    o["timed_out"] = r.timed_out;
+    o["failure"] = to_string(r.failure);
+    o["failure_message"] = r.failure_message;
+    boost::json::array invocation;
+    for (const auto& arg : r.invocation) invocation.emplace_back(arg);
+    o["invocation"] = std::move(invocation);
+    o["config"] = boost::json::parse(config);
+    o["report"] = boost::json::parse(report.to_json());
+    o["cordon_exit"] = status;
+    std::cout << boost::json::serialize(o) << "\n";
+}
+
+// What follows the command's own (streamed) output: what was kept when nothing streamed, and why
+// the run ended when that was not the command's doing.
+void print_outcome(const RunOptions& options, const RunResult& r) {
+    if (options.stdout_fd < 0 && options.stderr_fd < 0) {  // not streamed (Windows): print what was kept
+        std::fwrite(r.out.data(), 1, r.out.size(), stdout);
+        std::fflush(stdout);
+        std::fwrite(r.err.data(), 1, r.err.size(), stderr);
+    }
+    const bool interactive = options.stdin_mode == StdinMode::interactive;  // uncapped: nothing was dropped
+    if (!interactive && (r.out_dropped || r.err_dropped))
+        std::cerr << "cordon run: output truncated: " << r.out_dropped << " stdout and " << r.err_dropped
+                  << " stderr bytes dropped\n";
+    if (r.timed_out) std::cerr << "cordon run: timed out; the whole process tree was killed\n";
+    else if (r.failure != ExecutorFailure::none)
+        std::cerr << "cordon run: executor " << to_string(r.failure) << ": " << r.failure_message << "\n";
+}
+
+}  // namespace
+
+int run_run(const Args& args) {
+    for (auto a : args) {
+        if (a == "--") break;
+        if (is_help(a)) {
+            std::cout << run_help;
+            return 0;
+        }
+    }
+    RunArgs a;
+    if (auto problem = parse_args(args, a)) return refuse(*problem + "\nTry 'cordon run --help'.");
+
+    // From here on SIGTERM, SIGINT and SIGHUP cancel the run instead of ending cordon mid-way.
+    CancelOnSignals signals;
+    RunOptions options;
+    if (auto problem = run_options_from(a, signals.fd(), options)) return refuse(*problem);
+
+    auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
+    if (!ceiling) return exit_for(ceiling.error());
+    RunnerOptions runner_options;
+    runner_options.registry = &static_backends();
+    if (a.executor) runner_options.executor.explicit_path = *a.executor;
+    auto runner = make_runner(runner_options);
+    if (!runner) return exit_for(runner.error());
+
+    Policy request;
+    if (auto failed = request_from(a, runner->backend(), request)) return *failed;
     ClampOptions clamp_options;
     clamp_options.executor_dir = runner->executor().path().parent_path().string();
     auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
@@ -326,32 +381,9 @@ int run_run(const Args& args) {
     }
     if (!result) return exit_for(result.error());
 
-    int status;
-    if (result->timed_out) status = exit_timeout;
-    else if (result->failure == ExecutorFailure::config_rejected) status = exit_refused;
-    else if (result->failure != ExecutorFailure::none) status = exit_executor;
-    else if (result->signal) status = 128 + result->signal;
-    else status = result->exit_code;
-
+    const int status = exit_status(*result);
     if (a.json) {
-        boost::json::object o;
-        o["exit_code"] = result->exit_code;
-        o["signal"] = result->signal;
-        put_output(o, "stdout", result->out);
-        put_output(o, "stderr", result->err);
-        o["stdout_dropped"] = result->out_dropped;
-        o["stderr_dropped"] = result->err_dropped;
-        o["duration_ms"] = result->duration_ms;
-        o["timed_out"] = result->timed_out;
-        o["failure"] = to_string(result->failure);
-        o["failure_message"] = result->failure_message;
-        boost::json::array invocation;
-        for (const auto& arg : result->invocation) invocation.emplace_back(arg);
-        o["invocation"] = std::move(invocation);
-        o["config"] = boost::json::parse(*config);
-        o["report"] = boost::json::parse(clamped->report.to_json());
-        o["cordon_exit"] = status;
-        std::cout << boost::json::serialize(o) << "\n";
+        print_json(*result, *config, clamped->report, status);
         return status;
     }
     if (a.dry_run) {
@@ -360,22 +392,7 @@ int run_run(const Args& args) {
         std::cout << "\n";
         return 0;
     }
-    if (options.stdout_fd < 0 && options.stderr_fd < 0) {  // not streamed (Windows): print what was kept
-        std::fwrite(result->out.data(), 1, result->out.size(), stdout);
-        std::fflush(stdout);
-        std::fwrite(result->err.data(), 1, result->err.size(), stderr);
-    }
-    if (options.stdin_mode == StdinMode::interactive) {
-        if (result->failure != ExecutorFailure::none)
-            std::cerr << "cordon run: executor " << to_string(result->failure) << ": " << result->failure_message << "\n";
-        return status;
-    }
-    if (result->out_dropped || result->err_dropped)
-        std::cerr << "cordon run: output truncated: " << result->out_dropped << " stdout and " << result->err_dropped
-                  << " stderr bytes dropped\n";
-    if (result->timed_out) std::cerr << "cordon run: timed out; the whole process tree was killed\n";
-    else if (result->failure != ExecutorFailure::none)
-        std::cerr << "cordon run: executor " << to_string(result->failure) << ": " << result->failure_message << "\n";
+    print_outcome(options, *result);
     return status;
 }
 
