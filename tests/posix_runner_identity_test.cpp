@@ -22,9 +22,11 @@
 #include <vector>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "cordon/detail/base64.hpp"
+#include "cordon/detail/run_wire.hpp"
 #include "support/run_command.hpp"
 #include "support/test_user.hpp"
 
@@ -353,5 +355,58 @@ TEST_SUITE("config-descriptor") {
         auto r = run_executor(req, launch);
         REQUIRE(r);
         CHECK(r->run.exit_code == 0);
+    }
+}
+
+TEST_SUITE("run-wire") {
+    TEST_CASE("the backend wire carries stdin, sinks, run_as, limits and cgroup; older peers mean the old behaviour") {
+        cordon::detail::RunRequest req;
+        req.config_json = "{}";
+        req.executor_path = "/x/lxc-exec";
+        req.options.delivery = ConfigDelivery::descriptor;
+        req.options.stdin_mode = cordon::StdinMode::interactive;
+        req.options.stdin_fd = 0;
+        req.options.stdout_fd = 1;
+        req.options.stderr_fd = 2;
+        req.options.run_as = RunAs{999, 995};
+        req.options.limits.processes = 64;
+        req.options.limits.memory_bytes = 1ull << 40;  // beyond 32 bits
+        req.options.limits.open_files = 32;
+        auto back = cordon::detail::decode_request(cordon::detail::encode_request(req));
+        REQUIRE(back);
+        CHECK(back->options.delivery == ConfigDelivery::descriptor);
+        CHECK(back->options.stdin_mode == cordon::StdinMode::interactive);
+        CHECK(back->options.stdin_fd == 0);
+        CHECK(back->options.stdout_fd == 1);
+        CHECK(back->options.stderr_fd == 2);
+        CHECK(back->options.run_as == req.options.run_as);
+        CHECK(back->options.limits == req.options.limits);
+
+        // A host older than these fields: /dev/null, no sinks, no switch, no limits.
+        auto old = boost::json::parse(cordon::detail::encode_request(req)).as_object();
+        for (const char* key : {"stdin", "stdin_fd", "stdout_fd", "stderr_fd", "run_as", "limits"}) old.erase(key);
+        old["config_delivery"] = "file";
+        auto old_back = cordon::detail::decode_request(boost::json::serialize(old));
+        REQUIRE(old_back);
+        CHECK(old_back->options.stdin_mode == cordon::StdinMode::null);
+        CHECK(old_back->options.stdin_fd == -1);
+        CHECK(old_back->options.stdout_fd == -1);
+        CHECK_FALSE(old_back->options.run_as);
+        CHECK(old_back->options.limits.empty());
+        CHECK(old_back->options.delivery == ConfigDelivery::file);
+
+        // A limit this side does not know, or a run_as with more than uid and gid, is malformed: never dropped.
+        auto unknown = boost::json::parse(cordon::detail::encode_request(req)).as_object();
+        unknown["limits"].as_object()["gpu_seconds"] = 1;
+        CHECK_FALSE(cordon::detail::decode_request(boost::json::serialize(unknown)));
+        auto extra = boost::json::parse(cordon::detail::encode_request(req)).as_object();
+        extra["run_as"].as_object()["groups"] = boost::json::array{0};
+        CHECK_FALSE(cordon::detail::decode_request(boost::json::serialize(extra)));
+
+        cordon::RunResult result;
+        result.cgroup = true;
+        auto r = cordon::detail::decode_result(cordon::detail::encode_result({}, result));
+        REQUIRE(r);
+        CHECK(r->cgroup);
     }
 }
