@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // POSIX runner with the real lxc-exec (found through $MXC_BIN_DIR) and real bubblewrap: launch from
-// a descriptor, failure classification on the executor's real output, and cordon's own tree kill.
-// Exits 77 (skip) with the reason when the executor or bwrap is missing.
+// a descriptor, failure classification on the executor's real output, cordon's own tree kill, the
+// sandbox without host root, resource limits against fork/allocation/write storms, and the config
+// swap race with a real sandbox as the attacker. Exits 77 (skip) with the reason when the executor
+// or bwrap is missing.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -20,7 +22,17 @@
 #include <thread>
 #include <vector>
 
+#include <atomic>
+#include <optional>
+#include <sys/stat.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "cordon/detail/base64.hpp"
 #include "run_executor.hpp"
+#include "support/test_user.hpp"
 
 namespace fs = std::filesystem;
 using cordon::ExecutorFailure;
@@ -30,7 +42,8 @@ using cordon::posix::run_executor;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-fs::path executor;  // set by main()
+fs::path executor;     // set by main()
+int executor_fd = -1;  // the verified descriptor, as Runner passes it: /root/.cache is not the run user's to traverse
 
 struct Executor {
     int fd = -1;
@@ -43,8 +56,10 @@ cordon::detail::RunRequest request(const std::string& process_json, const std::s
     req.config_json = R"({"version":"0.6.0-alpha","containment":"bubblewrap",)" + extra + R"("process":)" +
                       process_json + "}";
     req.executor_path = executor.string();
+    req.executor_fd = executor_fd;
     req.sdk_version = "0.9.0";
     req.timeout_ms = 30000;
+    req.options.run_as = cordon::test::run_as_for_tests();  // as root: the test user (root is refused)
     return req;
 }
 
@@ -161,6 +176,312 @@ TEST_CASE("cordon's own timeout kills the executor and the sandboxed tree: no su
     CHECK(processes_with(sleep_cmdline).empty());
 }
 
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// A directory tree of the run's user (handed to the test user when we are root), outside nothing.
+struct Tree {
+    fs::path root;
+    explicit Tree(const std::string& tag) {
+        std::string t = (fs::temp_directory_path() / ("cordon-real-" + tag + "-XXXXXX")).string();
+        REQUIRE(::mkdtemp(t.data()) != nullptr);
+        root = fs::canonical(t);
+        ::chmod(root.c_str(), 0755);
+    }
+    ~Tree() {
+        std::error_code ec;
+        fs::remove_all(root, ec);
+    }
+    fs::path dir(const std::string& name) const {
+        fs::create_directories(root / name);
+        return root / name;
+    }
+};
+
+std::string config_json(const std::string& command, const boost::json::object& filesystem, std::uint32_t timeout = 0) {
+    boost::json::object process{{"commandLine", command}};
+    if (timeout) process["timeout"] = timeout;
+    boost::json::object c{{"version", "0.6.0-alpha"}, {"containment", "bubblewrap"}, {"process", process},
+                          {"filesystem", filesystem}};
+    return boost::json::serialize(c);
+}
+
+boost::json::array paths(std::initializer_list<fs::path> ps) {
+    boost::json::array a;
+    for (const auto& p : ps) a.emplace_back(p.string());
+    return a;
+}
+
+// Host processes whose real uid is `uid`, counted from /proc/PID/status.
+int processes_of(uid_t uid) {
+    int n = 0;
+    DIR* proc = ::opendir("/proc");
+    while (dirent* e = proc ? ::readdir(proc) : nullptr) {
+        if (std::atoi(e->d_name) <= 0) continue;
+        std::ifstream in(std::string("/proc/") + e->d_name + "/status");
+        for (std::string line; std::getline(in, line);)
+            if (line.rfind("Uid:", 0) == 0) {
+                if (std::strtoul(line.c_str() + 4, nullptr, 10) == uid) ++n;
+                break;
+            }
+    }
+    if (proc) ::closedir(proc);
+    return n;
+}
+
+// Samples processes_of(uid) while `work` runs; returns the largest count seen.
+template <class F>
+int peak_processes_while(uid_t uid, F&& work) {
+    std::atomic<bool> done{false};
+    std::atomic<int> peak{0};
+    std::thread sampler([&] {
+        while (!done) {
+            peak = std::max(peak.load(), processes_of(uid));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+    work();
+    done = true;
+    sampler.join();
+    return peak;
+}
+
+// The user a limits run uses: a dedicated one as root (an rlimit on processes counts every
+// process of the uid, so nothing else may run as it), else ourselves.
+std::optional<cordon::test::TestUser> limits_user() {
+    if (::geteuid() != 0) return cordon::test::TestUser{"self", ::geteuid(), ::getegid()};
+    std::string why;
+    auto u = cordon::test::test_user("cordon-limits", &why);
+    if (!u) MESSAGE("cannot create the limits user: " << why);
+    return u;
+}
+
+cordon::posix::ProcessResult must_run(const cordon::detail::RunRequest& req) {
+    auto r = run_executor(req, launch());
+    REQUIRE(r);
+    return *r;
+}
+
+}  // namespace
+
+TEST_CASE("the sandbox is not host root: grants stay read-only, masks stay, no global sysctl; control: as root") {
+    if (::geteuid() != 0) {
+        MESSAGE("SKIP: only a root caller could hand the sandbox host root");
+        return;
+    }
+    Tree t("root");
+    const fs::path ro = t.dir("ro"), denied = t.dir("denied"), rw = t.dir("rw");
+    std::ofstream(ro / "file") << "orig\n";
+    std::ofstream(denied / "secret") << "SECRET\n";
+    const std::string probe = "grep CapEff /proc/self/status > " + (rw / "caps").string() + "; " +
+                              "mount -o remount,rw,bind " + t.root.string() + " 2>/dev/null; echo changed > " +
+                              (ro / "file").string() + " 2>/dev/null; umount " + denied.string() + " 2>/dev/null; cat " +
+                              (denied / "secret").string() + " > " + (rw / "leak").string() + " 2>/dev/null; " +
+                              "cat /proc/sys/vm/swappiness > /proc/sys/vm/swappiness 2>/dev/null && echo yes > " +
+                              (rw / "sysctl").string() + "; true";
+    boost::json::object filesystem{{"readonlyPaths", paths({t.root})}, {"readwritePaths", paths({rw})},
+                                   {"deniedPaths", paths({denied})}};
+    auto req = request("{}");
+    req.config_json = config_json(probe, filesystem);
+    SUBCASE("as the run's user") {
+        cordon::test::hand_to_run_user(t.root);  // the user's own files: only the sandbox may protect them
+        auto r = must_run(req);
+        CHECK(r.run.exit_code == 0);
+        CHECK(slurp(ro / "file") == "orig\n");                          // host file unchanged
+        CHECK(slurp(rw / "leak").find("SECRET") == std::string::npos);  // the mask held
+        CHECK_FALSE(fs::exists(rw / "sysctl"));
+        CHECK(slurp(rw / "caps") == "CapEff:\t0000000000000000\n");
+    }
+    SUBCASE("control: the same probe as root (the generic primitive, bypassing the refusal), root's files") {
+        cordon::posix::SpawnSpec spec;
+        spec.executor_path = executor.string();
+        spec.executor_fd = executor_fd;
+        spec.argv = {"lxc-exec", "--config-base64", cordon::detail::base64_encode(req.config_json)};
+        spec.env = {"PATH=/usr/bin:/bin"};
+        spec.cwd = "/";
+        spec.timeout_ms = 30000;
+        auto r = cordon::posix::run_process(spec);
+        REQUIRE(r);
+        INFO("control: exit " << r->run.exit_code << " out " << r->run.out << " err " << r->run.err << " caps "
+                              << slurp(rw / "caps"));
+        CHECK(slurp(ro / "file") == "changed\n");
+        CHECK(slurp(rw / "leak") == "SECRET\n");
+        CHECK(fs::exists(rw / "sysctl"));
+    }
+}
+
+TEST_CASE("limits.processes: a fork storm fails beyond the limit and the host never sees more; control: no limit") {
+    auto user = limits_user();
+    REQUIRE(user);
+    const std::string storm = "perl -e '$ok=0; $no=0; for (1..N) { my $p = fork; if (!defined $p) { $no++; next } "
+                              "if (!$p) { sleep 3; exit 0 } $ok++ } print \"ok=$ok failed=$no\\n\"; 1 while wait > 0'";
+    auto run = [&](int forks, std::optional<std::uint64_t> limit) {
+        std::string command = storm;
+        command.replace(command.find("N)"), 1, std::to_string(forks));
+        auto req = request("{}");
+        req.config_json = config_json(command, boost::json::object{});
+        if (::geteuid() == 0) req.options.run_as = user->run_as();
+        req.options.limits.processes = limit;
+        cordon::posix::ProcessResult r;
+        int peak = peak_processes_while(user->uid, [&] { r = must_run(req); });
+        return std::make_pair(r, peak);
+    };
+    auto [limited, limited_peak] = run(2000, 64);
+    INFO("limited: " << limited.run.out << limited.run.err << " peak " << limited_peak);
+    CHECK(limited.run.out.rfind("ok=", 0) == 0);
+    CHECK(limited.run.out.find("ok=2000 ") == std::string::npos);
+    CHECK(limited.run.out.find("failed=0\n") == std::string::npos);
+    CHECK(limited_peak <= 64);
+    auto [control, control_peak] = run(200, std::nullopt);
+    INFO("control: " << control.run.out << " peak " << control_peak);
+    CHECK(control.run.out == "ok=200 failed=0\n");
+    CHECK(control_peak > 64);  // the oracle can see more than the limit
+}
+
+TEST_CASE("limits.address_space_bytes: an allocation storm fails; control: it succeeds") {
+    auto run = [](std::optional<std::uint64_t> limit) {
+        auto req = request("{}");
+        req.config_json = config_json("perl -e '$x = \"a\" x (300*1024*1024); print \"allocated\\n\"'", boost::json::object{});
+        req.options.limits.address_space_bytes = limit;
+        return must_run(req);
+    };
+    auto limited = run(200ull << 20);
+    CHECK(limited.run.out.find("allocated") == std::string::npos);
+    CHECK(limited.run.exit_code != 0);
+    CHECK(limited.run.failure == ExecutorFailure::none);  // lxc-exec itself still ran
+    auto control = run(std::nullopt);
+    CHECK(control.run.out == "allocated\n");
+}
+
+TEST_CASE("limits.file_size_bytes: a big write stops at the limit (host file size); control: all of it") {
+    Tree t("fsize");
+    const fs::path rw = t.dir("rw");
+    cordon::test::hand_to_run_user(rw);
+    auto run = [&](std::optional<std::uint64_t> limit) {
+        auto req = request("{}");
+        req.config_json = config_json("head -c 8388608 /dev/zero > " + (rw / "big").string(),
+                                      boost::json::object{{"readwritePaths", paths({rw})}});
+        req.options.limits.file_size_bytes = limit;
+        return must_run(req);
+    };
+    auto limited = run(1u << 20);
+    CHECK(fs::file_size(rw / "big") == (1u << 20));
+    CHECK(limited.run.exit_code != 0);  // head was stopped (SIGXFSZ)
+    fs::remove(rw / "big");
+    auto control = run(std::nullopt);
+    CHECK(control.run.exit_code == 0);
+    CHECK(fs::file_size(rw / "big") == 8388608u);
+}
+
+TEST_CASE("limits.cpu_seconds: a busy loop is stopped by SIGXCPU; control: it is still running at the timeout") {
+    auto req = request("{}");
+    req.config_json = config_json("while :; do :; done", boost::json::object{});
+    req.options.limits.cpu_seconds = 1;
+    auto limited = must_run(req);
+    CHECK_FALSE(limited.run.timed_out);
+    CHECK(limited.run.exit_code == 128 + SIGXCPU);  // lxc-exec reports the command's signal as 128+N
+    req.options.limits.cpu_seconds.reset();
+    req.timeout_ms = 3000;
+    req.options.grace_ms = 500;
+    auto control = must_run(req);
+    CHECK(control.run.timed_out);
+}
+
+TEST_CASE("limits.open_files: opening beyond the limit fails; control: all opens succeed") {
+    auto run = [](std::optional<std::uint64_t> limit) {
+        auto req = request("{}");
+        req.config_json = config_json("perl -e 'for $i (1..100) { open($f[$i], \"<\", \"/dev/null\") or do { print "
+                                      "\"opened=\", $i-1, \"\\n\"; exit 0 } } print \"opened=100\\n\"'",
+                                      boost::json::object{});
+        req.options.limits.open_files = limit;
+        return must_run(req);
+    };
+    auto limited = run(32);
+    CHECK(limited.run.out.rfind("opened=", 0) == 0);
+    CHECK(limited.run.out != "opened=100\n");
+    CHECK(std::atoi(limited.run.out.c_str() + 7) < 32);
+    CHECK(run(std::nullopt).run.out == "opened=100\n");
+}
+
+TEST_CASE("the default delivery leaves nothing in TMPDIR, during the run or after it") {
+    Tree t("tmpdir");
+    const fs::path tmp = t.dir("tmp");
+    const char* saved = std::getenv("TMPDIR");
+    std::string old = saved ? saved : "";
+    ::setenv("TMPDIR", tmp.c_str(), 1);
+    auto req = request(R"({"commandLine":"sleep 1; echo done"})");
+    std::atomic<bool> done{false}, seen{false};
+    std::thread watch([&] {
+        while (!done) {
+            if (!fs::is_empty(tmp)) seen = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    });
+    auto r = must_run(req);
+    done = true;
+    watch.join();
+    if (saved) ::setenv("TMPDIR", old.c_str(), 1);
+    else ::unsetenv("TMPDIR");
+    CHECK(r.run.out == "done\n");
+    CHECK(r.run.invocation.at(1) == "--config");
+    CHECK(r.run.invocation.at(2).rfind("/dev/fd/", 0) == 0);
+    CHECK_FALSE(seen.load());
+    CHECK(fs::is_empty(tmp));
+}
+
+// Another run's sandbox with the shared TMPDIR granted read-write rewrites every config.json it
+// finds, as the issue measured. The victim is the fake executor, slow to read its config (a
+// loaded machine); oracle: the config it actually received.
+TEST_CASE("the swap race, with a real sandbox as the attacker: file delivery loses, the descriptor does not") {
+    const char* fake = std::getenv("CORDON_FAKE_EXECUTOR");
+    REQUIRE(fake != nullptr);
+    Tree t("swap");
+    const fs::path shared = t.dir("shared"), records = t.dir("records");
+    const std::string config = R"({"version":"0.6.0-alpha","process":{"commandLine":"@fake:exit:0"}})";
+    const std::string evil =
+        R"({"version":"0.6.0-alpha","process":{"commandLine":"@fake:exit:0"},"filesystem":{"readwritePaths":["/"]}})";
+    std::ofstream(t.root / "evil.json") << evil;
+    cordon::test::hand_to_run_user(t.root);
+    const std::string loop = "end=$(($(date +%s)+12)); while [ $(date +%s) -lt $end ]; do for d in " + shared.string() +
+                             "/cordon-*; do [ -f \"$d/config.json\" ] && cp " + (t.root / "evil.json").string() +
+                             " \"$d/.x\" 2>/dev/null && mv -f \"$d/.x\" \"$d/config.json\" 2>/dev/null; done; done";
+    auto attack = request("{}");
+    attack.config_json = config_json(loop, boost::json::object{{"readonlyPaths", paths({t.root})},
+                                                               {"readwritePaths", paths({shared})}});
+    cordon::Result<cordon::posix::ProcessResult> attacker = cordon::make_error(cordon::ErrorCode::internal, "not run");
+    std::thread attacker_thread([&] { attacker = run_executor(attack, launch()); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the loop is running by now
+
+    auto victim = [&](cordon::ConfigDelivery how, const std::string& name) {
+        cordon::detail::RunRequest req;
+        req.config_json = config;
+        req.executor_path = fs::absolute(fake).string();
+        req.sdk_version = "0.9.0";
+        req.timeout_ms = 30000;
+        req.options.delivery = how;
+        req.options.run_as = cordon::test::run_as_for_tests();  // the same user as the attacker's sandbox
+        ExecutorLaunch l;
+        l.env = {"FAKE_EXECUTOR_RECORD=" + (records / name).string(), "FAKE_EXECUTOR_DELAY_MS=1500"};
+        l.config_parent_dir = shared.string();
+        auto r = run_executor(req, l);
+        REQUIRE(r);
+        std::ifstream in(records / name);
+        std::string line;
+        std::getline(in, line);
+        return std::string(boost::json::parse(line).at("config").as_string());
+    };
+    const std::string by_file = victim(cordon::ConfigDelivery::file, "file");
+    const std::string by_descriptor = victim(cordon::ConfigDelivery::descriptor, "descriptor");
+    attacker_thread.join();
+    REQUIRE(attacker);
+    CHECK(by_file == evil);  // control: the attack is real
+    CHECK(by_descriptor == config);
+}
+
 int main(int argc, char** argv) {
     const char* dir = std::getenv("MXC_BIN_DIR");
     if (dir == nullptr || *dir == '\0') {
@@ -182,6 +503,7 @@ int main(int argc, char** argv) {
         return 77;
     }
     std::cout << "testing the runner with " << executor.string() << "\n";
+    executor_fd = ::open(executor.c_str(), O_RDONLY | O_CLOEXEC);
     doctest::Context context(argc, argv);
     return context.run();
 }

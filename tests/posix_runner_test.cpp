@@ -28,6 +28,7 @@
 #include "cordon/detail/base64.hpp"
 #include "support/process_gone.hpp"
 #include "support/run_command.hpp"
+#include "support/test_user.hpp"
 
 namespace fs = std::filesystem;
 using cordon::ConfigDelivery;
@@ -125,7 +126,7 @@ TEST_SUITE("posix-runner") {
         CHECK(r->incident.empty());
     }
 
-    TEST_CASE("argv and environment are exactly what was given; the child leads its own process group") {
+    TEST_CASE("argv and environment are exactly what was given; the child leads its own session") {
         TempDir dir;
         auto spec = fake_spec("exit:0", dir);
         spec.argv.push_back("two words; $(touch " + dir.file("injected") + ")");  // positional, unused
@@ -142,7 +143,9 @@ TEST_SUITE("posix-runner") {
         CHECK_FALSE(fs::exists(dir.file("injected")));
         CHECK(rec[0].at("pgid") == rec[0].at("pid"));
         CHECK(rec[0].at("pgid").to_number<std::int64_t>() != ::getpgrp());
-        CHECK(rec[0].at("sid").to_number<std::int64_t>() == ::getsid(0));  // setpgid, not setsid
+        // setsid, not only setpgid: no controlling terminal (tests/terminal_test.cpp shows why)
+        CHECK(rec[0].at("sid") == rec[0].at("pid"));
+        CHECK(rec[0].at("sid").to_number<std::int64_t>() != ::getsid(0));
     }
 
     TEST_CASE("an empty environment stays empty; cwd is applied") {
@@ -598,13 +601,20 @@ TEST_SUITE("run-executor") {
         req.executor_path = fake_path();
         req.sdk_version = "0.9.0";
         req.timeout_ms = 30000;
+        req.options.run_as = cordon::test::run_as_for_tests();  // as root: the test user, never root
         return req;
     }
 
+    // A directory the run's user (the test user, when the test runs as root) may write in.
+    struct RunDir : TempDir {
+        RunDir() { cordon::test::hand_to_run_user(path); }
+    };
+
     TEST_CASE("file delivery: the executor reads a private file that is gone afterwards") {
-        TempDir dir, tmp;
+        RunDir dir, tmp;
         const std::string config = R"({"version":"0.6.0-alpha","process":{"commandLine":"@fake:out:ok,exit:0"}})";
         auto req = request(config);
+        req.options.delivery = ConfigDelivery::file;
         ExecutorLaunch launch;
         launch.flags = {"--experimental"};
         launch.env = {"FAKE_EXECUTOR_RECORD=" + dir.file("record")};
@@ -621,15 +631,18 @@ TEST_SUITE("run-executor") {
         CHECK(rec[0].at("config").as_string() == config.c_str());
         CHECK(rec[0].at("config_file_mode").to_number<int>() == 0600);
         CHECK(rec[0].at("config_dir_mode").to_number<int>() == 0700);
-        CHECK(rec[0].at("config_file_uid").to_number<std::int64_t>() == ::geteuid());
+        // ours, or (as root) handed to the run's user, who must read it
+        CHECK(rec[0].at("config_file_uid").to_number<std::int64_t>() ==
+              (req.options.run_as ? req.options.run_as->uid : ::geteuid()));
         CHECK(path.rfind(tmp.path + "/cordon-", 0) == 0);
         CHECK_FALSE(fs::exists(path));
         CHECK(fs::is_empty(tmp.path));  // the private directory is gone too
     }
 
     TEST_CASE("the private file is removed after a timeout and after a spawn failure too") {
-        TempDir dir, tmp;
+        RunDir dir, tmp;
         auto req = request(R"({"process":{"commandLine":"@fake:sleep:60000"}})");
+        req.options.delivery = ConfigDelivery::file;
         ExecutorLaunch launch;
         launch.env = {"FAKE_EXECUTOR_RECORD=" + dir.file("record")};
         launch.config_parent_dir = tmp.path;
@@ -653,7 +666,7 @@ TEST_SUITE("run-executor") {
     }
 
     TEST_CASE("base64 delivery, the executor fd, and the recorded invocation") {
-        TempDir dir;
+        RunDir dir;
         const std::string config = R"({"process":{"commandLine":"echo ran-from-fd"}})";
         auto req = request(config);
         req.options.delivery = ConfigDelivery::base64;

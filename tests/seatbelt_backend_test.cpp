@@ -20,6 +20,7 @@
 #include "cordon/mxc_json.hpp"
 #include "support/process_gone.hpp"
 #include "support/run_command.hpp"
+#include "support/test_user.hpp"
 
 using namespace cordon;
 namespace fs = std::filesystem;
@@ -35,6 +36,7 @@ struct Fixture {
         dir = fs::temp_directory_path() / ("cordon-seatbelt-" + std::to_string(::getpid()));
         fs::remove_all(dir);
         fs::create_directories(dir);
+        cordon::test::hand_to_run_user(dir);  // as root the executor runs as the test user
         fd = ::open(required_env("CORDON_FAKE_EXECUTOR").c_str(), O_RDONLY | O_CLOEXEC);
         REQUIRE(fd >= 0);
     }
@@ -63,6 +65,7 @@ struct Fixture {
         r.executor_fd = fd;
         r.sdk_version = "0.9.0";
         r.timeout_ms = timeout_ms;
+        r.options.run_as = cordon::test::run_as_for_tests();  // never root
         return r;
     }
     boost::json::object first_record() const {
@@ -76,9 +79,21 @@ struct Fixture {
 }  // namespace
 
 TEST_SUITE("seatbelt") {
+    TEST_CASE("by default the config is a sealed descriptor: /dev/fd/N, nothing on a path") {
+        Fixture f;
+        auto req = f.request("true");
+        CHECK(req.options.delivery == ConfigDelivery::descriptor);
+        auto r = f.backend.run(req);
+        REQUIRE_MESSAGE(r.has_value(), r.error().to_string());
+        auto rec = f.first_record();
+        CHECK(rec.at("config") == req.config_json.c_str());
+        CHECK(std::string(rec.at("config_path").as_string()).rfind("/dev/fd/", 0) == 0);
+    }
+
     TEST_CASE("runs mxc-exec-mac with --experimental and a private config file, then removes it") {
         Fixture f;
         auto req = f.request("echo from-seatbelt; exit 4");
+        req.options.delivery = ConfigDelivery::file;
         auto r = f.backend.run(req);
         REQUIRE_MESSAGE(r.has_value(), r.error().to_string());
         CHECK(r->exit_code == 4);

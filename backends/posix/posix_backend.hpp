@@ -40,10 +40,14 @@ inline Result<std::vector<std::string>> executor_environment(Backend backend, st
 /// descendant that escaped and held the pipes) is appended to failure_message.
 inline Status run_posix_backend(const detail::RunRequest& request, const ExecutorLaunch& launch, RunResult& result) {
     if (request.options.dry_run) {
-        std::vector<std::string> config_args =
-            request.options.delivery == ConfigDelivery::file
-                ? std::vector<std::string>{"--config", "<private 0600 file in a 0700 directory>"}
-                : std::vector<std::string>{"--config-base64", detail::base64_encode(request.config_json)};
+        std::vector<std::string> config_args;
+        switch (request.options.delivery) {
+            case ConfigDelivery::file: config_args = {"--config", "<private 0600 file in a 0700 directory>"}; break;
+            case ConfigDelivery::descriptor: config_args = {"--config", "/dev/fd/<sealed config descriptor>"}; break;
+            case ConfigDelivery::base64:
+                config_args = {"--config-base64", detail::base64_encode(request.config_json)};
+                break;
+        }
         result.invocation = executor_argv(request, launch, config_args);
         result.exit_code = 0;
         return {};

@@ -2,10 +2,37 @@
 // cordon POSIX runner: run_executor() composes config delivery, run_process and classification.
 #include "run_executor.hpp"
 
+#include <unistd.h>
+
 #include "config_delivery.hpp"
 #include "executor_failure.hpp"
 
 namespace cordon::posix {
+namespace {
+
+// Root in the sandbox's user namespace is host root when the executor runs as uid 0: it could
+// remount grants read-write, unmount deniedPaths masks and write /proc/sys. Never start it so.
+Status refuse_root(const RunOptions& options) {
+    if (::geteuid() != 0 || options.run_as) return {};
+    return make_error(ErrorCode::execution_failed,
+                      "refusing to run the MXC executor as root: the sandbox would hold host root's capabilities. "
+                      "Choose the unprivileged user it runs as (RunOptions::run_as; `cordon run --run-as USER`), "
+                      "or run cordon as that user",
+                      "run_as");
+}
+
+// Interactive runs have one terminal for both streams: classify what it showed.
+void classify(RunResult& run, bool interactive) {
+    if (!interactive) return classify_executor_failure(run);
+    RunResult view = run;
+    view.err = run.out;
+    view.err_dropped = run.out_dropped;
+    classify_executor_failure(view);
+    run.failure = view.failure;
+    run.failure_message = view.failure_message;
+}
+
+}  // namespace
 
 std::vector<std::string> executor_argv(const detail::RunRequest& req, const ExecutorLaunch& launch,
                                        const std::vector<std::string>& config_args) {
@@ -17,7 +44,9 @@ std::vector<std::string> executor_argv(const detail::RunRequest& req, const Exec
 }
 
 Result<ProcessResult> run_executor(const detail::RunRequest& req, const ExecutorLaunch& launch) {
-    auto config = DeliveredConfig::make(req.config_json, req.options.delivery, launch.config_parent_dir);
+    if (auto s = refuse_root(req.options); !s) return s.error();
+    auto config = DeliveredConfig::make(req.config_json, req.options.delivery, launch.config_parent_dir,
+                                        req.options.run_as);
     if (!config) return config.error();
 
     SpawnSpec spec;
@@ -29,13 +58,14 @@ Result<ProcessResult> run_executor(const detail::RunRequest& req, const Executor
     spec.timeout_ms = req.timeout_ms;
     spec.options = req.options;
     spec.drain_ms = launch.drain_ms;
+    if (config->descriptor() >= 0) spec.keep_fds.push_back(config->descriptor());
 
     auto result = run_process(spec);
     if (result) {
-        classify_executor_failure(result->run);
+        classify(result->run, req.options.stdin_mode == StdinMode::interactive);
         result->run.invocation = spec.argv;
     }
-    return result;  // `config` goes out of scope here: the private file is removed
+    return result;  // `config` goes out of scope here: the descriptor is closed, the private file removed
 }
 
 }  // namespace cordon::posix

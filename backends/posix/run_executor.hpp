@@ -17,7 +17,7 @@ struct ExecutorLaunch {
     std::vector<std::string> flags;  ///< after argv[0], before --dry-run and the config, e.g. {"--experimental"}
     std::vector<std::string> env;    ///< the executor's whole environment ("KEY=VALUE")
     std::string cwd;                 ///< empty = the caller's
-    std::string config_parent_dir;   ///< where the private config directory goes; empty = $TMPDIR or /tmp
+    std::string config_parent_dir;   ///< where a private config directory goes; empty = $TMPDIR or /tmp
     std::uint32_t drain_ms = 250;    ///< see SpawnSpec::drain_ms
 };
 
@@ -28,11 +28,13 @@ std::vector<std::string> executor_argv(const detail::RunRequest& req, const Exec
                                        const std::vector<std::string>& config_args);
 
 /// Delivers req.config_json as req.options.delivery says, runs the executor (req.executor_fd, else
-/// req.executor_path) under run_process() with req.timeout_ms and the request's grace and output
-/// limit, removes the private config file afterwards (also after a timeout or a spawn failure),
-/// classifies the executor's own failure (classify_executor_failure) and records the argv in
-/// `run.invocation`.
-/// Errors: those of DeliveredConfig::make and run_process.
+/// req.executor_path) under run_process() with req.timeout_ms and the request's options (grace,
+/// output limit, cancel, stdin, sinks, run_as, limits), closes the config descriptor or removes
+/// the private config file afterwards (also after a timeout or a spawn failure), classifies the
+/// executor's own failure (classify_executor_failure; in an interactive run, on what the terminal
+/// showed) and records the argv in `run.invocation`.
+/// Errors: execution_failed when the caller is root and req.options.run_as is unset (the executor
+/// never runs as root); those of DeliveredConfig::make and run_process.
 Result<ProcessResult> run_executor(const detail::RunRequest& req, const ExecutorLaunch& launch);
 
 }  // namespace cordon::posix

@@ -83,7 +83,8 @@ Status run_request(const detail::RunRequest& request, RunResult& result) {
         return make_error(ErrorCode::unavailable, "the executor path must be an absolute Windows path",
                           request.executor_path);
 
-    const bool by_file = request.options.delivery == ConfigDelivery::file;
+    // No descriptor can be handed to wxc-exec: `descriptor` (the default) is the private file here.
+    const bool by_file = request.options.delivery != ConfigDelivery::base64;
     std::optional<win::PrivateConfigFile> file;
     std::string delivered;
     if (!by_file) {

@@ -66,7 +66,7 @@ Result<PreparedConfig> prepare_config(std::string_view config_json, const Direct
 
 std::vector<std::string> executor_arguments(const std::string& executor, ConfigDelivery delivery,
                                             const std::string& config_file_or_base64) {
-    return {executor, delivery == ConfigDelivery::file ? "--config" : "--config-base64", config_file_or_base64};
+    return {executor, delivery != ConfigDelivery::base64 ? "--config" : "--config-base64", config_file_or_base64};
 }
 
 }  // namespace cordon::processcontainer

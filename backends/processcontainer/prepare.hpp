@@ -30,7 +30,8 @@ struct PreparedConfig {
 /// containment other than processcontainer, or whose commandLine exceeds CreateProcessW's limit.
 Result<PreparedConfig> prepare_config(std::string_view config_json, const DirectoryProbe& is_directory);
 
-/// wxc-exec's argv for a config delivered as a private file (`--config FILE`) or inline
+/// wxc-exec's argv for a config delivered as a private file (`--config FILE`; also for
+/// ConfigDelivery::descriptor, which Windows cannot pass) or inline
 /// (`--config-base64 B64`, readable by every local user in process listings). Never
 /// `--experimental` (processcontainer is not experimental) and never stdin (wxc-exec has no stdin mode).
 std::vector<std::string> executor_arguments(const std::string& executor, ConfigDelivery delivery,

@@ -16,6 +16,7 @@ using socket_t = SOCKET;
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 using socket_t = int;
@@ -26,6 +27,7 @@ using socket_t = int;
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -101,6 +103,26 @@ private:
     int port_ = 0;
 };
 
+// cordon never runs the sandbox as root (it would hold host root's capabilities). Started as root,
+// the demo runs it as `nobody` and gives that user the demo's folders, so that only the sandbox,
+// not file ownership, decides each verdict.
+std::optional<RunAs> unprivileged_user_for(const fs::path& tree) {
+#if defined(_WIN32)
+    (void)tree;
+    return std::nullopt;
+#else
+    if (::geteuid() != 0) return std::nullopt;
+    const passwd* pw = ::getpwnam("nobody");
+    if (!pw) throw std::runtime_error("running as root needs an unprivileged user to run the sandbox as; no 'nobody' here");
+    RunAs as{pw->pw_uid, pw->pw_gid};
+    for (const auto& entry : fs::recursive_directory_iterator(tree))
+        if (::lchown(entry.path().c_str(), as.uid, as.gid) != 0) throw std::runtime_error("cannot chown " + entry.path().string());
+    if (::lchown(tree.c_str(), as.uid, as.gid) != 0) throw std::runtime_error("cannot chown " + tree.string());
+    std::cout << "running the sandbox as nobody (uid " << as.uid << "): cordon never runs it as root\n";
+    return as;
+#endif
+}
+
 struct Row {
     Row(std::string what, bool expected) : action(std::move(what)), expect_allowed(expected) {}
     std::string action;
@@ -167,6 +189,8 @@ int main(int argc, char** argv) {
         const std::string secret_text = "api-key=sk-demo-outside-the-ceiling\n";
         write_file(docs / "notes.txt", notes_text);
         write_file(outside / "secret.txt", secret_text);
+        RunOptions run_options;
+        run_options.run_as = unprivileged_user_for(root);
 
         // The operator's ceiling, as an embedding agent host would set it (one path each, so no list
         // separator is involved: ';' on Windows, ':' elsewhere).
@@ -197,7 +221,7 @@ int main(int argc, char** argv) {
             request.network->default_policy = NetworkDefault::allow;
             auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
             if (!clamped) throw std::runtime_error(clamped.error().to_string());
-            auto result = runner->run(clamped->policy);
+            auto result = runner->run(clamped->policy, run_options);
             if (!result) throw std::runtime_error(result.error().to_string());
             return *result;
         };

@@ -4,22 +4,45 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cordon/config.hpp"
+#include "cordon/run_limits.hpp"
 
 namespace cordon {
 
-/// How the MXC config reaches the executor. A private file is the default because argv is
-/// readable by every local user (/proc/PID/cmdline, Windows process listings).
-enum class ConfigDelivery : std::uint8_t { file, base64 };
+/// How the MXC config reaches the executor. argv is readable by every local user
+/// (/proc/PID/cmdline, Windows process listings), and a file on a shared path can be swapped by
+/// anyone who can write there (a concurrent sandbox granted TMPDIR), so the default is a descriptor.
+enum class ConfigDelivery : std::uint8_t {
+    file,        ///< a private 0600 file in a 0700 directory (`--config PATH`), removed afterwards
+    base64,      ///< `--config-base64` in argv: visible to local users
+    /// POSIX: `--config /dev/fd/N` of a sealed memfd (Linux) or of an already unlinked private file;
+    /// nothing on a shared path to swap. Windows: the private file (no descriptor can be passed).
+    descriptor,
+};
+
+/// Where the command's standard input comes from, and whether it runs on a terminal.
+enum class StdinMode : std::uint8_t {
+    null,  ///< /dev/null
+    /// A pipe the runner fills from RunOptions::stdin_fd until EOF. The command never holds
+    /// stdin_fd itself (it may be the operator's terminal, or a file opened for writing).
+    pass,
+    /// A pseudo-terminal of the run's own (POSIX): it is the executor's controlling terminal and its
+    /// stdin, stdout and stderr; the runner copies stdin_fd to it and its output to stdout_fd, with no
+    /// output cap (docs/cli.md, "Interactive use"). stderr_fd is unused.
+    interactive,
+};
 
 struct RunOptions {
-    ConfigDelivery delivery = ConfigDelivery::file;
+    ConfigDelivery delivery = ConfigDelivery::descriptor;
     std::uint32_t grace_ms = 2000;          ///< after the timeout: SIGTERM -> SIGKILL delay, then the drain bound
-    std::size_t output_limit = 1u << 20;    ///< bytes kept per stream (stdout, stderr); the rest is counted and dropped
+    /// Bytes kept per stream (stdout, stderr) in RunResult; the rest is counted and dropped. Also
+    /// bounds what reaches stdout_fd / stderr_fd, except in StdinMode::interactive.
+    std::size_t output_limit = 1u << 20;
     bool dry_run = false;                   ///< spawn nothing: only report the invocation that would run
     /// POSIX: a descriptor that becomes readable when the run is to be cancelled (the read end of a
     /// pipe, an eventfd). The run then ends as on a timeout: SIGTERM and SIGCONT to the executor's
@@ -27,6 +50,24 @@ struct RunOptions {
     /// Not owned; it must stay open until run() returns. -1: not cancellable. The processcontainer
     /// backend cannot cancel yet, so Runner::run refuses a cancellable run there.
     int cancel_fd = -1;
+
+    // The descriptors below belong to the caller, are not owned, must stay open until run() returns,
+    // and are POSIX only (Runner::run refuses them on processcontainer). The runner never changes
+    // their flags (no O_NONBLOCK on a shared terminal); it polls before each read and write.
+    StdinMode stdin_mode = StdinMode::null;
+    int stdin_fd = -1;   ///< pass / interactive: read until EOF (-1 with interactive: no input)
+    /// Streaming sinks: output is copied here as it arrives, per stream in order, within
+    /// output_limit, while RunResult keeps the same bytes. A sink that breaks (EPIPE) stops being
+    /// written and the command's pipe is closed, so the command sees the broken pipe too. -1: none.
+    int stdout_fd = -1;
+    int stderr_fd = -1;
+
+    /// POSIX: run the executor as this uid/gid (supplementary groups dropped). Required when the
+    /// calling process has euid 0: the runner refuses to start the executor as root. Without root
+    /// it must be absent or the caller's own ids (nothing else can be switched to).
+    std::optional<RunAs> run_as;
+    /// POSIX: resource limits for the executor's whole tree (run_limits.hpp); empty = none.
+    Limits limits;
 };
 
 /// Who failed when the contained command did not run to completion. `none` means `exit_code` is the
@@ -62,6 +103,9 @@ struct RunResult {
     std::uint64_t duration_ms = 0;
     bool timed_out = false;        ///< cordon's own timer fired and the whole tree was killed
     bool cancelled = false;        ///< RunOptions::cancel_fd became readable and the whole tree was killed
+    /// The tree ran in a cgroup v2 of its own (memory.max / pids.max applied to the whole tree);
+    /// false: only rlimits (or no limits) applied.
+    bool cgroup = false;
     ExecutorFailure failure = ExecutorFailure::none;
     std::string failure_message;   ///< the executor's own words when failure != none
     std::vector<std::string> invocation;  ///< executor argv as launched (or, for a dry run, as it would be)

@@ -15,10 +15,14 @@
 //     Line 1, written before anything else:
 //     {"argv":[...], "env":[...], "cwd":..., "fds":[{"fd":0,"target":"/dev/null"},...],
 //      "pid", "ppid", "pgid", "sid", "sig_ignored", "sig_blocked" (hex masks from /proc/self/status),
+//      "uid", "gid", "groups", "cap_eff", "no_new_privs" (the Uid:/Gid:/Groups:/CapEff:/NoNewPrivs:
+//      lines of /proc/self/status, as text),
 //      "config" (text received, or null), "config_source" ("base64"|"file"|"positional"|"none"),
 //      "config_path", "config_file_mode", "config_dir_mode", "config_file_uid" (when a file),
 //      "dry_run", "experimental"}
 //     then one {"event":"spawn","role":R,"pid":N} per process it forks (R as in the actions below).
+//   FAKE_EXECUTOR_DELAY_MS=MS  sleep MS milliseconds before reading the config (a slow executor
+//     start: the window in which a config on a shared path could be swapped).
 //   FAKE_EXECUTOR_MODE=ACTIONS  comma-separated actions, run in order. When unset, the config's
 //     process.commandLine is used if it starts with "@fake:" (e.g. "@fake:out:hi,exit:3"),
 //     otherwise the action is `run`.
@@ -296,6 +300,7 @@ int main(int argc, char** argv) {
         else fail(2, "error: unexpected argument '" + std::string(a) + "' found\n\nUsage: lxc-exec [OPTIONS] [CONFIG_PATH]\n");
     }
 
+    if (const char* delay = std::getenv("FAKE_EXECUTOR_DELAY_MS")) sleep_ms(std::atol(delay));
     std::optional<std::string> config_text;
     std::string source = "none", error;
     if (base64) {
@@ -338,6 +343,11 @@ int main(int argc, char** argv) {
     rec["sid"] = ::getsid(0);
     rec["sig_ignored"] = status_field("SigIgn:");
     rec["sig_blocked"] = status_field("SigBlk:");
+    rec["uid"] = status_field("Uid:");
+    rec["gid"] = status_field("Gid:");
+    rec["groups"] = status_field("Groups:");
+    rec["cap_eff"] = status_field("CapEff:");
+    rec["no_new_privs"] = status_field("NoNewPrivs:");
     rec["config_source"] = source;
     if (config_text) rec["config"] = *config_text;
     else rec["config"] = nullptr;

@@ -23,6 +23,7 @@
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/runner.hpp"
+#include "../support/test_user.hpp"
 
 extern "C" const cordon_backend_v1* cordon_backend_bubblewrap_v1(void);
 
@@ -49,6 +50,8 @@ struct Scratch {
         for (const auto& d : {docs, work, outside}) fs::create_directories(d);
         write(docs / "report.txt", "quarterly numbers\n");
         write(outside / "secret.txt", "outside-secret-7f3a\n");
+        // As root the sandbox runs as the test user: its own files, so only the sandbox protects them.
+        cordon::test::hand_to_run_user(root);
     }
     ~Scratch() { fs::remove_all(root); }
     static int& counter() {
@@ -87,7 +90,8 @@ Runner runner() {
 }
 
 // A request as an agent would write it, clamped to the ceiling, run for real.
-RunResult run_clamped(const Ceiling& ceiling, Policy request, const RunOptions& options = {}) {
+RunResult run_clamped(const Ceiling& ceiling, Policy request, RunOptions options = {}) {
+    if (!options.run_as) options.run_as = cordon::test::run_as_for_tests();  // never root
     Runner run = runner();
     ClampOptions clamp_options;
     clamp_options.anchors = run.trust_anchors();
@@ -281,7 +285,7 @@ TEST_CASE("an output flood is capped and counted, memory stays bounded") {
     CHECK(r.err == "tail\n");
 }
 
-TEST_CASE("config delivery: private file by default, base64 on request; dry run spawns nothing") {
+TEST_CASE("config delivery: a sealed descriptor by default, a private file or base64 on request; dry run spawns nothing") {
     Scratch s;
     RunOptions options;
     options.delivery = ConfigDelivery::base64;
@@ -290,7 +294,15 @@ TEST_CASE("config delivery: private file by default, base64 on request; dry run 
     REQUIRE(r.invocation.size() >= 3);
     CHECK(r.invocation[r.invocation.size() - 2] == "--config-base64");
 
-    r = run_clamped(ceiling_for(s), request_for(s, "echo via-file"));
+    r = run_clamped(ceiling_for(s), request_for(s, "echo via-descriptor"));
+    CHECK(r.out == "via-descriptor\n");
+    REQUIRE(r.invocation.size() >= 3);
+    CHECK(r.invocation[r.invocation.size() - 2] == "--config");
+    CHECK(r.invocation.back().rfind("/dev/fd/", 0) == 0);
+
+    options = {};
+    options.delivery = ConfigDelivery::file;
+    r = run_clamped(ceiling_for(s), request_for(s, "echo via-file"), options);
     CHECK(r.out == "via-file\n");
     REQUIRE(r.invocation.size() >= 3);
     CHECK(r.invocation[r.invocation.size() - 2] == "--config");

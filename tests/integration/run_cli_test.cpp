@@ -1,19 +1,32 @@
 // SPDX-License-Identifier: MIT
-// `cordon run` end to end with the real executor: exit codes, --json, --dry-run, refusals.
+// `cordon run` end to end with the real executor: exit codes, --json, --dry-run, refusals, stdin,
+// streamed output, signals (the whole tree dies, TMPDIR stays clean) and the run-as user.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <boost/json/parse.hpp>
 
+#include "../support/process_gone.hpp"
 #include "../support/run_command.hpp"
+#include "../support/test_user.hpp"
 #include "cordon/executor.hpp"
 
 namespace fs = std::filesystem;
@@ -22,21 +35,104 @@ using cordon::test::run_command;
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 struct Work {
     fs::path dir;
     Work() {
         dir = fs::canonical(fs::temp_directory_path()) / ("cordon-run-cli-" + std::to_string(::getpid()));
         fs::remove_all(dir);
         fs::create_directories(dir);
+        cordon::test::hand_to_run_user(dir);  // as root the sandbox runs as the test user
     }
     ~Work() { fs::remove_all(dir); }
     std::string env() const { return "CORDON_READWRITE_PATHS=" + dir.string(); }
 };
 
-cordon::test::CommandResult cordon_run(const Work& w, std::vector<std::string> args) {
+// `cordon run [--run-as the test user, as root] ARGS`: cordon never runs the sandbox as root.
+std::vector<std::string> cordon_argv(std::vector<std::string> args) {
     std::vector<std::string> argv{required_env("CORDON_EXE"), "run"};
+    if (::geteuid() == 0) {
+        auto user = cordon::test::test_user();
+        REQUIRE(user);
+        argv.insert(argv.end(), {"--run-as", user->name});
+    }
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv, "", {w.env()});
+    return argv;
+}
+
+cordon::test::CommandResult cordon_run(const Work& w, std::vector<std::string> args, const std::string& input = "") {
+    return run_command(cordon_argv(std::move(args)), input, {w.env()});
+}
+
+// A started `cordon run` whose stdout the test reads as it comes.
+struct Started {
+    pid_t pid = -1;
+    int out = -1;
+    Started(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+        int p[2];
+        REQUIRE(::pipe(p) == 0);
+        pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            int null = ::open("/dev/null", O_RDWR);
+            ::dup2(null, 0);
+            ::dup2(p[1], 1);
+            ::close(p[0]);
+            ::close(p[1]);
+            for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
+            std::vector<char*> a;
+            for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+            a.push_back(nullptr);
+            ::execv(a[0], a.data());
+            ::_exit(127);
+        }
+        ::close(p[1]);
+        out = p[0];
+    }
+    ~Started() {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+        ::close(out);
+    }
+    /// Reads stdout until `what` appeared; when it did, or nullopt after `seconds`.
+    std::optional<Clock::time_point> wait_for(const std::string& what, std::string& seen, int seconds = 60) {
+        auto until = Clock::now() + std::chrono::seconds(seconds);
+        while (Clock::now() < until) {
+            if (seen.find(what) != std::string::npos) return Clock::now();
+            pollfd p{out, POLLIN, 0};
+            if (::poll(&p, 1, 20) <= 0) continue;
+            char buf[4096];
+            ssize_t n = ::read(out, buf, sizeof buf);
+            if (n <= 0) return std::nullopt;
+            seen.append(buf, static_cast<std::size_t>(n));
+        }
+        return std::nullopt;
+    }
+    int wait() {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        pid = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+};
+
+// Host pids whose command line is exactly `sleep <arg>`.
+std::vector<int> sleeps_with(const std::string& arg) {
+    const std::string cmdline = std::string("sleep\0", 6) + arg + std::string("\0", 1);
+    std::vector<int> pids;
+    DIR* proc = ::opendir("/proc");
+    while (dirent* e = proc ? ::readdir(proc) : nullptr) {
+        int pid = std::atoi(e->d_name);
+        if (pid <= 0) continue;
+        std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
+        std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmd == cmdline) pids.push_back(pid);
+    }
+    if (proc) ::closedir(proc);
+    return pids;
 }
 
 }  // namespace
@@ -70,6 +166,103 @@ TEST_CASE("no ceiling, a refused policy, or a usage error exit 125") {
     r = cordon_run(w, {"--rw", (w.dir / "missing").string(), "--", "true"});  // bwrap cannot bind it
     CHECK(r.exit_code == 125);
     CHECK(r.err.find("does not exist") != std::string::npos);
+}
+
+TEST_CASE("`echo x | cordon run -- cat` prints x: stdin is passed through") {
+    Work w;
+    auto r = cordon_run(w, {"--rw", w.dir.string(), "--", "cat"}, "x\n");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "x\n");
+    r = cordon_run(w, {"--stdin", "null", "--rw", w.dir.string(), "--", "cat"}, "x\n");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.empty());
+}
+
+TEST_CASE("output streams as it comes: a line printed at 0 s arrives long before the command ends") {
+    Work w;
+    Started run(cordon_argv({"--rw", w.dir.string(), "--", "sh", "-c", "echo early; sleep 3; echo late"}), {w.env()});
+    std::string seen;
+    auto start = Clock::now();
+    auto early = run.wait_for("early\n", seen);
+    REQUIRE(early);
+    auto late = run.wait_for("late\n", seen);
+    REQUIRE(late);
+    CHECK(run.wait() == 0);
+    // Behaviour with generous bounds, not a benchmark: the sandbox starts in well under a second.
+    CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(*early - start).count() < 2500);
+    CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(*late - *early).count() >= 2500);
+}
+
+TEST_CASE("as root without --run-as, cordon refuses to run the sandbox and says how to choose a user") {
+    if (::geteuid() != 0) {
+        MESSAGE("SKIP: the refusal concerns root");
+        return;
+    }
+    Work w;
+    auto r = run_command({required_env("CORDON_EXE"), "run", "--rw", w.dir.string(), "--", "touch",
+                          (w.dir / "ran").string()},
+                         "", {w.env()});
+    CHECK(r.exit_code == 126);
+    CHECK(r.err.find("--run-as") != std::string::npos);
+    CHECK_FALSE(fs::exists(w.dir / "ran"));
+    r = cordon_run(w, {"--rw", w.dir.string(), "--", "sh", "-c", "id -u"});  // with it: the test user
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == std::to_string(cordon::test::test_user()->uid) + "\n");
+}
+
+TEST_CASE("SIGTERM, SIGINT, SIGHUP: the whole tree dies (by pid), nothing stays in TMPDIR, exit 128+signal") {
+    Work w;
+    const fs::path tmp = w.dir / "tmpdir";  // TMPDIR of cordon, outside the grant below
+    fs::create_directories(tmp);
+    ::chmod(tmp.c_str(), 01777);
+    const fs::path granted = w.dir / "granted";
+    fs::create_directories(granted);
+    cordon::test::hand_to_run_user(granted);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP})
+        for (const char* delivery : {"--config-file", ""}) {
+            CAPTURE(sig);
+            CAPTURE(delivery);
+            const std::string marker = "60." + std::to_string(::getpid()) + std::to_string(sig) + (*delivery ? "1" : "2");
+            std::vector<std::string> args{"--rw", granted.string()};
+            if (*delivery) args.push_back(delivery);
+            args.insert(args.end(), {"--", "sh", "-c", "sleep " + marker + " & sleep " + marker + "; wait"});
+            Started run(cordon_argv(args), {"CORDON_READWRITE_PATHS=" + granted.string(), "TMPDIR=" + tmp.string()});
+            std::vector<int> sleepers;
+            for (auto until = Clock::now() + std::chrono::seconds(30); sleepers.size() < 2 && Clock::now() < until;) {
+                sleepers = sleeps_with(marker);
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+            REQUIRE(sleepers.size() == 2);
+            if (*delivery) CHECK_FALSE(fs::is_empty(tmp));  // the private file exists while it runs
+            REQUIRE(::kill(run.pid, sig) == 0);
+            CHECK(run.wait() == 128 + sig);
+            for (int pid : sleepers) CHECK(cordon::test::becomes_gone(pid));
+            CHECK(fs::is_empty(tmp));
+        }
+}
+
+TEST_CASE("control: SIGKILL cannot be handled, so a private config file stays behind; the descriptor leaves nothing") {
+    Work w;
+    const fs::path tmp = w.dir / "tmpdir";
+    fs::create_directories(tmp);
+    ::chmod(tmp.c_str(), 01777);
+    const fs::path granted = w.dir / "granted";  // TMPDIR must lie outside every grant for a file
+    fs::create_directories(granted);
+    cordon::test::hand_to_run_user(granted);
+    for (bool file : {true, false}) {
+        CAPTURE(file);
+        std::vector<std::string> args{"--rw", granted.string()};
+        if (file) args.push_back("--config-file");
+        args.insert(args.end(), {"--", "sh", "-c", "echo started; sleep 60"});
+        Started run(cordon_argv(args), {"CORDON_READWRITE_PATHS=" + granted.string(), "TMPDIR=" + tmp.string()});
+        std::string seen;
+        REQUIRE(run.wait_for("started\n", seen));
+        REQUIRE(::kill(run.pid, SIGKILL) == 0);
+        CHECK(run.wait() == 128 + SIGKILL);
+        CHECK(fs::is_empty(tmp) == !file);  // the oracle sees a leftover when there is one
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(tmp, ec)) fs::remove_all(e.path(), ec);
+    }
 }
 
 TEST_CASE("an unavailable or tampered executor exits 126") {

@@ -21,7 +21,14 @@
 #include "cordon/posix_command_line.hpp"
 #include "cordon/runner.hpp"
 #include "cordon/windows_command_line.hpp"
+#include "run_signals.hpp"
 #include "static_backends.hpp"
+
+#if !defined(_WIN32)
+#include <fcntl.h>
+#include <pwd.h>
+#include <unistd.h>
+#endif
 
 namespace cordon::cli {
 
@@ -45,14 +52,26 @@ extern const std::string_view run_help =
     "  --cwd DIR             working directory (must lie inside a granted path)\n"
     "Running:\n"
     "  --executor PATH       MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)\n"
-    "  --config-base64       pass the config in argv instead of a private 0600 file\n"
+    "  --run-as USER|UID[:GID]  the unprivileged user the sandbox runs as; required as root\n"
+    "                        (cordon never runs the executor as root)\n"
+    "  --stdin auto|pass|null  the command's stdin: pass = a copy of ours, null = /dev/null;\n"
+    "                        auto (default): pass unless our stdin is a terminal (then null)\n"
+    "  --interactive         a terminal of the run's own for stdin, stdout and stderr, wired to\n"
+    "                        ours (docs/cli.md, \"Interactive use\"); output is then not capped\n"
+    "                        and stdout/stderr are one stream; not with --json\n"
+    "  --config-base64       pass the config in argv instead of a sealed descriptor\n"
+    "  --config-file         pass the config as a private 0600 file (refused inside a grant)\n"
     "  --output-limit BYTES  bytes kept per output stream (default 1048576)\n"
     "  --dry-run             print the MXC config and the executor invocation; run nothing\n"
     "  --json                print the whole result as one JSON object\n"
     "  --report FILE         write the clamp report (JSON) to FILE\n"
     "\n"
+    "Output streams as it arrives (stdout and stderr apart, each capped), except with --json.\n"
+    "SIGTERM, SIGINT and SIGHUP kill the command's whole tree; cordon then exits 128+signal.\n"
+    "\n"
     "Exit status: the command's own, 124 on timeout, 125 when the policy is refused or\n"
-    "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed.\n"
+    "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed,\n"
+    "128+N after signal N.\n"
     "\n"
     "Example:\n"
     "  CORDON_READONLY_PATHS=$HOME/Documents CORDON_READWRITE_PATHS=/tmp/work \\\n"
@@ -68,8 +87,8 @@ constexpr int exit_executor = 126;
 struct RunArgs {
     std::optional<std::string> ceiling_file;
     std::vector<std::string> ro, rw, env;
-    std::optional<std::string> timeout, network, cwd, executor, output_limit, report;
-    bool json = false, dry_run = false, base64 = false;
+    std::optional<std::string> timeout, network, cwd, executor, output_limit, report, run_as, stdin_mode;
+    bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false;
     std::vector<std::string> argv;
 };
 
@@ -110,12 +129,16 @@ std::optional<std::string> parse_args(const Args& args, RunArgs& out) {
         else if (a == "--executor") single = &out.executor;
         else if (a == "--output-limit") single = &out.output_limit;
         else if (a == "--report") single = &out.report;
+        else if (a == "--run-as") single = &out.run_as;
+        else if (a == "--stdin") single = &out.stdin_mode;
         else if (a == "--ro") multi = &out.ro;
         else if (a == "--rw") multi = &out.rw;
         else if (a == "--env") multi = &out.env;
         else if (a == "--json") { out.json = true; continue; }
         else if (a == "--dry-run") { out.dry_run = true; continue; }
         else if (a == "--config-base64") { out.base64 = true; continue; }
+        else if (a == "--config-file") { out.config_file = true; continue; }
+        else if (a == "--interactive") { out.interactive = true; continue; }
         else return "unknown option '" + std::string(a) + "' (the command goes after --)";
         auto v = value();
         if (!v) return "option " + std::string(a) + " needs a value";
@@ -144,40 +167,104 @@ void put_output(boost::json::object& o, const char* name, const std::string& byt
 }
 
 
-}  // namespace
-
-int run_run(const Args& args) {
-    for (auto a : args) {
-        if (a == "--") break;
-        if (is_help(a)) {
-            std::cout << run_help;
-            return 0;
-        }
+// --run-as USER | UID | UID:GID; a bare UID takes that user's primary group when it has one.
+std::optional<RunAs> parse_run_as(const std::string& text, std::string& problem) {
+#if defined(_WIN32)
+    (void)text;
+    problem = "--run-as: Windows runs are not switched to another user";
+    return std::nullopt;
+#else
+    auto colon = text.find(':');
+    std::string user = text.substr(0, colon);
+    std::optional<std::uint64_t> uid = parse_number(user, 4294967294u), gid;
+    const passwd* pw = uid ? ::getpwuid(static_cast<uid_t>(*uid)) : ::getpwnam(user.c_str());
+    if (!uid && !pw) {
+        problem = "--run-as: no user '" + user + "'";
+        return std::nullopt;
     }
-    RunArgs a;
-    if (auto problem = parse_args(args, a)) return refuse(*problem + "\nTry 'cordon run --help'.");
+    if (!uid) uid = pw->pw_uid;
+    if (colon != std::string::npos) gid = parse_number(text.substr(colon + 1), 4294967294u);
+    else gid = pw ? std::optional<std::uint64_t>(pw->pw_gid) : uid;
+    if (!gid) {
+        problem = "--run-as: expected USER, UID or UID:GID";
+        return std::nullopt;
+    }
+    return RunAs{static_cast<std::uint32_t>(*uid), static_cast<std::uint32_t>(*gid)};
+#endif
+}
 
-    RunOptions options;
+bool is_terminal(int fd) {
+#if defined(_WIN32)
+    (void)fd;
+    return false;
+#else
+    return ::isatty(fd) == 1;
+#endif
+}
+
+bool is_open(int fd) {
+#if defined(_WIN32)
+    (void)fd;
+    return false;
+#else
+    return ::fcntl(fd, F_GETFD) >= 0;
+#endif
+}
+
+// stdin, streaming and interactive use from the flags (POSIX; Windows keeps /dev/null and capture).
+std::optional<std::string> io_options(const RunArgs& a, RunOptions& o) {
+#if defined(_WIN32)
+    (void)o;
+    if (a.interactive || a.stdin_mode) return "--interactive and --stdin are not available on Windows yet";
+    return std::nullopt;
+#endif
+    if (a.interactive) {
+        if (a.json) return "--interactive cannot be combined with --json (the terminal gets the output)";
+        if (a.stdin_mode) return "--interactive already decides stdin; drop --stdin";
+        o.stdin_mode = StdinMode::interactive;
+        o.stdin_fd = is_open(0) ? 0 : -1;
+        o.stdout_fd = is_open(1) ? 1 : -1;
+        return std::nullopt;
+    }
+    std::string mode = a.stdin_mode.value_or("auto");
+    if (mode != "auto" && mode != "pass" && mode != "null") return "--stdin: expected auto, pass or null";
+    // A terminal is not read unless asked: a background job reading it would be stopped (SIGTTIN).
+    if (mode == "auto") mode = is_open(0) && !is_terminal(0) ? "pass" : "null";
+    if (mode == "pass") {
+        if (!is_open(0)) return "--stdin pass: standard input is closed";
+        o.stdin_mode = StdinMode::pass;
+        o.stdin_fd = 0;
+    }
+    if (!a.json && !a.dry_run) {  // stream as it comes; --json needs the whole result first
+        o.stdout_fd = is_open(1) ? 1 : -1;
+        o.stderr_fd = is_open(2) ? 2 : -1;
+    }
+    return std::nullopt;
+}
+
+// RunOptions from the flags; a usage problem in words.
+std::optional<std::string> run_options_from(const RunArgs& a, int cancel_fd, RunOptions& options) {
     options.dry_run = a.dry_run;
-    options.delivery = a.base64 ? ConfigDelivery::base64 : ConfigDelivery::file;
+    if (a.base64 && a.config_file) return "--config-base64 and --config-file exclude each other";
+    options.delivery = a.base64 ? ConfigDelivery::base64 : a.config_file ? ConfigDelivery::file : ConfigDelivery::descriptor;
+    options.cancel_fd = cancel_fd;
+    if (auto problem = io_options(a, options)) return problem;
+    if (a.run_as) {
+        std::string problem;
+        options.run_as = parse_run_as(*a.run_as, problem);
+        if (!options.run_as) return problem;
+    }
     if (a.output_limit) {
         auto n = parse_number(*a.output_limit, std::uint64_t{1} << 32);
-        if (!n) return refuse("--output-limit: expected a number of bytes up to 4294967296");
+        if (!n) return "--output-limit: expected a number of bytes up to 4294967296";
         options.output_limit = static_cast<std::size_t>(*n);
     }
+    return std::nullopt;
+}
 
-    auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
-    if (!ceiling) return exit_for(ceiling.error());
-
-    RunnerOptions runner_options;
-    runner_options.registry = &static_backends();
-    if (a.executor) runner_options.executor.explicit_path = *a.executor;
-    auto runner = make_runner(runner_options);
-    if (!runner) return exit_for(runner.error());
-
-    Policy request;
-    auto command = runner->backend() == Backend::processcontainer ? windows_command_line(a.argv)
-                                                                   : posix_command_line(a.argv);
+// The request (what the caller asks for) from the flags; the exit status when it is malformed.
+std::optional<int> request_from(const RunArgs& a, Backend backend, Policy& request) {
+    auto command = backend == Backend::processcontainer ? windows_command_line(a.argv) : posix_command_line(a.argv);
     if (!command) return exit_for(command.error());
     request.process.command_line = std::move(*command);
     request.process.cwd = a.cwd;
@@ -198,7 +285,83 @@ int run_run(const Args& args) {
         request.network = NetworkSpec{};
         request.network->default_policy = *n;
     }
+    return std::nullopt;
+}
 
+int exit_status(const RunResult& r) {
+    if (r.timed_out) return exit_timeout;
+    if (r.failure == ExecutorFailure::config_rejected) return exit_refused;
+    if (r.failure != ExecutorFailure::none) return exit_executor;
+    if (r.signal) return 128 + r.signal;
+    return r.exit_code;
+}
+
+void print_json(const RunResult& r, const std::string& config, const ClampReport& report, int status) {
+    boost::json::object o;
+    o["exit_code"] = r.exit_code;
+    o["signal"] = r.signal;
+    put_output(o, "stdout", r.out);
+    put_output(o, "stderr", r.err);
+    o["stdout_dropped"] = r.out_dropped;
+    o["stderr_dropped"] = r.err_dropped;
+    o["duration_ms"] = r.duration_ms;
+    o["timed_out"] = r.timed_out;
+    o["failure"] = to_string(r.failure);
+    o["failure_message"] = r.failure_message;
+    boost::json::array invocation;
+    for (const auto& arg : r.invocation) invocation.emplace_back(arg);
+    o["invocation"] = std::move(invocation);
+    o["config"] = boost::json::parse(config);
+    o["report"] = boost::json::parse(report.to_json());
+    o["cordon_exit"] = status;
+    std::cout << boost::json::serialize(o) << "\n";
+}
+
+// What follows the command's own (streamed) output: what was kept when nothing streamed, and why
+// the run ended when that was not the command's doing.
+void print_outcome(const RunOptions& options, const RunResult& r) {
+    if (options.stdout_fd < 0 && options.stderr_fd < 0) {  // not streamed (Windows): print what was kept
+        std::fwrite(r.out.data(), 1, r.out.size(), stdout);
+        std::fflush(stdout);
+        std::fwrite(r.err.data(), 1, r.err.size(), stderr);
+    }
+    const bool interactive = options.stdin_mode == StdinMode::interactive;  // uncapped: nothing was dropped
+    if (!interactive && (r.out_dropped || r.err_dropped))
+        std::cerr << "cordon run: output truncated: " << r.out_dropped << " stdout and " << r.err_dropped
+                  << " stderr bytes dropped\n";
+    if (r.timed_out) std::cerr << "cordon run: timed out; the whole process tree was killed\n";
+    else if (r.failure != ExecutorFailure::none)
+        std::cerr << "cordon run: executor " << to_string(r.failure) << ": " << r.failure_message << "\n";
+}
+
+}  // namespace
+
+int run_run(const Args& args) {
+    for (auto a : args) {
+        if (a == "--") break;
+        if (is_help(a)) {
+            std::cout << run_help;
+            return 0;
+        }
+    }
+    RunArgs a;
+    if (auto problem = parse_args(args, a)) return refuse(*problem + "\nTry 'cordon run --help'.");
+
+    // From here on SIGTERM, SIGINT and SIGHUP cancel the run instead of ending cordon mid-way.
+    CancelOnSignals signals;
+    RunOptions options;
+    if (auto problem = run_options_from(a, signals.fd(), options)) return refuse(*problem);
+
+    auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
+    if (!ceiling) return exit_for(ceiling.error());
+    RunnerOptions runner_options;
+    runner_options.registry = &static_backends();
+    if (a.executor) runner_options.executor.explicit_path = *a.executor;
+    auto runner = make_runner(runner_options);
+    if (!runner) return exit_for(runner.error());
+
+    Policy request;
+    if (auto failed = request_from(a, runner->backend(), request)) return *failed;
     ClampOptions clamp_options;
     clamp_options.anchors = runner->trust_anchors();
     auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
@@ -210,34 +373,17 @@ int run_run(const Args& args) {
     auto config = runner->config_for(clamped->policy);
     if (!config) return exit_for(config.error());
     auto result = runner->run(clamped->policy, options);
+    if (int sig = signals.received()) {
+        // The runner has killed the whole tree and cleaned up (the config was a descriptor, or its
+        // private file is gone); nothing of the run is left.
+        std::cerr << "cordon run: stopped by signal " << sig << "; the command's whole process tree was killed\n";
+        return 128 + sig;
+    }
     if (!result) return exit_for(result.error());
 
-    int status;
-    if (result->timed_out) status = exit_timeout;
-    else if (result->failure == ExecutorFailure::config_rejected) status = exit_refused;
-    else if (result->failure != ExecutorFailure::none) status = exit_executor;
-    else if (result->signal) status = 128 + result->signal;
-    else status = result->exit_code;
-
+    const int status = exit_status(*result);
     if (a.json) {
-        boost::json::object o;
-        o["exit_code"] = result->exit_code;
-        o["signal"] = result->signal;
-        put_output(o, "stdout", result->out);
-        put_output(o, "stderr", result->err);
-        o["stdout_dropped"] = result->out_dropped;
-        o["stderr_dropped"] = result->err_dropped;
-        o["duration_ms"] = result->duration_ms;
-        o["timed_out"] = result->timed_out;
-        o["failure"] = to_string(result->failure);
-        o["failure_message"] = result->failure_message;
-        boost::json::array invocation;
-        for (const auto& arg : result->invocation) invocation.emplace_back(arg);
-        o["invocation"] = std::move(invocation);
-        o["config"] = boost::json::parse(*config);
-        o["report"] = boost::json::parse(clamped->report.to_json());
-        o["cordon_exit"] = status;
-        std::cout << boost::json::serialize(o) << "\n";
+        print_json(*result, *config, clamped->report, status);
         return status;
     }
     if (a.dry_run) {
@@ -246,15 +392,7 @@ int run_run(const Args& args) {
         std::cout << "\n";
         return 0;
     }
-    std::fwrite(result->out.data(), 1, result->out.size(), stdout);
-    std::fflush(stdout);
-    std::fwrite(result->err.data(), 1, result->err.size(), stderr);
-    if (result->out_dropped || result->err_dropped)
-        std::cerr << "cordon run: output truncated: " << result->out_dropped << " stdout and " << result->err_dropped
-                  << " stderr bytes dropped\n";
-    if (result->timed_out) std::cerr << "cordon run: timed out; the whole process tree was killed\n";
-    else if (result->failure != ExecutorFailure::none)
-        std::cerr << "cordon run: executor " << to_string(result->failure) << ": " << result->failure_message << "\n";
+    print_outcome(options, *result);
     return status;
 }
 

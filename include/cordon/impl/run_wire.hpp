@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -16,6 +17,63 @@
 #include "cordon/detail/run_wire.hpp"
 
 namespace cordon::detail {
+namespace wire {
+
+inline std::string_view delivery_name(ConfigDelivery d) {
+    switch (d) {
+        case ConfigDelivery::file: return "file";
+        case ConfigDelivery::base64: return "base64";
+        case ConfigDelivery::descriptor: return "descriptor";
+    }
+    return "?";
+}
+
+inline std::string_view stdin_name(StdinMode m) {
+    switch (m) {
+        case StdinMode::null: return "null";
+        case StdinMode::pass: return "pass";
+        case StdinMode::interactive: return "interactive";
+    }
+    return "?";
+}
+
+// Limits travel as an object with only the limits that are set ({} = none).
+inline boost::json::object encode_limits(const Limits& l) {
+    boost::json::object o;
+    auto put = [&o](const char* key, const std::optional<std::uint64_t>& v) {
+        if (v) o[key] = *v;
+    };
+    put("processes", l.processes);
+    put("address_space_bytes", l.address_space_bytes);
+    put("memory_bytes", l.memory_bytes);
+    put("cpu_seconds", l.cpu_seconds);
+    put("file_size_bytes", l.file_size_bytes);
+    put("open_files", l.open_files);
+    return o;
+}
+
+// An unknown key is an error: a limit this side does not know must not be dropped silently.
+inline Limits decode_limits(const boost::json::object& o) {
+    Limits l;
+    for (const auto& kv : o) {
+        std::uint64_t v = kv.value().to_number<std::uint64_t>();
+        if (kv.key() == "processes") l.processes = v;
+        else if (kv.key() == "address_space_bytes") l.address_space_bytes = v;
+        else if (kv.key() == "memory_bytes") l.memory_bytes = v;
+        else if (kv.key() == "cpu_seconds") l.cpu_seconds = v;
+        else if (kv.key() == "file_size_bytes") l.file_size_bytes = v;
+        else if (kv.key() == "open_files") l.open_files = v;
+        else throw std::invalid_argument("unknown limit '" + std::string(kv.key()) + "'");
+    }
+    return l;
+}
+
+inline int fd_field(const boost::json::object& o, const char* key) {
+    const auto* v = o.if_contains(key);  // absent from older hosts
+    return v ? static_cast<int>(v->to_number<std::int64_t>()) : -1;
+}
+
+}  // namespace wire
 
 CORDON_FUNC std::string encode_request(const RunRequest& r) {
     boost::json::object o;
@@ -23,11 +81,17 @@ CORDON_FUNC std::string encode_request(const RunRequest& r) {
     o["executor"] = boost::json::object{{"path", r.executor_path}, {"fd", r.executor_fd}};
     o["sdk_version"] = r.sdk_version;
     o["timeout_ms"] = r.timeout_ms;
-    o["config_delivery"] = r.options.delivery == ConfigDelivery::file ? "file" : "base64";
+    o["config_delivery"] = wire::delivery_name(r.options.delivery);
     o["grace_ms"] = r.options.grace_ms;
     o["output_limit"] = r.options.output_limit;
     o["dry_run"] = r.options.dry_run;
     o["cancel_fd"] = r.options.cancel_fd;
+    o["stdin"] = wire::stdin_name(r.options.stdin_mode);
+    o["stdin_fd"] = r.options.stdin_fd;
+    o["stdout_fd"] = r.options.stdout_fd;
+    o["stderr_fd"] = r.options.stderr_fd;
+    if (r.options.run_as) o["run_as"] = boost::json::object{{"uid", r.options.run_as->uid}, {"gid", r.options.run_as->gid}};
+    o["limits"] = wire::encode_limits(r.options.limits);
     return boost::json::serialize(o);
 }
 
@@ -42,13 +106,32 @@ CORDON_FUNC Result<RunRequest> decode_request(std::string_view text) {
         r.sdk_version = std::string(o.at("sdk_version").as_string());
         r.timeout_ms = o.at("timeout_ms").to_number<std::uint32_t>();
         std::string_view delivery = o.at("config_delivery").as_string();
-        if (delivery != "file" && delivery != "base64") throw std::invalid_argument("config_delivery");
-        r.options.delivery = delivery == "file" ? ConfigDelivery::file : ConfigDelivery::base64;
+        if (delivery == "file") r.options.delivery = ConfigDelivery::file;
+        else if (delivery == "base64") r.options.delivery = ConfigDelivery::base64;
+        else if (delivery == "descriptor") r.options.delivery = ConfigDelivery::descriptor;
+        else throw std::invalid_argument("config_delivery");
         r.options.grace_ms = o.at("grace_ms").to_number<std::uint32_t>();
         r.options.output_limit = o.at("output_limit").to_number<std::size_t>();
         r.options.dry_run = o.at("dry_run").as_bool();
         const auto* cancel = o.if_contains("cancel_fd");  // absent from hosts older than cancellation
         r.options.cancel_fd = cancel ? static_cast<int>(cancel->to_number<std::int64_t>()) : -1;
+        // The fields below are absent from hosts older than them: absent = that older behaviour.
+        if (const auto* in = o.if_contains("stdin")) {
+            std::string_view mode = in->as_string();
+            if (mode == "null") r.options.stdin_mode = StdinMode::null;
+            else if (mode == "pass") r.options.stdin_mode = StdinMode::pass;
+            else if (mode == "interactive") r.options.stdin_mode = StdinMode::interactive;
+            else throw std::invalid_argument("stdin");
+        }
+        r.options.stdin_fd = wire::fd_field(o, "stdin_fd");
+        r.options.stdout_fd = wire::fd_field(o, "stdout_fd");
+        r.options.stderr_fd = wire::fd_field(o, "stderr_fd");
+        if (const auto* as = o.if_contains("run_as")) {
+            const auto& ids = as->as_object();
+            if (ids.size() != 2) throw std::invalid_argument("run_as: expected exactly uid and gid");
+            r.options.run_as = RunAs{ids.at("uid").to_number<std::uint32_t>(), ids.at("gid").to_number<std::uint32_t>()};
+        }
+        if (const auto* limits = o.if_contains("limits")) r.options.limits = wire::decode_limits(limits->as_object());
         return r;
     } catch (const std::exception& e) {
         return make_error(ErrorCode::internal, std::string("malformed backend run request: ") + e.what());
@@ -69,6 +152,7 @@ CORDON_FUNC std::string encode_result(const Status& status, const RunResult& r) 
     o["duration_ms"] = r.duration_ms;
     o["timed_out"] = r.timed_out;
     o["cancelled"] = r.cancelled;
+    o["cgroup"] = r.cgroup;
     o["failure"] = to_string(r.failure);
     o["failure_message"] = r.failure_message;
     boost::json::array invocation;
@@ -95,6 +179,8 @@ CORDON_FUNC Result<RunResult> decode_result(std::string_view text) {
         r.timed_out = o.at("timed_out").as_bool();
         const auto* cancelled = o.if_contains("cancelled");  // absent from backends older than cancellation
         r.cancelled = cancelled && cancelled->as_bool();
+        const auto* cgroup = o.if_contains("cgroup");  // absent from backends older than limits
+        r.cgroup = cgroup && cgroup->as_bool();
         std::string_view failure = o.at("failure").as_string();
         bool known = false;
         for (auto f : {ExecutorFailure::none, ExecutorFailure::config_rejected, ExecutorFailure::backend_error,

@@ -119,6 +119,14 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
                           "the processcontainer backend cannot cancel a run yet; refusing a cancellable run "
                           "rather than ignoring the cancellation",
                           "cancel_fd");
+    // The POSIX-only run options: the processcontainer backend would ignore them, so refuse.
+    if (backend() == Backend::processcontainer &&
+        (options.stdin_mode != StdinMode::null || options.stdout_fd >= 0 || options.stderr_fd >= 0 ||
+         options.run_as || !options.limits.empty()))
+        return make_error(ErrorCode::backend_unsupported,
+                          "the processcontainer backend has no stdin, streaming, run_as or limits yet; refusing "
+                          "rather than ignoring them",
+                          "options");
     auto config = config_for(policy);
     if (!config) return config.error();
     detail::RunRequest request;

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+// cordon POSIX runner: bounded output capture with streaming sinks, and the stdin relay.
+#include "streams.hpp"
+
+#include <termios.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+namespace cordon::posix {
+namespace {
+
+// At most this much is written per POLLOUT: a pipe that polls writable takes a page without
+// blocking, and a terminal has at least that much room in practice.
+constexpr std::size_t sink_chunk = 4096;
+constexpr std::size_t read_chunk = 65536;
+
+bool transient(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
+
+}  // namespace
+
+OutputStream::OutputStream(Fd source, std::string* data, std::size_t* dropped, std::size_t limit, int sink,
+                           bool sink_uncapped)
+    : source_(std::move(source)), data_(data), dropped_(dropped), limit_(limit), sink_(sink),
+      sink_uncapped_(sink_uncapped) {}
+
+void OutputStream::keep(const char* buf, std::size_t n) {
+    std::size_t room = limit_ - std::min(limit_, data_->size());
+    std::size_t kept = std::min(n, room);
+    if (kept > 0) {
+        // Doubling, but never past the limit: reserve() on a non-empty libstdc++ string may round a
+        // small step up to twice the old capacity, so the bytes move into a fresh, exact buffer.
+        if (data_->size() + kept > data_->capacity()) {
+            std::string fresh;
+            fresh.reserve(std::min(limit_, std::max(data_->size() + kept, data_->capacity() * 2)));
+            fresh.append(*data_);
+            data_->swap(fresh);
+        }
+        data_->append(buf, kept);
+    }
+    *dropped_ += n - kept;
+    if (sink_ >= 0) {
+        std::size_t forward = sink_uncapped_ ? n : kept;
+        if (pending_at_ == pending_.size()) {
+            pending_.clear();
+            pending_at_ = 0;
+        }
+        pending_.append(buf, forward);
+    }
+}
+
+bool OutputStream::read_some() {
+    if (!source_) return false;
+    char buf[read_chunk];
+    ssize_t n = ::read(source_.get(), buf, sizeof buf);
+    if (n < 0 && transient(errno)) return false;
+    if (n <= 0) {  // EOF; EIO from a terminal master once every slave descriptor is closed
+        source_.reset();
+        return false;
+    }
+    keep(buf, static_cast<std::size_t>(n));
+    return true;
+}
+
+void OutputStream::write_sink() {
+    if (sink_ < 0 || pending_at_ >= pending_.size()) return;
+    std::size_t n = std::min(sink_chunk, pending_.size() - pending_at_);
+    ssize_t w = write_no_sigpipe(sink_, pending_.data() + pending_at_, n);
+    if (w < 0 && transient(errno)) return;
+    if (w <= 0) {
+        // The reader of the sink is gone: pass that on to the command (its next write fails) rather
+        // than letting it run on into a void.
+        drop_sink();
+        source_.reset();
+        return;
+    }
+    pending_at_ += static_cast<std::size_t>(w);
+    if (pending_at_ == pending_.size()) {
+        pending_.clear();
+        pending_at_ = 0;
+    }
+}
+
+InputRelay::InputRelay(int source, Fd owned_dest) : source_(source), owned_(std::move(owned_dest)) {}
+
+InputRelay::InputRelay(int source, int terminal_master) : source_(source), master_(terminal_master) {}
+
+void InputRelay::read_some() {
+    if (source_ < 0) return;
+    char buf[read_chunk];
+    ssize_t n = ::read(source_, buf, sizeof buf);
+    if (n < 0 && transient(errno)) return;
+    if (n <= 0) {
+        source_ = -1;
+        if (master_ >= 0) {
+            // The caller's input ended: tell a line-reading program, as a typed ^D would.
+            struct termios t;
+            if (::tcgetattr(master_, &t) == 0 && (t.c_lflag & ICANON)) pending_.push_back(static_cast<char>(t.c_cc[VEOF]));
+        }
+        finish_if_drained();
+        return;
+    }
+    pending_.append(buf, static_cast<std::size_t>(n));
+}
+
+void InputRelay::write_some() {
+    if (dest() < 0 || pending_at_ >= pending_.size()) return;
+    ssize_t w = write_no_sigpipe(dest(), pending_.data() + pending_at_, pending_.size() - pending_at_);
+    if (w < 0 && transient(errno)) return;
+    if (w <= 0) {  // the command closed its stdin (EPIPE) or the terminal is gone: stop relaying
+        stop();
+        return;
+    }
+    pending_at_ += static_cast<std::size_t>(w);
+    if (pending_at_ == pending_.size()) {
+        pending_.clear();
+        pending_at_ = 0;
+        finish_if_drained();
+    }
+}
+
+void InputRelay::finish_if_drained() {
+    if (source_ < 0 && pending_.empty()) owned_.reset();  // EOF for the command's stdin pipe
+}
+
+void InputRelay::stop() {
+    source_ = -1;
+    pending_.clear();
+    pending_at_ = 0;
+    owned_.reset();
+    master_ = -1;
+}
+
+}  // namespace cordon::posix

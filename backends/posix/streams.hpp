@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// cordon POSIX runner: the executor's output (bounded copy + streaming sink) and its stdin relay.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "fd.hpp"
+
+namespace cordon::posix {
+
+/// One output stream of the executor (a pipe, or the pseudo-terminal's master). Its first `limit`
+/// bytes are kept in `*data`, the rest counted in `*dropped`. With a sink, bytes are also written
+/// there in arrival order: the kept bytes only, or every byte when `sink_uncapped` (interactive).
+/// The source is read only while nothing waits for the sink, so a slow sink slows the command
+/// (the pipe fills) instead of growing memory; the runner never blocks on either side.
+class OutputStream {
+public:
+    OutputStream(Fd source, std::string* data, std::size_t* dropped, std::size_t limit, int sink, bool sink_uncapped);
+
+    bool source_open() const { return static_cast<bool>(source_); }
+    int source_fd() const { return source_.get(); }
+    /// Poll the source for POLLIN now (open, and the sink has caught up).
+    bool wants_read() const { return source_open() && pending_.empty(); }
+    /// Poll the sink for POLLOUT now.
+    bool wants_sink() const { return sink_ >= 0 && !pending_.empty(); }
+    int sink_fd() const { return sink_; }
+    /// Nothing more will come: source closed and the sink has everything (or is broken).
+    bool done() const { return !source_open() && pending_.empty(); }
+
+    /// Reads once; closes the source on EOF, on EIO (a pseudo-terminal whose other side is gone)
+    /// and on errors. False when nothing was read.
+    bool read_some();
+    /// Writes one chunk of what waits for the sink. A broken sink (EPIPE, EBADF, ...) is dropped,
+    /// and the source is closed so the command's next write fails as it would have on that sink.
+    void write_sink();
+    /// Stops reading (end of the run): the source is closed; pending sink bytes stay.
+    void close_source() { source_.reset(); }
+    /// Gives up on the sink: what waits for it is discarded.
+    void drop_sink() {
+        sink_ = -1;
+        pending_.clear();
+        pending_at_ = 0;
+    }
+
+private:
+    void keep(const char* buf, std::size_t n);
+
+    Fd source_;
+    std::string* data_;
+    std::size_t* dropped_;
+    std::size_t limit_;
+    int sink_;
+    bool sink_uncapped_;
+    std::string pending_;  // read, not yet written to the sink (from pending_at_ on)
+    std::size_t pending_at_ = 0;
+};
+
+/// Copies the caller's input descriptor (borrowed; it may be a terminal or a file opened for
+/// writing, so the command never gets it) into `dest`: the write end of the command's stdin pipe
+/// (owned; closed at the source's EOF so the command sees EOF) or the pseudo-terminal's master
+/// (borrowed; at EOF the terminal's EOF character is written once when it is in canonical mode).
+class InputRelay {
+public:
+    InputRelay() = default;
+    InputRelay(int source, Fd owned_dest);          ///< pass: a pipe
+    InputRelay(int source, int terminal_master);    ///< interactive: the master
+
+    bool wants_read() const { return source_ >= 0 && pending_.empty() && dest() >= 0; }
+    bool wants_write() const { return dest() >= 0 && !pending_.empty(); }
+    int source_fd() const { return source_; }
+    int dest_fd() const { return dest(); }
+
+    void read_some();
+    void write_some();
+    /// The command is gone (or the master closed): no more reading of the caller's input.
+    void stop();
+
+private:
+    int dest() const { return owned_ ? owned_.get() : master_; }
+    void finish_if_drained();
+
+    int source_ = -1;
+    Fd owned_;
+    int master_ = -1;
+    std::string pending_;
+    std::size_t pending_at_ = 0;
+};
+
+}  // namespace cordon::posix

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+// `cordon run` under a real pseudo-terminal (the operator's): the workload cannot write to it
+// through /dev/tty nor push input into it (TIOCSTI), with a setpgid-only control that can; and
+// --interactive gives the workload a terminal of its own. Oracle: what the operator's pty received.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "../support/run_command.hpp"
+#include "../support/test_user.hpp"
+#include "cordon/executor.hpp"
+
+using cordon::test::required_env;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// perl is in every Debian base system; 0x5412 is TIOCSTI. Each probe reports what it managed.
+const std::string inject_via_tty =
+    "perl -e 'if (open(my $t, \"+<\", \"/dev/tty\")) { my $n = 0; for (split //, \"echo INJECTED\\n\") "
+    "{ $n++ if ioctl($t, 0x5412, $_) } print \"tty-open injected=$n\\n\" } else { print \"no-tty: $!\\n\" }'";
+const std::string inject_via_stdio =
+    "perl -e 'for my $fd (0, 1, 2) { my $c = \"X\"; open(my $h, \"+<&=\", $fd) or next; print ioctl($h, 0x5412, $c) "
+    "? \"fd$fd-injected\\n\" : \"fd$fd-refused\\n\" }'";
+const std::string write_tty = "(echo LEAK-TTY > /dev/tty) 2>/dev/null && echo wrote-tty || echo no-tty-write";
+
+// The operator: a pty whose slave is the controlling terminal, stdin, stdout and stderr of `argv`.
+struct OperatorRun {
+    std::string shown;     ///< everything the operator's terminal displayed (read from the master)
+    std::string queued;    ///< input left in the operator's terminal after the run (what a shell would read)
+    int exit_code = -1;
+    termios before{}, after{};
+};
+
+OperatorRun on_operator_terminal(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                 const std::string& typed = "") {
+    int master = -1, slave = -1;
+    REQUIRE(::openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+    OperatorRun run;
+    REQUIRE(::tcgetattr(slave, &run.before) == 0);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::setsid();
+        ::ioctl(slave, TIOCSCTTY, 0);
+        ::dup2(slave, 0);
+        ::dup2(slave, 1);
+        ::dup2(slave, 2);
+        ::close(master);
+        if (slave > 2) ::close(slave);
+        for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    if (!typed.empty()) REQUIRE(::write(master, typed.data(), typed.size()) == static_cast<ssize_t>(typed.size()));
+    int status = 0;
+    bool exited = false;
+    auto until = Clock::now() + std::chrono::seconds(120);
+    char buf[4096];
+    while (Clock::now() < until) {
+        pollfd p{master, POLLIN, 0};
+        if (::poll(&p, 1, 50) > 0) {
+            ssize_t n = ::read(master, buf, sizeof buf);
+            if (n > 0) run.shown.append(buf, static_cast<std::size_t>(n));
+        } else if (exited) {
+            break;  // nothing more to show
+        }
+        if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    }
+    if (!exited) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+    }
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    REQUIRE(::tcgetattr(slave, &run.after) == 0);
+    // What the operator's shell would read next: the terminal's pending input (complete lines).
+    ::fcntl(slave, F_SETFL, O_NONBLOCK);
+    for (;;) {
+        pollfd p{slave, POLLIN, 0};
+        if (::poll(&p, 1, 200) <= 0) break;
+        ssize_t n = ::read(slave, buf, sizeof buf);
+        if (n <= 0) break;
+        run.queued.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(master);
+    ::close(slave);
+    return run;
+}
+
+std::vector<std::string> cordon_run(std::vector<std::string> options, const std::string& command) {
+    std::vector<std::string> argv{required_env("CORDON_EXE"), "run"};
+    if (::geteuid() == 0) {  // cordon refuses to run the sandbox as root
+        auto user = cordon::test::test_user();
+        REQUIRE(user);
+        argv.insert(argv.end(), {"--run-as", user->name});
+    }
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.insert(argv.end(), {"--", "sh", "-c", command});
+    return argv;
+}
+
+const std::vector<std::string> ceiling_env{"CORDON_TIMEOUT_MS=60000"};
+
+bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+
+bool same_modes(const termios& a, const termios& b) {
+    return a.c_iflag == b.c_iflag && a.c_oflag == b.c_oflag && a.c_lflag == b.c_lflag && a.c_cflag == b.c_cflag;
+}
+
+}  // namespace
+
+TEST_CASE("the workload has no controlling terminal: /dev/tty and TIOCSTI do not reach the operator's") {
+    auto r = on_operator_terminal(cordon_run({}, write_tty + "; " + inject_via_tty + "; " + inject_via_stdio +
+                                                     "; test -t 0 || echo stdin-not-a-tty"),
+                                  ceiling_env);
+    INFO("shown: " << r.shown << "\nqueued: " << r.queued);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.shown, "no-tty-write"));
+    CHECK(contains(r.shown, "no-tty: No such device or address"));
+    CHECK(contains(r.shown, "stdin-not-a-tty"));  // a terminal stdin is not handed over (--stdin auto)
+    CHECK_FALSE(contains(r.shown, "LEAK-TTY"));
+    CHECK(contains(r.shown, "fd0-refused"));  // its stdio is /dev/null and pipes, not a terminal
+    CHECK(contains(r.shown, "fd1-refused"));
+    CHECK(contains(r.shown, "fd2-refused"));
+    CHECK_FALSE(contains(r.shown, "-injected"));
+    CHECK_FALSE(contains(r.shown, "INJECTED"));
+    CHECK(r.queued.empty());  // nothing for the operator's shell to read after cordon exits
+    CHECK(same_modes(r.before, r.after));
+}
+
+TEST_CASE("control: the same probes from a plain fork that only leaves the process group reach the operator") {
+    // What the runner did before: fork, setpgid(0, 0), exec; same session, same controlling terminal.
+    const std::string probe = write_tty + "; " + inject_via_tty;
+    auto r = on_operator_terminal({"perl", "-e", "setpgrp(0, 0); exec('/bin/sh', '-c', $ARGV[0])", probe}, {});
+    INFO("shown: " << r.shown << "\nqueued: " << r.queued);
+    CHECK(contains(r.shown, "LEAK-TTY"));
+    CHECK(contains(r.shown, "tty-open injected=14"));
+    CHECK(contains(r.queued, "echo INJECTED"));  // the operator's shell would run it
+}
+
+TEST_CASE("--interactive: a terminal of the run's own; TIOCSTI stays in it, the operator's input is untouched") {
+    const std::string probe = "test -t 0 && test -t 1 && test -t 2 && echo ALL-TTY; read line; echo got:$line; " +
+                              inject_via_tty + "; " + write_tty;
+    auto r = on_operator_terminal(cordon_run({"--interactive"}, probe), ceiling_env, "hello\n");
+    INFO("shown: " << r.shown << "\nqueued: " << r.queued);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.shown, "ALL-TTY"));
+    CHECK(contains(r.shown, "got:hello"));                // typed input reached the workload
+    CHECK(contains(r.shown, "tty-open injected=14"));     // it may push input into its own terminal ...
+    CHECK(contains(r.shown, "wrote-tty"));                // ... and write to it (the operator sees that)
+    CHECK_FALSE(contains(r.queued, "INJECTED"));          // ... but nothing reaches the operator's input
+    CHECK(r.queued.empty());
+    CHECK(same_modes(r.before, r.after));                 // raw mode is undone
+}
+
+TEST_CASE("--interactive refuses --json: the terminal gets the output") {
+    auto r = cordon::test::run_command(cordon_run({"--interactive", "--json"}, "true"), "", ceiling_env);
+    CHECK(r.exit_code == 125);
+    CHECK(contains(r.err, "--json"));
+}
+
+int main(int argc, char** argv) {
+    auto probe = cordon::resolve_executor();
+    if (!probe) {
+        std::cout << "SKIP: no MXC executor: " << probe.error().message << "\n";
+        return std::getenv("CORDON_REQUIRE_EXECUTOR") ? 1 : 77;
+    }
+    doctest::Context context(argc, argv);
+    return context.run();
+}
