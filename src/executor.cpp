@@ -6,3 +6,4 @@
 #include "cordon/impl/verified_executor.hpp"
 #include "cordon/impl/bind_check.hpp"
 #include "cordon/impl/run_registry.hpp"
+#include "cordon/impl/run_as_access.hpp"

@@ -727,8 +727,9 @@ TEST_SUITE("clamp: the sandbox's user and its resource limits") {
         CHECK(nobody->run_as->uid != 0);
         auto unnamed = parse_ceiling("{}", lexical_options);
         REQUIRE(unnamed);
-        if (::geteuid() == 0) CHECK(unnamed->run_as == nobody->run_as);  // never host root inside
-        else CHECK_FALSE(unnamed->run_as.has_value());                   // the caller's own uid
+        CHECK_FALSE(unnamed->run_as.has_value());  // the runner's default then (below)
+        if (::geteuid() == 0) CHECK(detail::default_run_as() == nobody->run_as);  // never host root inside
+        else CHECK_FALSE(detail::default_run_as().has_value());                   // the caller's own uid
     }
 
     TEST_CASE("limits: the lower of ceiling (or default) and request; 0 in the ceiling means none") {
@@ -751,13 +752,13 @@ TEST_SUITE("clamp: the sandbox's user and its resource limits") {
         CHECK(decision(out, "/limits/openFiles").verdict == Verdict::kept);
         CHECK_FALSE(out.policy.limits.cpu_seconds.has_value());
 
-        // Without a sandbox uid of its own, RLIMIT_NPROC would count the caller's other processes:
-        // no processes default then.
+        // Without a sandbox uid of its own (neither named nor root's default), RLIMIT_NPROC would
+        // count the caller's other processes: no processes default then.
         Ceiling own_uid = c;
         own_uid.run_as.reset();
         own_uid.limits = {};
         out = clamp_ok(request_of(fs_request({}, {})), own_uid, caps_of(), lexical(PathStyle::posix));
-        CHECK_FALSE(out.policy.limits.processes.has_value());
+        CHECK(out.policy.limits.processes.has_value() == (::geteuid() == 0));
         own_uid.run_as = RunAs{1234, 1234};
         out = clamp_ok(request_of(fs_request({}, {})), own_uid, caps_of(), lexical(PathStyle::posix));
         CHECK(out.policy.limits.processes == std::optional<std::uint64_t>(512));

@@ -73,8 +73,8 @@ struct Ceiling {
     /// Resource limits as the ceiling names them: absent = cordon's default
     /// (detail::limit_fields), 0 = explicitly none. A request can only lower them.
     Limits limits;
-    /// POSIX: the user the sandbox runs as. Set by `runAs` (or CORDON_RUN_AS); when cordon runs as
-    /// root and the ceiling names none, `nobody`: the executor is never started as root.
+    /// POSIX: the user the sandbox runs as, when the ceiling names one (`runAs`, CORDON_RUN_AS).
+    /// Unnamed, Runner::run takes detail::default_run_as(): `nobody` when cordon runs as root.
     std::optional<RunAs> run_as;
     NetworkDefault network = NetworkDefault::block;
     std::vector<std::string> allowed_hosts;  ///< non-empty: network only to these hosts

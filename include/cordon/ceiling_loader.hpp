@@ -136,11 +136,14 @@ CORDON_FUNC Result<Ceiling> ceiling_from_env(std::string_view prefix = "CORDON_"
 
 namespace detail {
 
-/// The sandbox user a ceiling names (`runAs`: a user name, "UID" or "UID:GID"), or, when it names
-/// none and this process runs as root, `nobody`; when it names none otherwise, nobody is switched to
-/// (nullopt: the executor runs as the caller). uid 0 and gid 0 are refused: never host root inside.
+/// The sandbox user a ceiling names (`runAs`: a user name, "UID" or "UID:GID"); nullopt when it
+/// names none. uid 0 and gid 0 are refused: never host root inside.
 /// Errors: invalid-policy with `where`; POSIX only (refused elsewhere when named).
 CORDON_FUNC Result<std::optional<RunAs>> run_as_for(const std::optional<std::string>& named, const std::string& where);
+
+/// The sandbox's user when nobody named one: `nobody` when this process runs as root (the executor
+/// is never started as root), else nullopt (the executor runs as the caller).
+CORDON_FUNC std::optional<RunAs> default_run_as();
 
 /// One limit value: 0..2^63-1 (0 = no limit), digits only. Errors: invalid-policy with `where`.
 CORDON_FUNC Result<std::uint64_t> parse_limit_value(std::string_view text, const std::string& where);

@@ -72,9 +72,13 @@ public:
     /// The exact MXC config text `run` hands to the executor.
     Result<std::string> config_for(const Policy& policy) const;
 
-    /// Runs an already clamped policy. A timeout is a result (timed_out), not an Error; so is a
-    /// failure of the executor (failure != none). Errors: invalid-policy, backend-unsupported
-    /// (see prepare), execution-failed (the run could not be attempted).
+    /// Runs an already clamped policy. The policy's run_as and limits (from the ceiling) apply;
+    /// `options` can only lower the limits, and naming another user there is refused. The sandbox's
+    /// user must be able to use every grant. While it runs, no other run of this host (as this user
+    /// sees them) may be able to write a parent directory of its paths, nor it of theirs
+    /// (detail::register_run). A timeout is a result (timed_out), not an Error; so is a failure of
+    /// the executor (failure != none). Errors: invalid-policy, backend-unsupported (see prepare),
+    /// unavailable (a conflicting run), execution-failed (the run could not be attempted).
     Result<RunResult> run(const Policy& policy, const RunOptions& options = {}) const;
 
     /// Binds an agent identity to the sandbox. Phase 1: nothing to bind, always succeeds; the
@@ -92,6 +96,8 @@ public:
     static constexpr std::uint32_t timeout_slack_ms = 250;
 
 private:
+    Result<detail::RunRequest> request_for(const Policy& prepared, const RunOptions& options) const;
+
     std::shared_ptr<const detail::RunnerState> state_;
 };
 

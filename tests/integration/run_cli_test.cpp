@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -47,22 +49,26 @@ struct Work {
     }
     ~Work() { fs::remove_all(dir); }
     std::string env() const { return "CORDON_READWRITE_PATHS=" + dir.string(); }
+    // The environment ceiling: this directory, and as root the test user as the sandbox's user.
+    std::vector<std::string> ceiling() const;
 };
 
-// `cordon run [--run-as the test user, as root] ARGS`: cordon never runs the sandbox as root.
+// As root, the ceiling names the test user as the sandbox's user.
+std::vector<std::string> with_run_as(std::vector<std::string> vars) {
+    if (::geteuid() == 0) vars.push_back("CORDON_RUN_AS=" + cordon::test::test_user()->name);
+    return vars;
+}
+
 std::vector<std::string> cordon_argv(std::vector<std::string> args) {
     std::vector<std::string> argv{required_env("CORDON_EXE"), "run"};
-    if (::geteuid() == 0) {
-        auto user = cordon::test::test_user();
-        REQUIRE(user);
-        argv.insert(argv.end(), {"--run-as", user->name});
-    }
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
 }
 
+std::vector<std::string> Work::ceiling() const { return with_run_as({env()}); }
+
 cordon::test::CommandResult cordon_run(const Work& w, std::vector<std::string> args, const std::string& input = "") {
-    return run_command(cordon_argv(std::move(args)), input, {w.env()});
+    return run_command(cordon_argv(std::move(args)), input, w.ceiling());
 }
 
 // A started `cordon run` whose stdout the test reads as it comes.
@@ -180,7 +186,7 @@ TEST_CASE("`echo x | cordon run -- cat` prints x: stdin is passed through") {
 
 TEST_CASE("output streams as it comes: a line printed at 0 s arrives long before the command ends") {
     Work w;
-    Started run(cordon_argv({"--rw", w.dir.string(), "--", "sh", "-c", "echo early; sleep 3; echo late"}), {w.env()});
+    Started run(cordon_argv({"--rw", w.dir.string(), "--", "sh", "-c", "echo early; sleep 3; echo late"}), w.ceiling());
     std::string seen;
     auto start = Clock::now();
     auto early = run.wait_for("early\n", seen);
@@ -193,19 +199,34 @@ TEST_CASE("output streams as it comes: a line printed at 0 s arrives long before
     CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(*late - *early).count() >= 2500);
 }
 
-TEST_CASE("as root without --run-as, cordon refuses to run the sandbox and says how to choose a user") {
+TEST_CASE("as root, a ceiling that names no user runs the sandbox as nobody, and its grants must suit nobody") {
     if (::geteuid() != 0) {
-        MESSAGE("SKIP: the refusal concerns root");
+        MESSAGE("SKIP: the default concerns root");
         return;
     }
-    Work w;
+    Work w;  // handed to the test user, which nobody cannot write
     auto r = run_command({required_env("CORDON_EXE"), "run", "--rw", w.dir.string(), "--", "touch",
                           (w.dir / "ran").string()},
                          "", {w.env()});
-    CHECK(r.exit_code == 126);
-    CHECK(r.err.find("--run-as") != std::string::npos);
+    CHECK(r.exit_code == 125);  // refused before anything ran
+    CHECK(r.err.find("cannot write") != std::string::npos);
+    CHECK(r.err.find("runAs") != std::string::npos);
     CHECK_FALSE(fs::exists(w.dir / "ran"));
-    r = cordon_run(w, {"--rw", w.dir.string(), "--", "sh", "-c", "id -u"});  // with it: the test user
+    // A directory nobody owns: the sandbox runs, and what it writes is nobody's on the host.
+    const fs::path mine = w.dir / "nobodys";
+    fs::create_directories(mine);
+    const passwd* nobody = ::getpwnam("nobody");
+    REQUIRE(nobody);
+    REQUIRE(::chown(mine.c_str(), nobody->pw_uid, nobody->pw_gid) == 0);
+    r = run_command({required_env("CORDON_EXE"), "run", "--rw", mine.string(), "--", "sh", "-c",
+                     "touch " + (mine / "made").string() + "; id -u"},
+                    "", {"CORDON_READWRITE_PATHS=" + mine.string()});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == std::to_string(nobody->pw_uid) + "\n");
+    struct stat st {};
+    REQUIRE(::stat((mine / "made").c_str(), &st) == 0);
+    CHECK(st.st_uid == nobody->pw_uid);  // host-side: not root's
+    r = cordon_run(w, {"--rw", w.dir.string(), "--", "sh", "-c", "id -u"});  // runAs names the test user
     CHECK(r.exit_code == 0);
     CHECK(r.out == std::to_string(cordon::test::test_user()->uid) + "\n");
 }
@@ -226,7 +247,7 @@ TEST_CASE("SIGTERM, SIGINT, SIGHUP: the whole tree dies (by pid), nothing stays 
             std::vector<std::string> args{"--rw", granted.string()};
             if (*delivery) args.push_back(delivery);
             args.insert(args.end(), {"--", "sh", "-c", "sleep " + marker + " & sleep " + marker + "; wait"});
-            Started run(cordon_argv(args), {"CORDON_READWRITE_PATHS=" + granted.string(), "TMPDIR=" + tmp.string()});
+            Started run(cordon_argv(args), with_run_as({"CORDON_READWRITE_PATHS=" + granted.string(), "TMPDIR=" + tmp.string()}));
             std::vector<int> sleepers;
             for (auto until = Clock::now() + std::chrono::seconds(30); sleepers.size() < 2 && Clock::now() < until;) {
                 sleepers = sleeps_with(marker);
@@ -254,7 +275,7 @@ TEST_CASE("control: SIGKILL cannot be handled, so a private config file stays be
         std::vector<std::string> args{"--rw", granted.string()};
         if (file) args.push_back("--config-file");
         args.insert(args.end(), {"--", "sh", "-c", "echo started; sleep 60"});
-        Started run(cordon_argv(args), {"CORDON_READWRITE_PATHS=" + granted.string(), "TMPDIR=" + tmp.string()});
+        Started run(cordon_argv(args), with_run_as({"CORDON_READWRITE_PATHS=" + granted.string(), "TMPDIR=" + tmp.string()}));
         std::string seen;
         REQUIRE(run.wait_for("started\n", seen));
         REQUIRE(::kill(run.pid, SIGKILL) == 0);

@@ -107,17 +107,17 @@ OperatorRun on_operator_terminal(const std::vector<std::string>& argv, const std
 
 std::vector<std::string> cordon_run(std::vector<std::string> options, const std::string& command) {
     std::vector<std::string> argv{required_env("CORDON_EXE"), "run"};
-    if (::geteuid() == 0) {  // cordon refuses to run the sandbox as root
-        auto user = cordon::test::test_user();
-        REQUIRE(user);
-        argv.insert(argv.end(), {"--run-as", user->name});
-    }
     argv.insert(argv.end(), options.begin(), options.end());
     argv.insert(argv.end(), {"--", "sh", "-c", command});
     return argv;
 }
 
-const std::vector<std::string> ceiling_env{"CORDON_TIMEOUT_MS=60000"};
+// The environment ceiling; as root it names the test user as the sandbox's user.
+const std::vector<std::string> ceiling_env = [] {
+    std::vector<std::string> vars{"CORDON_TIMEOUT_MS=60000"};
+    if (::geteuid() == 0) vars.push_back("CORDON_RUN_AS=" + cordon::test::test_user().value().name);
+    return vars;
+}();
 
 bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
 

@@ -49,6 +49,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/rw" "$work/ro"
 echo "inspected through the sandbox" > "$work/ro/doc.txt"
+# As root the sandbox runs as nobody (the ceiling names no runAs): it must reach its grants.
+if [ "$(id -u)" = 0 ]; then chmod 755 "$work"; chown -R nobody:nogroup "$work/rw" "$work/ro"; fi
 ceiling="$work/ceiling.json"
 printf '{"readonlyPaths":["%s"],"readwritePaths":["%s"],"timeout":60000}\n' "$work/ro" "$work/rw" > "$ceiling"
 

@@ -18,6 +18,7 @@
 
 #include "cordon/backend_host.hpp"
 #include "cordon/ceiling_loader.hpp"
+#include "support/test_user.hpp"
 #include "sandbox_tools.hpp"
 #include "support/process_gone.hpp"
 
@@ -52,6 +53,10 @@ struct Fixture {
         for (const char* d : {"rw", "ro", "outside"}) fs::create_directories(root / d);
         std::ofstream(root / "ro" / "doc.txt") << "read me\n";
         std::ofstream(root / "outside" / "secret.txt") << "SECRET";
+        // As root the sandbox runs as the test user (the ceiling names it): it must reach the tree.
+        fs::permissions(root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+        for (const char* d : {"rw", "ro"}) cordon::test::hand_to_run_user(root / d);
         static BackendRegistry registry = [] {
             BackendRegistry r;
             r.add(cordon_backend_bubblewrap_v1()).value();
@@ -64,8 +69,9 @@ struct Fixture {
         executor_dir = runner->executor().real_path().parent_path().string();
         std::string rw = "\"" + (root / "rw").string() + "\"";
         if (ceiling_grants_executor_dir) rw += ",\"" + executor_dir + "\"";
-        auto ceiling = parse_ceiling(R"({"readonlyPaths":[")" + (root / "ro").string() + R"("],"readwritePaths":[)" +
-                                     rw + R"(],"timeout":60000})");
+        std::string run_as = ::geteuid() == 0 ? R"("runAs":"cordon-test",)" : "";
+        auto ceiling = parse_ceiling("{" + run_as + R"("readonlyPaths":[")" + (root / "ro").string() +
+                                     R"("],"readwritePaths":[)" + rw + R"(],"timeout":60000})");
         REQUIRE(ceiling);
         options.progress_interval = std::chrono::milliseconds(100);
         tools = std::make_unique<SandboxTools>(std::move(*runner), std::move(*ceiling), options);

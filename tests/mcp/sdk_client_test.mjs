@@ -67,6 +67,12 @@ async function until(predicate, ms, what) {
 before(async () => {
   for (const d of Object.values(dirs)) fs.mkdirSync(d);
   fs.writeFileSync(path.join(dirs.ro, 'doc.txt'), 'read me through the sandbox\n');
+  // As root the sandbox runs as nobody (the ceiling names no runAs): it must reach its grants.
+  if (process.getuid() === 0) {
+    fs.chmodSync(root, 0o755);
+    for (const d of [dirs.ro, dirs.rw]) fs.chownSync(d, 65534, 65534);
+    fs.chownSync(path.join(dirs.ro, 'doc.txt'), 65534, 65534);
+  }
   fs.writeFileSync(path.join(dirs.outside, 'secret.txt'), 'SECRET-OUTSIDE-THE-CEILING');
   const ceiling = path.join(root, 'ceiling.json');
   fs.writeFileSync(ceiling, JSON.stringify({ readonlyPaths: [dirs.ro], readwritePaths: [dirs.rw], timeout: 120000 }));

@@ -26,7 +26,6 @@
 
 #if !defined(_WIN32)
 #include <fcntl.h>
-#include <pwd.h>
 #include <unistd.h>
 #endif
 
@@ -43,6 +42,8 @@ extern const std::string_view run_help =
     "  --ceiling FILE        ceiling file (docs/ceiling.md)\n"
     "                        default: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS,\n"
     "                        CORDON_TIMEOUT_MS, CORDON_NETWORK, CORDON_ENV_ALLOW ... when set\n"
+    "                        The ceiling also names the sandbox's user (runAs, CORDON_RUN_AS;\n"
+    "                        as root the default is nobody: never host root inside).\n"
     "Request:\n"
     "  --ro PATH             read-only grant (repeatable)\n"
     "  --rw PATH             read-write grant (repeatable)\n"
@@ -52,8 +53,6 @@ extern const std::string_view run_help =
     "  --cwd DIR             working directory (must lie inside a granted path)\n"
     "Running:\n"
     "  --executor PATH       MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)\n"
-    "  --run-as USER|UID[:GID]  the unprivileged user the sandbox runs as; required as root\n"
-    "                        (cordon never runs the executor as root)\n"
     "  --stdin auto|pass|null  the command's stdin: pass = a copy of ours, null = /dev/null;\n"
     "                        auto (default): pass unless our stdin is a terminal (then null)\n"
     "  --interactive         a terminal of the run's own for stdin, stdout and stderr, wired to\n"
@@ -87,7 +86,7 @@ constexpr int exit_executor = 126;
 struct RunArgs {
     std::optional<std::string> ceiling_file;
     std::vector<std::string> ro, rw, env;
-    std::optional<std::string> timeout, network, cwd, executor, output_limit, report, run_as, stdin_mode;
+    std::optional<std::string> timeout, network, cwd, executor, output_limit, report, stdin_mode;
     bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false;
     std::vector<std::string> argv;
 };
@@ -129,7 +128,6 @@ std::optional<std::string> parse_args(const Args& args, RunArgs& out) {
         else if (a == "--executor") single = &out.executor;
         else if (a == "--output-limit") single = &out.output_limit;
         else if (a == "--report") single = &out.report;
-        else if (a == "--run-as") single = &out.run_as;
         else if (a == "--stdin") single = &out.stdin_mode;
         else if (a == "--ro") multi = &out.ro;
         else if (a == "--rw") multi = &out.rw;
@@ -166,32 +164,6 @@ void put_output(boost::json::object& o, const char* name, const std::string& byt
     else o[std::string(name) + "_b64"] = detail::base64_encode(bytes);
 }
 
-
-// --run-as USER | UID | UID:GID; a bare UID takes that user's primary group when it has one.
-std::optional<RunAs> parse_run_as(const std::string& text, std::string& problem) {
-#if defined(_WIN32)
-    (void)text;
-    problem = "--run-as: Windows runs are not switched to another user";
-    return std::nullopt;
-#else
-    auto colon = text.find(':');
-    std::string user = text.substr(0, colon);
-    std::optional<std::uint64_t> uid = parse_number(user, 4294967294u), gid;
-    const passwd* pw = uid ? ::getpwuid(static_cast<uid_t>(*uid)) : ::getpwnam(user.c_str());
-    if (!uid && !pw) {
-        problem = "--run-as: no user '" + user + "'";
-        return std::nullopt;
-    }
-    if (!uid) uid = pw->pw_uid;
-    if (colon != std::string::npos) gid = parse_number(text.substr(colon + 1), 4294967294u);
-    else gid = pw ? std::optional<std::uint64_t>(pw->pw_gid) : uid;
-    if (!gid) {
-        problem = "--run-as: expected USER, UID or UID:GID";
-        return std::nullopt;
-    }
-    return RunAs{static_cast<std::uint32_t>(*uid), static_cast<std::uint32_t>(*gid)};
-#endif
-}
 
 bool is_terminal(int fd) {
 #if defined(_WIN32)
@@ -249,11 +221,6 @@ std::optional<std::string> run_options_from(const RunArgs& a, int cancel_fd, Run
     options.delivery = a.base64 ? ConfigDelivery::base64 : a.config_file ? ConfigDelivery::file : ConfigDelivery::descriptor;
     options.cancel_fd = cancel_fd;
     if (auto problem = io_options(a, options)) return problem;
-    if (a.run_as) {
-        std::string problem;
-        options.run_as = parse_run_as(*a.run_as, problem);
-        if (!options.run_as) return problem;
-    }
     if (a.output_limit) {
         auto n = parse_number(*a.output_limit, std::uint64_t{1} << 32);
         if (!n) return "--output-limit: expected a number of bytes up to 4294967296";

@@ -55,11 +55,7 @@ CORDON_FUNC Result<std::optional<RunAs>> run_as_for(const std::optional<std::str
     if (named) return make_error(ErrorCode::backend_unsupported, "runAs is POSIX only", where);
     return std::optional<RunAs>{};
 #else
-    if (!named) {
-        if (::geteuid() != 0) return std::optional<RunAs>{};
-        // The safe default for root: the traditional unprivileged user (65534 where it has no entry).
-        return std::optional<RunAs>{user_ids("nobody", std::nullopt).value_or(RunAs{65534, 65534})};
-    }
+    if (!named) return std::optional<RunAs>{};
     const std::string& text = *named;
     std::optional<RunAs> ids;
     auto colon = text.find(':');
@@ -79,6 +75,16 @@ CORDON_FUNC Result<std::optional<RunAs>> run_as_for(const std::optional<std::str
         return make_error(ErrorCode::invalid_policy,
                           "\"" + text + "\" is root (uid or gid 0): the sandbox never runs as host root", where);
     return std::optional<RunAs>{ids};
+#endif
+}
+
+CORDON_FUNC std::optional<RunAs> default_run_as() {
+#if defined(_WIN32)
+    return std::nullopt;
+#else
+    if (::geteuid() != 0) return std::nullopt;
+    // The traditional unprivileged user (65534 where it has no entry): never host root inside.
+    return user_ids("nobody", std::nullopt).value_or(RunAs{65534, 65534});
 #endif
 }
 

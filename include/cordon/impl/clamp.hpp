@@ -9,7 +9,12 @@
 #include <utility>
 #include <vector>
 
+#if !defined(_WIN32)
+#include <unistd.h>
+#endif
+
 #include "cordon/canonical.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/detail/env_rules.hpp"
 #include "cordon/detail/fs_probe.hpp"
@@ -485,11 +490,21 @@ private:
                    "the ceiling's limit is " + text(ceil_.timeout) + " ms (a missing or 0 timeout means none)");
     }
 
+    // The sandbox runs under a uid of its own when the ceiling names one or cordon runs as root
+    // (detail::default_run_as).
+    bool sandbox_has_own_uid() const {
+#if defined(_WIN32)
+        return false;
+#else
+        return ceil_.run_as.has_value() || ::geteuid() == 0;
+#endif
+    }
+
     // Each limit is the lower of the ceiling's (or cordon's default) and the request's, like the
     // timeout; the request can only lower it.
     void limits() {
         for (const detail::LimitField& f : detail::limit_fields) {
-            auto ceiling = detail::ceiling_limit(f, ceil_.limits, ceil_.run_as.has_value());
+            auto ceiling = detail::ceiling_limit(f, ceil_.limits, sandbox_has_own_uid());
             auto asked = req_.limits.*f.member;  // 0 asks for no limit: the ceiling's stands
             auto& out = out_.limits.*f.member;
             out = !asked || *asked == 0 ? ceiling : !ceiling ? asked : std::min(*asked, *ceiling);

@@ -6,9 +6,17 @@
 #include <memory>
 #include <string>
 #include <sys/stat.h>
+#if !defined(_WIN32)
+#include <unistd.h>
+#endif
 
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/detail/bind_check.hpp"
+#include "cordon/detail/json_pointer.hpp"
+#include "cordon/detail/limit_fields.hpp"
+#include "cordon/detail/run_as_access.hpp"
+#include "cordon/detail/run_registry.hpp"
 #include "cordon/detail/trusted_dirs.hpp"
 #include "cordon/detail/utf16.hpp"
 #include "cordon/mxc_json.hpp"
@@ -113,21 +121,54 @@ CORDON_FUNC Result<std::string> Runner::config_for(const Policy& policy) const {
     return to_mxc_json(*p, emit_contract(*p));
 }
 
-CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions& options) const {
-    if (options.cancel_fd >= 0 && backend() == Backend::processcontainer)
-        return make_error(ErrorCode::backend_unsupported,
-                          "the processcontainer backend cannot cancel a run yet; refusing a cancellable run "
-                          "rather than ignoring the cancellation",
-                          "cancel_fd");
-    // The POSIX-only run options: the processcontainer backend would ignore them, so refuse.
-    if (backend() == Backend::processcontainer &&
-        (options.stdin_mode != StdinMode::null || options.stdout_fd >= 0 || options.stderr_fd >= 0 ||
-         options.run_as || !options.limits.empty()))
-        return make_error(ErrorCode::backend_unsupported,
-                          "the processcontainer backend has no stdin, streaming, run_as or limits yet; refusing "
-                          "rather than ignoring them",
-                          "options");
-    auto config = config_for(policy);
+namespace detail {
+
+// The run controls that apply: the policy's (from the ceiling, through clamp), narrowed by the
+// options. A different user in the options than the ceiling names is refused rather than
+// preferred; when neither names one, default_run_as() (nobody, as root).
+inline Result<RunOptions> effective_options(const Policy& policy, const RunOptions& options) {
+    RunOptions o = options;
+    if (!o.run_as) o.run_as = policy.run_as ? policy.run_as : default_run_as();
+    else if (policy.run_as && *policy.run_as != *o.run_as)
+        return make_error(ErrorCode::invalid_policy,
+                          "RunOptions::run_as names uid " + std::to_string(o.run_as->uid) + " but the policy (its ceiling) "
+                              "names uid " + std::to_string(policy.run_as->uid),
+                          "run_as");
+    for (const LimitField& f : limit_fields) {
+        const auto& asked = o.limits.*f.member;
+        const auto& set = policy.limits.*f.member;
+        if (set && (!asked || *set < *asked)) o.limits.*f.member = set;
+    }
+    return o;
+}
+
+// Another uid runs the sandbox: every grant must be usable by it (else bubblewrap fails to mount,
+// or the command fails on its first access, with no word on why).
+inline Status check_grants_for(const Policy& p, const std::optional<RunAs>& who) {
+#if !defined(_WIN32)
+    if (!who || who->uid == ::geteuid()) return {};
+    for (std::size_t i = 0; i < p.filesystem.readwrite.size(); ++i)
+        if (Status s = check_run_as_access(p.filesystem.readwrite[i], *who, true,
+                                           pointer_child("/filesystem/readwritePaths", i));
+            !s)
+            return s;
+    for (std::size_t i = 0; i < p.filesystem.readonly.size(); ++i)
+        if (Status s = check_run_as_access(p.filesystem.readonly[i], *who, false,
+                                           pointer_child("/filesystem/readonlyPaths", i));
+            !s)
+            return s;
+#else
+    (void)p;
+    (void)who;
+#endif
+    return {};
+}
+
+}  // namespace detail
+
+// The request the backend gets: the prepared, emitted config, the verified executor and the options.
+CORDON_FUNC Result<detail::RunRequest> Runner::request_for(const Policy& prepared, const RunOptions& options) const {
+    auto config = to_mxc_json(prepared, emit_contract(prepared));
     if (!config) return config.error();
     detail::RunRequest request;
     request.config_json = std::move(*config);
@@ -144,10 +185,40 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
 #endif
     request.sdk_version = std::string(executor().sdk_version());
     // Our own clock backs up the executor's: a little later, so a working executor reports first.
-    std::uint32_t t = policy.process.timeout.wire_value();
+    std::uint32_t t = prepared.process.timeout.wire_value();
     request.timeout_ms = t == 0 ? 0 : (t > UINT32_MAX - timeout_slack_ms ? UINT32_MAX : t + timeout_slack_ms);
     request.options = options;
-    auto result = state_->loaded.run(request);
+    return request;
+}
+
+CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions& options) const {
+    auto effective = detail::effective_options(policy, options);
+    if (!effective) return effective.error();
+    if (options.cancel_fd >= 0 && backend() == Backend::processcontainer)
+        return make_error(ErrorCode::backend_unsupported,
+                          "the processcontainer backend cannot cancel a run yet; refusing a cancellable run "
+                          "rather than ignoring the cancellation",
+                          "cancel_fd");
+    // The POSIX-only run options: the processcontainer backend would ignore them, so refuse.
+    if (backend() == Backend::processcontainer &&
+        (effective->stdin_mode != StdinMode::null || effective->stdout_fd >= 0 || effective->stderr_fd >= 0 ||
+         effective->run_as || !effective->limits.empty()))
+        return make_error(ErrorCode::backend_unsupported,
+                          "the processcontainer backend has no stdin, streaming, run_as or limits yet; refusing "
+                          "rather than ignoring them",
+                          "options");
+    auto prepared = prepare(policy);
+    if (!prepared) return prepared.error();
+    if (Status s = detail::check_grants_for(*prepared, effective->run_as); !s) return s.error();
+    auto request = request_for(*prepared, *effective);
+    if (!request) return request.error();
+    detail::RunRegistration registration;  // held until the run is over
+    if (!effective->dry_run) {
+        auto registered = detail::register_run(*prepared, detail::run_registry_dir());
+        if (!registered) return registered.error();
+        registration = std::move(*registered);
+    }
+    auto result = state_->loaded.run(*request);
     if (!result) return result;
     detail::classify_bind_check(*result);
     // lxc-exec 0.9.0 kills the tree itself and reports `script timed out after Nms`
