@@ -201,7 +201,7 @@ void Session::on_connect_request() {
     decision_->port = port_ = hp->port;
     NameCheck check = core_.check_name(hp->host, port_);
     decision_->host = header_safe(check.host, 300);
-    if (!check.allowed) return answer(403, check.reason, "destination_ip_prohibited");
+    if (!check.allowed) return deny_name(check);
     decision_->pattern = check.pattern;
     resolve(check.host, port_);
 }
@@ -234,9 +234,14 @@ void Session::on_http_request() {
     expect_continue_ = beast::iequals(req[http::field::expect], "100-continue");
     NameCheck check = core_.check_name(hp->host, port_);
     decision_->host = header_safe(check.host, 300);
-    if (!check.allowed) return answer(403, check.reason, "destination_ip_prohibited");
+    if (!check.allowed) return deny_name(check);
     decision_->pattern = check.pattern;
     resolve(check.host, port_);
+}
+
+void Session::deny_name(const NameCheck& check) {
+    bool ip = check.reason.rfind("IP address", 0) == 0;
+    answer(403, check.reason, ip ? "destination_ip_prohibited" : "http_request_denied");
 }
 
 void Session::resolve(const std::string& host, std::uint16_t port) {
@@ -611,7 +616,7 @@ void Session::on_tick() {
             if (now - last_activity_ <= ms(l.idle_timeout_ms)) return;
             if (phase_ == Phase::exchange && !response_started_)
                 return answer(504, "the upstream sent no response within " + std::to_string(l.idle_timeout_ms) + " ms",
-                              "http_response_timeout");
+                              "connection_read_timeout");
             return finish("idle for more than " + std::to_string(l.idle_timeout_ms) + " ms");
         case Phase::answering:
             if (now > deadline_) close();

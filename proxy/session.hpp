@@ -43,6 +43,7 @@ private:
     void on_head(error_code ec);
     void on_connect_request();
     void on_http_request();
+    void deny_name(const NameCheck& check);
     void resolve(const std::string& host, std::uint16_t port);
     void on_addresses(const std::vector<detail::IpAddress>& found, const std::string& error);
     void on_connected(error_code ec, const tcp::endpoint& ep);
