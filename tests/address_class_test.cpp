@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "cordon/domain_pattern.hpp"  // both headers in both files of this program: a missing inline fails to link
+
 #include <string>
 
 using namespace cordon::detail;
@@ -103,6 +105,22 @@ TEST_CASE("address parsing and blocks") {
     CHECK_FALSE(IpAddress::parse(std::string(100, '1')));
     CHECK(ip("::ffff:1.2.3.4").to_string() == "::ffff:1.2.3.4");
     CHECK(ip("1.2.3.4").to_string() == "1.2.3.4");
+    // The parser is cordon's own (no inet_pton): strict forms in, RFC 5952 text out.
+    for (const char* bad : {"01.2.3.4", "1.2.3.04", "1..2.3", "1.2.3.4.", " 1.2.3.4", "1.2.3.4 ", "1.2.3.-4", "::1::", ":1",
+                            "1:", "1:2:3:4:5:6:7:8:9", "12345::", "1:2:3:4:5:6:7:1.2.3.4", "g::1", "::1.2.3", "1:::2", "::%1"})
+        CHECK_MESSAGE(!IpAddress::parse(bad), bad);
+    struct Form {
+        const char* in;
+        const char* out;
+    };
+    for (Form f : {Form{"::", "::"}, Form{"::1", "::1"}, Form{"1::", "1::"}, Form{"FD00:EC2:0:0:0:0:0:254", "fd00:ec2::254"},
+                   Form{"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"}, Form{"2001:0db8:0000:0000:0000:0000:0000:0007", "2001:db8::7"},
+                   Form{"1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"}, Form{"1:2:3:4:5:6:7::", "1:2:3:4:5:6:7:0"},
+                   Form{"::ffff:a9fe:a9fe", "::ffff:169.254.169.254"}, Form{"64:ff9b::1.2.3.4", "64:ff9b::102:304"},
+                   Form{"255.255.255.255", "255.255.255.255"}, Form{"0.0.0.0", "0.0.0.0"}})
+        CHECK_MESSAGE(ip(f.in).to_string() == f.out, f.in);
+    CHECK(ip("::ffff:127.0.0.1") == ip("::ffff:7f00:1"));
+    CHECK(ip("::ffff:127.0.0.1") != ip("127.0.0.1"));  // the family differs; classification unwraps it
 
     auto net = IpNetwork::parse("127.0.0.0/8");
     REQUIRE(net);

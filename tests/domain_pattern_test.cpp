@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "cordon/detail/address_class.hpp"  // see address_class_test.cpp (one definition rule)
+
 #include <random>
 #include <set>
 #include <string>

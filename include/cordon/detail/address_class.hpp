@@ -3,24 +3,15 @@
 #pragma once
 
 // A minimal, self-contained address type for the proxy's destination checks (the CIDR rules of
-// the policy model have their own); parsing goes through the platform's strict inet_pton.
+// the policy model have their own). Parsing and printing are written out here rather than taken
+// from inet_pton/inet_ntop, so this header needs no socket headers or libraries (ws2_32 on Windows).
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#if defined(_WIN32)
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#else
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#endif
 
 #include "cordon/config.hpp"
 #include "cordon/error.hpp"
@@ -37,21 +28,50 @@ struct IpAddress {
         return ip;
     }
 
-    /// Dotted-quad IPv4 or RFC 4291 IPv6 text (no brackets, no zone), or nullopt.
+    /// Dotted-quad IPv4 (no leading zeros) or RFC 4291 IPv6 text (no brackets, no zone), or nullopt.
     static std::optional<IpAddress> parse(std::string_view text) {
-        if (text.empty() || text.size() > 45) return std::nullopt;
-        char buf[46] = {};
-        std::memcpy(buf, text.data(), text.size());
         IpAddress ip;
-        ip.v6 = text.find(':') != std::string_view::npos;
-        if (inet_pton(ip.v6 ? AF_INET6 : AF_INET, buf, ip.bytes.data()) != 1) return std::nullopt;
+        if (text.find(':') == std::string_view::npos) {
+            if (!parse_v4(text, ip.bytes.data())) return std::nullopt;
+            return ip;
+        }
+        ip.v6 = true;
+        if (!parse_v6(text, ip.bytes)) return std::nullopt;
         return ip;
     }
 
+    /// RFC 5952 text: lower-case, zeros compressed; IPv4-mapped addresses as ::ffff:a.b.c.d.
     std::string to_string() const {
-        char buf[64] = {};
-        if (!inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf)) return "?";
-        return buf;
+        auto dotted = [](const std::uint8_t* b) {
+            return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." + std::to_string(b[3]);
+        };
+        if (!v6) return dotted(bytes.data());
+        std::uint16_t g[8];
+        for (int i = 0; i < 8; ++i) g[i] = static_cast<std::uint16_t>(bytes[2 * i] << 8 | bytes[2 * i + 1]);
+        if (g[0] == 0 && g[1] == 0 && g[2] == 0 && g[3] == 0 && g[4] == 0 && g[5] == 0xffff) return "::ffff:" + dotted(&bytes[12]);
+        int best = -1, best_len = 1;  // the longest run of two or more zero groups, the first on a tie
+        for (int i = 0; i < 8;) {
+            int j = i;
+            while (j < 8 && g[j] == 0) ++j;
+            if (j - i > best_len) best = i, best_len = j - i;
+            i = j == i ? i + 1 : j;
+        }
+        static const char hex[] = "0123456789abcdef";
+        std::string out;
+        for (int i = 0; i < 8; ++i) {
+            if (i == best) {
+                out += "::";
+                i += best_len - 1;
+                continue;
+            }
+            if (!out.empty() && out.back() != ':') out += ':';
+            bool started = false;
+            for (int shift = 12; shift >= 0; shift -= 4) {
+                int d = (g[i] >> shift) & 15;
+                if (d || started || shift == 0) out += hex[d], started = true;
+            }
+        }
+        return out;
     }
 
     std::uint32_t v4_value() const noexcept {
@@ -61,6 +81,84 @@ struct IpAddress {
 
     friend bool operator==(const IpAddress& a, const IpAddress& b) noexcept { return a.v6 == b.v6 && a.bytes == b.bytes; }
     friend bool operator!=(const IpAddress& a, const IpAddress& b) noexcept { return !(a == b); }
+
+private:
+    static bool parse_v4(std::string_view s, std::uint8_t* out) {
+        int part = 0;
+        std::size_t i = 0;
+        for (; part < 4; ++part) {
+            if (part > 0) {
+                if (i >= s.size() || s[i] != '.') return false;
+                ++i;
+            }
+            std::size_t start = i;
+            unsigned v = 0;
+            while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) v = v * 10 + static_cast<unsigned>(s[i++] - '0');
+            std::size_t len = i - start;
+            if (len == 0 || v > 255 || (len > 1 && s[start] == '0')) return false;
+            out[part] = static_cast<std::uint8_t>(v);
+        }
+        return i == s.size();
+    }
+
+    static int hex_value(char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+
+    // Groups before and after one "::"; the last piece may be a dotted IPv4 address.
+    static bool parse_v6(std::string_view s, std::array<std::uint8_t, 16>& out) {
+        if (s.size() > 45) return false;
+        std::uint16_t head[8], tail[8];
+        int nh = 0, nt = 0;
+        bool gap = false;
+        std::size_t i = 0;
+        if (s.substr(0, 2) == "::") {
+            gap = true;
+            i = 2;
+        } else if (!s.empty() && s[0] == ':') {
+            return false;
+        }
+        while (i < s.size()) {
+            std::size_t start = i;
+            unsigned v = 0;
+            while (i < s.size() && hex_value(s[i]) >= 0 && i - start < 4) v = v * 16 + static_cast<unsigned>(hex_value(s[i++]));
+            bool dotted = i < s.size() && s[i] == '.';
+            if (dotted) {  // the final 32 bits as a.b.c.d
+                std::uint8_t b[4];
+                if ((gap ? nt : nh) > 6 || !parse_v4(s.substr(start), b)) return false;
+                std::uint16_t* list = gap ? tail : head;
+                int& n = gap ? nt : nh;
+                list[n++] = static_cast<std::uint16_t>(b[0] << 8 | b[1]);
+                list[n++] = static_cast<std::uint16_t>(b[2] << 8 | b[3]);
+                i = s.size();
+                break;
+            }
+            if (i == start || (gap ? nt : nh) >= 8) return false;
+            (gap ? tail[nt++] : head[nh++]) = static_cast<std::uint16_t>(v);
+            if (i == s.size()) break;
+            if (s[i] != ':') return false;
+            ++i;
+            if (i < s.size() && s[i] == ':') {
+                if (gap) return false;  // a second "::"
+                gap = true;
+                ++i;
+            } else if (i == s.size()) {
+                return false;  // a trailing single ':'
+            }
+        }
+        if (gap ? nh + nt > 7 : nh != 8) return false;
+        std::uint16_t g[8] = {};
+        for (int k = 0; k < nh; ++k) g[k] = head[k];
+        for (int k = 0; k < nt; ++k) g[8 - nt + k] = tail[k];
+        for (int k = 0; k < 8; ++k) {
+            out[static_cast<std::size_t>(2 * k)] = static_cast<std::uint8_t>(g[k] >> 8);
+            out[static_cast<std::size_t>(2 * k + 1)] = static_cast<std::uint8_t>(g[k] & 0xff);
+        }
+        return true;
+    }
 };
 
 /// An address block `base/prefix`.
