@@ -2,6 +2,7 @@
 // cordon proxy: FilteringProxy (listener, accept loop, its thread, stop) over the shared Core.
 #include "cordon/filtering_proxy.hpp"
 
+#include <cstring>
 #include <exception>
 #include <thread>
 #include <utility>
@@ -119,10 +120,6 @@ Result<std::unique_ptr<FilteringProxy::Impl>> prepare(ProxyConfig config) {
     return impl;
 }
 
-bool is_loopback(const proxy::asio::ip::address& a) {
-    return detail::classify(proxy::to_ip(a)) == detail::AddressClass::loopback;
-}
-
 }  // namespace
 
 FilteringProxy::FilteringProxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -155,21 +152,36 @@ Result<std::unique_ptr<FilteringProxy>> FilteringProxy::start(ProxyConfig config
 
 Result<std::unique_ptr<FilteringProxy>> FilteringProxy::adopt(int listening_fd, ProxyConfig config) {
     try {
+        // Every check comes before the take-over, so on failure the descriptor stays the caller's.
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        if (getsockname(listening_fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
+            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+            return make_error(ErrorCode::io_error, "descriptor " + std::to_string(listening_fd) + " is not a TCP/IP socket");
+#if !defined(_WIN32)
+        int listening = 0;
+        socklen_t optlen = sizeof listening;
+        if (getsockopt(listening_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || !listening)
+            return make_error(ErrorCode::io_error, "descriptor " + std::to_string(listening_fd) + " is not a listening socket");
+#endif
+        detail::IpAddress bound;
+        if (ss.ss_family == AF_INET) {
+            std::memcpy(bound.bytes.data(), &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, 4);
+        } else {
+            bound.v6 = true;
+            std::memcpy(bound.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, 16);
+        }
+        if (detail::classify(bound) != detail::AddressClass::loopback)
+            return make_error(ErrorCode::invalid_policy, "the proxy's listening socket must be bound to a loopback address, not " +
+                                                             bound.to_string());
         auto impl = prepare(std::move(config));
         if (!impl) return impl.error();
         auto& p = **impl;
         p.acceptor = std::make_unique<tcp::acceptor>(*p.ioc);
         proxy::error_code ec;
-        sockaddr_storage ss{};
-        socklen_t len = sizeof ss;
-        if (getsockname(listening_fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
-            return make_error(ErrorCode::io_error, "descriptor " + std::to_string(listening_fd) + " is not a socket");
         p.acceptor->assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listening_fd, ec);
         if (ec) return make_error(ErrorCode::io_error, "cannot take over descriptor " + std::to_string(listening_fd) + ": " + ec.message());
-        auto local = p.acceptor->local_endpoint(ec);
-        if (ec || !is_loopback(local.address()))
-            return make_error(ErrorCode::invalid_policy, "the proxy's listening socket must be bound to a loopback address");
-        p.set_endpoint(local);
+        p.set_endpoint(p.acceptor->local_endpoint());
         p.run();
         return std::unique_ptr<FilteringProxy>(new FilteringProxy(std::move(*impl)));
     } catch (const std::exception& e) {

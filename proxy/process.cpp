@@ -361,8 +361,19 @@ Result<ProxyProcess> ProxyProcess::spawn(const ProxyConfig& config, const ProxyP
     ::posix_spawn_file_actions_init(&actions);
     int targets[] = {*listen, cfg->first, *decisions, stop->first, status->second};
     for (int i = 0; i < 5; ++i) ::posix_spawn_file_actions_adddup2(&actions, targets[i], 3 + i);
+    // The child starts with no blocked signals and default actions, whatever the embedder set.
+    posix_spawnattr_t attr;
+    ::posix_spawnattr_init(&attr);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int sig : {SIGTERM, SIGINT, SIGPIPE, SIGHUP}) sigaddset(&defaults, sig);
+    ::posix_spawnattr_setsigmask(&attr, &none);
+    ::posix_spawnattr_setsigdefault(&attr, &defaults);
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid = -1;
-    int rc = ::posix_spawn(&pid, options.executable.c_str(), &actions, nullptr, argv.data(), envp);
+    int rc = ::posix_spawn(&pid, options.executable.c_str(), &actions, &attr, argv.data(), envp);
+    ::posix_spawnattr_destroy(&attr);
     ::posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) return make_error(ErrorCode::execution_failed, "cannot start " + options.executable + ": " + std::strerror(rc));
     ProxyProcess p;

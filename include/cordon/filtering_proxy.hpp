@@ -91,8 +91,9 @@ public:
     /// Errors: invalid_policy (bad config, unreadable hosts file), io_error (cannot bind).
     static Result<std::unique_ptr<FilteringProxy>> start(ProxyConfig config);
 
-    /// Serves on an already-bound, listening TCP socket (which it takes over); for a proxy process
-    /// whose parent bound the port. Errors: as start().
+    /// Serves on an already-bound, listening TCP socket bound to loopback, which it takes over on
+    /// success (on failure it stays the caller's); for a proxy process whose parent bound the port.
+    /// Errors: as start(), and io_error when the descriptor is no listening TCP/IP socket.
     static Result<std::unique_ptr<FilteringProxy>> adopt(int listening_fd, ProxyConfig config);
 
     ~FilteringProxy();

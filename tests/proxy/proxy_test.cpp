@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+
 #include <random>
 #include <string>
 #include <thread>
@@ -475,6 +477,42 @@ TEST_CASE("configuration is checked at start") {
     c = f.config;
     c.limits.max_connections = 0;
     CHECK(!FilteringProxy::start(c));
+}
+
+TEST_CASE("adopt takes over only a listening TCP socket bound to loopback") {
+    Fixture f;
+    auto bound = [](const char* ip, bool listen) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        inet_pton(AF_INET, ip, &a.sin_addr);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        if (listen) REQUIRE(::listen(fd, 8) == 0);
+        return fd;
+    };
+    int idle = bound("127.0.0.1", false);
+    auto e1 = FilteringProxy::adopt(idle, f.config);
+    REQUIRE(!e1);
+    CHECK(e1.error().message.find("not a listening socket") != std::string::npos);
+    CHECK(::fcntl(idle, F_GETFD) != -1);  // still the caller's
+    ::close(idle);
+    int wide = bound("0.0.0.0", true);
+    auto e2 = FilteringProxy::adopt(wide, f.config);
+    REQUIRE(!e2);
+    CHECK(e2.error().message.find("loopback address, not 0.0.0.0") != std::string::npos);
+    ::close(wide);
+    int pipefd[2];
+    REQUIRE(::pipe(pipefd) == 0);
+    CHECK(!FilteringProxy::adopt(pipefd[0], f.config));
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    Server echo("127.0.0.1", test::echo_handler());
+    int good = bound("127.0.0.1", true);
+    auto p = FilteringProxy::adopt(good, f.config);
+    REQUIRE(p);
+    Conn c = connect_to(**p);
+    c.send(connect_request("pkg.test:" + std::to_string(echo.port())));
+    CHECK(c.read_head().rfind("HTTP/1.1 200", 0) == 0);
 }
 
 TEST_CASE("JSON forms: decisions and the configuration round-trip; bad input is refused") {
