@@ -86,7 +86,6 @@ private:
     Phase phase_ = Phase::head;
     bool admitted_ = false;
     bool first_request_ = true;
-    bool timed_out_ = false;
     bool client_keep_alive_ = false;
     bool expect_continue_ = false;
     bool head_method_ = false;
