@@ -16,6 +16,7 @@ import functools
 import http.server
 import os
 import socket
+import socketserver
 import ssl
 import struct
 import subprocess
@@ -100,6 +101,11 @@ class GitSmart(http.server.BaseHTTPRequestHandler):
 
 
 class Server(http.server.ThreadingHTTPServer):
+    def server_bind(self):
+        # HTTPServer would look its own address up in DNS (getfqdn), and the lab has no DNS.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
     def handle_error(self, request, client_address):
         pass  # clients cut off by the proxy's limits are expected here
 
