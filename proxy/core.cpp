@@ -136,6 +136,17 @@ NameCheck Core::check_name(std::string_view host, std::uint16_t port) const {
     const DomainPattern* p = find_match(config_.allowed, c.host, port);
     if (!p) {
         c.reason = "no granted domain pattern matches " + c.host + ":" + std::to_string(port);
+        // Two near misses worth saying, since an agent reads this: the wildcard's own suffix, and another port.
+        for (const auto& g : config_.allowed) {
+            if (g.wildcard && g.name == c.host) {
+                c.reason += " (" + g.to_string() + " covers names below " + g.name + ", not " + g.name + " itself)";
+                break;
+            }
+            if (g.port != 0 && g.matches_name(c.host)) {
+                c.reason += " (" + c.host + " is granted on port " + std::to_string(g.port) + " only)";
+                break;
+            }
+        }
         return c;
     }
     c.allowed = true;

@@ -40,7 +40,7 @@ struct Fixture {
         config.hosts_file = tmp.path("hosts");
         config.allowed_internal = {"127.0.0.1/32"};
         config.allowed = *parse_domain_patterns({"pkg.test", "*.pkg.test", "loop.test", "metadata.test", "alibaba.test",
-                                                 "mapped.test", "twofaced.test"});
+                                                 "mapped.test", "twofaced.test", "*.wild.test", "tls.test:443"});
         config.limits.header_timeout_ms = 2000;
         config.limits.idle_timeout_ms = 2000;
         config.limits.connect_timeout_ms = 2000;
@@ -135,6 +135,8 @@ TEST_CASE("denials: 403 naming cordon, the host and the reason; nothing reaches 
         {"alibaba.test:80", "100.100.100.200 is cloud-metadata"},
         {"pkg.test..:" + port, "not a valid host name"},
         {"unlisted.pkg.test:" + port, "is not in the proxy's hosts file"},
+        {"wild.test:443", "(*.wild.test covers names below wild.test, not wild.test itself)"},
+        {"tls.test:80", "(tls.test is granted on port 443 only)"},
     };
     for (const auto& k : cases) {
         Conn c = connect_to(*proxy);
