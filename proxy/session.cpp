@@ -195,6 +195,7 @@ void Session::on_head(error_code ec) {
     auto& req = req_->get();
     begin_decision(std::string(header_safe(req.method_string(), 32)));
     first_request_ = false;
+    head_method_ = expect_continue_ = response_started_ = false;  // nothing carries over from the last exchange
     if (req.method() == http::verb::connect) on_connect_request();
     else on_http_request();
 }

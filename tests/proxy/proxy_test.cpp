@@ -250,8 +250,16 @@ TEST_CASE("plain HTTP: request bodies (chunked and Content-Length), Expect: 100-
         CHECK(answer.rfind("HTTP/1.1 200 OK", 0) == 0);
         CHECK(answer.substr(answer.find("\r\n\r\n") + 4).empty());  // no body after a HEAD
     }
+    {
+        // After a HEAD on a kept-alive connection, a refusal still carries its body.
+        Conn c = connect_to(*proxy);
+        REQUIRE(c.send("HEAD " + url + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+        CHECK(c.read_head().rfind("HTTP/1.1 200 OK", 0) == 0);
+        REQUIRE(c.send("GET http://evil.test/ HTTP/1.1\r\nHost: x\r\n\r\n"));
+        CHECK(contains(c.read_all(), "\r\n\r\ncordon proxy: GET evil.test:80 denied"));
+    }
     auto got = web.received();
-    REQUIRE(got.size() == 3);
+    REQUIRE(got.size() == 4);
     std::string chunked_body = got[0].substr(got[0].find("\r\n\r\n") + 4);
     INFO(got[0]);
     CHECK(contains(chunked_body, "hello"));
