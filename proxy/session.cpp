@@ -237,6 +237,9 @@ void Session::on_http_request() {
     port_ = hp->port ? hp->port : 80;
     decision_->port = port_;
     client_keep_alive_ = req.keep_alive();
+    // Older clients say "Proxy-Connection: close" to a proxy where they mean Connection.
+    for (auto token : http::token_list{req[http::field::proxy_connection]})
+        if (beast::iequals(token, "close")) client_keep_alive_ = false;
     head_method_ = req.method() == http::verb::head;
     expect_continue_ = beast::iequals(req[http::field::expect], "100-continue");
     NameCheck check = core_.check_name(hp->host, port_);
