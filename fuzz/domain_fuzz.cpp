@@ -29,12 +29,12 @@ void round_trips(const std::string& text) {
         auto again = cordon::DomainPattern::parse(p->to_string());
         if (!again || *again != *p) std::abort();
     }
-    if (auto ip = cordon::detail::IpAddress::parse(text)) {
-        auto again = cordon::detail::IpAddress::parse(ip->to_string());
+    if (auto ip = cordon::detail::IpAddr::parse(text)) {
+        auto again = cordon::detail::IpAddr::parse(ip->to_string());
         if (!again || *again != *ip) std::abort();
         (void)cordon::detail::classify(*ip);
     }
-    (void)cordon::detail::IpNetwork::parse(text);
+    (void)cordon::detail::IpBlock::parse(text);
 }
 
 }  // namespace

@@ -2,10 +2,10 @@
 // cordon proxy: the shared policy checks (grants, internal addresses), the hosts-file resolver and the decision log.
 #include "core.hpp"
 
-#include <fstream>
 #include <sstream>
 #include <utility>
 
+#include "cordon/detail/input_file.hpp"
 #include "session.hpp"
 
 #if defined(_WIN32)
@@ -17,8 +17,10 @@
 namespace cordon::proxy {
 
 Result<HostsTable> HostsTable::load(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return make_error(ErrorCode::io_error, "cannot read the hosts file", path);
+    // Through cordon's reader: a FIFO or device put in the file's place is refused, not waited on.
+    auto file = detail::read_input_file(path, 16u << 20, detail::FileTrust::any, "hosts file");
+    if (!file) return make_error(file.error().code, "cannot read the hosts file: " + file.error().message, path);
+    std::istringstream in(file->text);
     HostsTable t;
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
@@ -26,7 +28,7 @@ Result<HostsTable> HostsTable::load(const std::string& path) {
         std::istringstream words(line);
         std::string address, name;
         if (!(words >> address)) continue;
-        auto ip = detail::IpAddress::parse(address);
+        auto ip = detail::IpAddr::parse(address);
         if (!ip) return make_error(ErrorCode::invalid_policy, "line " + std::to_string(number) + ": \"" + address +
                                                                    "\" is not an IPv4 or IPv6 address", path);
         bool any = false;
@@ -41,14 +43,14 @@ Result<HostsTable> HostsTable::load(const std::string& path) {
     return t;
 }
 
-const std::vector<detail::IpAddress>* HostsTable::find(const std::string& name) const {
+const std::vector<detail::IpAddr>* HostsTable::find(const std::string& name) const {
     auto it = names.find(name);
     return it == names.end() ? nullptr : &it->second;
 }
 
 #if defined(_WIN32)
-std::vector<detail::IpAddress> host_addresses() {
-    std::vector<detail::IpAddress> out;
+std::vector<detail::IpAddr> host_addresses() {
+    std::vector<detail::IpAddr> out;
     ULONG size = 16 * 1024;
     std::vector<unsigned char> buf;
     for (int attempt = 0; attempt < 3; ++attempt) {
@@ -61,7 +63,7 @@ std::vector<detail::IpAddress> host_addresses() {
         for (auto* a = list; a; a = a->Next)
             for (auto* u = a->FirstUnicastAddress; u; u = u->Next) {
                 const sockaddr* sa = u->Address.lpSockaddr;
-                detail::IpAddress ip;
+                detail::IpAddr ip;
                 if (sa->sa_family == AF_INET) {
                     std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, 4);
                 } else if (sa->sa_family == AF_INET6) {
@@ -77,13 +79,13 @@ std::vector<detail::IpAddress> host_addresses() {
     return out;
 }
 #else
-std::vector<detail::IpAddress> host_addresses() {
-    std::vector<detail::IpAddress> out;
+std::vector<detail::IpAddr> host_addresses() {
+    std::vector<detail::IpAddr> out;
     ifaddrs* list = nullptr;
     if (getifaddrs(&list) != 0) return out;
     for (ifaddrs* a = list; a; a = a->ifa_next) {
         if (!a->ifa_addr) continue;
-        detail::IpAddress ip;
+        detail::IpAddr ip;
         if (a->ifa_addr->sa_family == AF_INET) {
             std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr, 4);
         } else if (a->ifa_addr->sa_family == AF_INET6) {
@@ -99,8 +101,8 @@ std::vector<detail::IpAddress> host_addresses() {
 }
 #endif
 
-detail::IpAddress to_ip(const asio::ip::address& a) {
-    detail::IpAddress ip;
+detail::IpAddr to_ip(const asio::ip::address& a) {
+    detail::IpAddr ip;
     if (a.is_v4()) {
         auto b = a.to_v4().to_bytes();
         std::copy(b.begin(), b.end(), ip.bytes.begin());
@@ -112,14 +114,14 @@ detail::IpAddress to_ip(const asio::ip::address& a) {
     return ip;
 }
 
-asio::ip::address to_asio(const detail::IpAddress& ip) {
+asio::ip::address to_asio(const detail::IpAddr& ip) {
     if (!ip.v6) return asio::ip::address_v4(asio::ip::address_v4::bytes_type{ip.bytes[0], ip.bytes[1], ip.bytes[2], ip.bytes[3]});
     asio::ip::address_v6::bytes_type b;
     std::copy(ip.bytes.begin(), ip.bytes.end(), b.begin());
     return asio::ip::address_v6(b);
 }
 
-Core::Core(asio::io_context& ioc, ProxyConfig config, HostsTable hosts, std::vector<detail::IpNetwork> internal_ok)
+Core::Core(asio::io_context& ioc, ProxyConfig config, HostsTable hosts, std::vector<detail::IpBlock> internal_ok)
     : ioc_(ioc), config_(std::move(config)), hosts_(std::move(hosts)), internal_ok_(std::move(internal_ok)) {}
 
 NameCheck Core::check_name(std::string_view host, std::uint16_t port) const {
@@ -154,7 +156,7 @@ NameCheck Core::check_name(std::string_view host, std::uint16_t port) const {
     return c;
 }
 
-AddressCheck Core::check_addresses(const std::string& host, const std::vector<detail::IpAddress>& found,
+AddressCheck Core::check_addresses(const std::string& host, const std::vector<detail::IpAddr>& found,
                                    std::uint16_t port) {
     // Interfaces change rarely; a few seconds of staleness is fine (and no privilege is needed).
     auto now = Clock::now();

@@ -30,18 +30,18 @@ class Session;
 
 /// An /etc/hosts-format table: "ADDRESS NAME [NAME...]", '#' comments.
 struct HostsTable {
-    std::map<std::string, std::vector<detail::IpAddress>> names;
+    std::map<std::string, std::vector<detail::IpAddr>> names;
 
     /// Errors: io_error (unreadable), invalid_policy (a bad line, named by number).
     static Result<HostsTable> load(const std::string& path);
-    const std::vector<detail::IpAddress>* find(const std::string& name) const;
+    const std::vector<detail::IpAddr>* find(const std::string& name) const;
 };
 
 /// This host's interface addresses (getifaddrs; GetAdaptersAddresses on Windows).
-std::vector<detail::IpAddress> host_addresses();
+std::vector<detail::IpAddr> host_addresses();
 
-detail::IpAddress to_ip(const asio::ip::address& a);
-asio::ip::address to_asio(const detail::IpAddress& ip);
+detail::IpAddr to_ip(const asio::ip::address& a);
+asio::ip::address to_asio(const detail::IpAddr& ip);
 
 /// The outcome of the name check: the normalised host and the grant, or why not.
 struct NameCheck {
@@ -59,14 +59,14 @@ struct AddressCheck {
 
 class Core {
 public:
-    Core(asio::io_context& ioc, ProxyConfig config, HostsTable hosts, std::vector<detail::IpNetwork> internal_ok);
+    Core(asio::io_context& ioc, ProxyConfig config, HostsTable hosts, std::vector<detail::IpBlock> internal_ok);
 
     asio::io_context& ioc() noexcept { return ioc_; }
     const ProxyConfig& config() const noexcept { return config_; }
     const ProxyLimits& limits() const noexcept { return config_.limits; }
 
     NameCheck check_name(std::string_view host, std::uint16_t port) const;
-    AddressCheck check_addresses(const std::string& host, const std::vector<detail::IpAddress>& found, std::uint16_t port);
+    AddressCheck check_addresses(const std::string& host, const std::vector<detail::IpAddr>& found, std::uint16_t port);
     /// Test resolver: the table's addresses, or nullptr when the proxy resolves through the system.
     const HostsTable* hosts() const noexcept { return config_.resolver == ProxyResolver::hosts_file ? &hosts_ : nullptr; }
 
@@ -89,8 +89,8 @@ private:
     asio::io_context& ioc_;
     ProxyConfig config_;
     HostsTable hosts_;
-    std::vector<detail::IpNetwork> internal_ok_;
-    std::vector<detail::IpAddress> own_;
+    std::vector<detail::IpBlock> internal_ok_;
+    std::vector<detail::IpAddr> own_;
     Clock::time_point own_at_{};
     std::vector<std::weak_ptr<Session>> sessions_;
     std::size_t open_ = 0;

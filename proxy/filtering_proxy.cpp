@@ -98,9 +98,9 @@ struct FilteringProxy::Impl {
 namespace {
 
 Result<std::unique_ptr<FilteringProxy::Impl>> prepare(ProxyConfig config) {
-    std::vector<detail::IpNetwork> internal_ok;
+    std::vector<detail::IpBlock> internal_ok;
     for (std::size_t i = 0; i < config.allowed_internal.size(); ++i) {
-        auto n = detail::IpNetwork::parse(config.allowed_internal[i]);
+        auto n = detail::IpBlock::parse(config.allowed_internal[i]);
         if (!n) return make_error(ErrorCode::invalid_policy, n.error().message, "/allowedInternal/" + std::to_string(i));
         internal_ok.push_back(*n);
     }
@@ -127,7 +127,7 @@ FilteringProxy::~FilteringProxy() = default;
 
 Result<std::unique_ptr<FilteringProxy>> FilteringProxy::start(ProxyConfig config) {
     try {
-        auto ip = detail::IpAddress::parse(config.listen_address);
+        auto ip = detail::IpAddr::parse(config.listen_address);
         if (!ip || detail::classify(*ip) != detail::AddressClass::loopback)
             return make_error(ErrorCode::invalid_policy,
                               "the proxy listens on a loopback address only, not \"" + config.listen_address + "\"");
@@ -164,7 +164,7 @@ Result<std::unique_ptr<FilteringProxy>> FilteringProxy::adopt(int listening_fd, 
         if (getsockopt(listening_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || !listening)
             return make_error(ErrorCode::io_error, "descriptor " + std::to_string(listening_fd) + " is not a listening socket");
 #endif
-        detail::IpAddress bound;
+        detail::IpAddr bound;
         if (ss.ss_family == AF_INET) {
             std::memcpy(bound.bytes.data(), &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, 4);
         } else {

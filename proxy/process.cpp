@@ -2,6 +2,8 @@
 // cordon proxy: the cordon-proxy program (adopt a bound socket, drop privileges, serve until told to stop) and ProxyProcess, its parent side.
 #include "cordon/proxy_process.hpp"
 
+#include "cordon/detail/input_file.hpp"
+
 #if !defined(_WIN32)
 
 #include <arpa/inet.h>
@@ -24,7 +26,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -178,14 +179,12 @@ int serve(const ProgramArgs& a) {
         }
         ::close(a.config_fd);
     } else {
-        std::ifstream in(a.config_file);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        if (!in) {
-            report("error: cannot read " + a.config_file);
+        auto file = detail::read_input_file(a.config_file, 4u << 20, detail::FileTrust::any, "proxy configuration");
+        if (!file) {
+            report("error: " + file.error().to_string());
             return 2;
         }
-        text = ss.str();
+        text = std::move(file->text);
     }
     auto config = proxy_config_from_json(text);
     if (!config) {
@@ -194,7 +193,11 @@ int serve(const ProgramArgs& a) {
     }
     int decisions_fd = a.decisions_fd;
     if (decisions_fd < 0 && !a.decisions_file.empty())
-        decisions_fd = ::open(a.decisions_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        decisions_fd = ::open(a.decisions_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (decisions_fd < 0 && !a.decisions_file.empty()) {
+        report("error: " + errno_text("cannot open " + a.decisions_file));
+        return 2;
+    }
     if (Status s = drop_privileges(a.user); !s) {
         report("error: " + s.error().message);
         return 2;

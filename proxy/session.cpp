@@ -259,14 +259,14 @@ void Session::resolve(const std::string& host, std::uint16_t port) {
     deadline_ = Clock::now() + ms(core_.limits().connect_timeout_ms);
     if (const HostsTable* table = core_.hosts()) {
         const auto* found = table->find(host);
-        std::vector<detail::IpAddress> list = found ? *found : std::vector<detail::IpAddress>{};
+        std::vector<detail::IpAddr> list = found ? *found : std::vector<detail::IpAddr>{};
         std::string error = found ? "" : host + " is not in the proxy's hosts file";
         asio::post(core_.ioc(), [self = shared_from_this(), list, error] { self->on_addresses(list, error); });
         return;
     }
     resolver_.async_resolve(host, std::to_string(port), tcp::resolver::numeric_service,
                             [self = shared_from_this(), host](error_code ec, const tcp::resolver::results_type& results) {
-                                std::vector<detail::IpAddress> list;
+                                std::vector<detail::IpAddr> list;
                                 for (const auto& r : results) {
                                     auto ip = to_ip(r.endpoint().address());
                                     if (std::find(list.begin(), list.end(), ip) == list.end()) list.push_back(ip);
@@ -275,7 +275,7 @@ void Session::resolve(const std::string& host, std::uint16_t port) {
                             });
 }
 
-void Session::on_addresses(const std::vector<detail::IpAddress>& found, const std::string& error) {
+void Session::on_addresses(const std::vector<detail::IpAddr>& found, const std::string& error) {
     if (phase_ != Phase::connecting) return;  // timed out or aborted meanwhile
     if (!error.empty()) return answer(502, error, "dns_error");
     AddressCheck check = core_.check_addresses(decision_->host, found, port_);

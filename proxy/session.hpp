@@ -45,7 +45,7 @@ private:
     void on_http_request();
     void deny_name(const NameCheck& check);
     void resolve(const std::string& host, std::uint16_t port);
-    void on_addresses(const std::vector<detail::IpAddress>& found, const std::string& error);
+    void on_addresses(const std::vector<detail::IpAddr>& found, const std::string& error);
     void on_connected(error_code ec, const tcp::endpoint& ep);
 
     void start_tunnel();

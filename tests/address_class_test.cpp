@@ -12,8 +12,8 @@ using namespace cordon::detail;
 
 namespace {
 
-IpAddress ip(const char* text) {
-    auto a = IpAddress::parse(text);
+IpAddr ip(const char* text) {
+    auto a = IpAddr::parse(text);
     REQUIRE_MESSAGE(a.has_value(), text);
     return *a;
 }
@@ -86,7 +86,7 @@ TEST_CASE("IPv6 address classes, and IPv4 hidden in IPv6") {
 }
 
 TEST_CASE("the host's own addresses") {
-    std::vector<IpAddress> own{ip("198.51.100.1"), ip("2001:db8::1")};
+    std::vector<IpAddr> own{ip("198.51.100.1"), ip("2001:db8::1")};
     CHECK(classify(ip("198.51.100.1"), own) == AddressClass::host_own);
     CHECK(classify(ip("::ffff:198.51.100.1"), own) == AddressClass::host_own);
     CHECK(classify(ip("2001:db8::1"), own) == AddressClass::host_own);
@@ -96,19 +96,19 @@ TEST_CASE("the host's own addresses") {
 }
 
 TEST_CASE("address parsing and blocks") {
-    CHECK_FALSE(IpAddress::parse(""));
-    CHECK_FALSE(IpAddress::parse("1.2.3"));
-    CHECK_FALSE(IpAddress::parse("1.2.3.4.5"));
-    CHECK_FALSE(IpAddress::parse("256.1.1.1"));
-    CHECK_FALSE(IpAddress::parse("[::1]"));
-    CHECK_FALSE(IpAddress::parse("::1%lo"));
-    CHECK_FALSE(IpAddress::parse(std::string(100, '1')));
+    CHECK_FALSE(IpAddr::parse(""));
+    CHECK_FALSE(IpAddr::parse("1.2.3"));
+    CHECK_FALSE(IpAddr::parse("1.2.3.4.5"));
+    CHECK_FALSE(IpAddr::parse("256.1.1.1"));
+    CHECK_FALSE(IpAddr::parse("[::1]"));
+    CHECK_FALSE(IpAddr::parse("::1%lo"));
+    CHECK_FALSE(IpAddr::parse(std::string(100, '1')));
     CHECK(ip("::ffff:1.2.3.4").to_string() == "::ffff:1.2.3.4");
     CHECK(ip("1.2.3.4").to_string() == "1.2.3.4");
     // The parser is cordon's own (no inet_pton): strict forms in, RFC 5952 text out.
     for (const char* bad : {"01.2.3.4", "1.2.3.04", "1..2.3", "1.2.3.4.", " 1.2.3.4", "1.2.3.4 ", "1.2.3.-4", "::1::", ":1",
                             "1:", "1:2:3:4:5:6:7:8:9", "12345::", "1:2:3:4:5:6:7:1.2.3.4", "g::1", "::1.2.3", "1:::2", "::%1"})
-        CHECK_MESSAGE(!IpAddress::parse(bad), bad);
+        CHECK_MESSAGE(!IpAddr::parse(bad), bad);
     struct Form {
         const char* in;
         const char* out;
@@ -122,19 +122,19 @@ TEST_CASE("address parsing and blocks") {
     CHECK(ip("::ffff:127.0.0.1") == ip("::ffff:7f00:1"));
     CHECK(ip("::ffff:127.0.0.1") != ip("127.0.0.1"));  // the family differs; classification unwraps it
 
-    auto net = IpNetwork::parse("127.0.0.0/8");
+    auto net = IpBlock::parse("127.0.0.0/8");
     REQUIRE(net);
     CHECK(net->contains(ip("127.9.9.9")));
     CHECK_FALSE(net->contains(ip("128.0.0.1")));
     CHECK_FALSE(net->contains(ip("::1")));
-    CHECK(IpNetwork::parse("169.254.169.254")->prefix == 32);
-    CHECK(IpNetwork::parse("fd00::/8")->contains(ip("fd00:ec2::254")));
-    CHECK(IpNetwork::parse("0.0.0.0/0")->contains(ip("8.8.8.8")));
-    CHECK(IpNetwork::parse("10.0.0.1/8").error().message.find("host bits set (write 10.0.0.0/8)") != std::string::npos);
-    CHECK(!IpNetwork::parse("10.0.0.0/33"));
-    CHECK(!IpNetwork::parse("10.0.0.0/"));
-    CHECK(!IpNetwork::parse("10.0.0.0/08"));
-    CHECK(!IpNetwork::parse("example.com/8"));
-    CHECK(in_any(ip("::ffff:127.0.0.1"), {*IpNetwork::parse("127.0.0.1/32")}));
-    CHECK_FALSE(in_any(ip("127.0.0.2"), {*IpNetwork::parse("127.0.0.1/32")}));
+    CHECK(IpBlock::parse("169.254.169.254")->prefix == 32);
+    CHECK(IpBlock::parse("fd00::/8")->contains(ip("fd00:ec2::254")));
+    CHECK(IpBlock::parse("0.0.0.0/0")->contains(ip("8.8.8.8")));
+    CHECK(IpBlock::parse("10.0.0.1/8").error().message.find("host bits set (write 10.0.0.0/8)") != std::string::npos);
+    CHECK(!IpBlock::parse("10.0.0.0/33"));
+    CHECK(!IpBlock::parse("10.0.0.0/"));
+    CHECK(!IpBlock::parse("10.0.0.0/08"));
+    CHECK(!IpBlock::parse("example.com/8"));
+    CHECK(in_any(ip("::ffff:127.0.0.1"), {*IpBlock::parse("127.0.0.1/32")}));
+    CHECK_FALSE(in_any(ip("127.0.0.2"), {*IpBlock::parse("127.0.0.1/32")}));
 }

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <random>
 #include <string>
@@ -484,6 +485,11 @@ TEST_CASE("configuration is checked at start") {
     CHECK(hosts.error().message.find("line 2") != std::string::npos);
     c.hosts_file = f.tmp.path("missing");
     CHECK(FilteringProxy::start(c).error().code == ErrorCode::io_error);
+    REQUIRE(::mkfifo(f.tmp.path("fifo").c_str(), 0600) == 0);  // refused, not waited on
+    c.hosts_file = f.tmp.path("fifo");
+    auto fifo = FilteringProxy::start(c);
+    REQUIRE(!fifo);
+    CHECK(fifo.error().message.find("cannot read the hosts file") != std::string::npos);
     c = f.config;
     c.limits.max_connections = 0;
     CHECK(!FilteringProxy::start(c));

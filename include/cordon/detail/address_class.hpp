@@ -2,8 +2,9 @@
 // cordon: what kind of destination an IPv4/IPv6 address is (loopback, private, metadata, ...), so the proxy can refuse internal ones.
 #pragma once
 
-// A minimal, self-contained address type for the proxy's destination checks (the CIDR rules of
-// the policy model have their own). Parsing and printing are written out here rather than taken
+// A minimal, self-contained address type for the proxy's destination checks, written in parallel
+// with cordon::IpAddress / cordon::Cidr (ip_address.hpp, cidr.hpp, which parse exactly as lxc-exec
+// does); the two are to be unified. Parsing and printing are written out here rather than taken
 // from inet_pton/inet_ntop, so this header needs no socket headers or libraries (ws2_32 on Windows).
 
 #include <array>
@@ -18,19 +19,19 @@
 
 namespace cordon::detail {
 
-struct IpAddress {
+struct IpAddr {
     bool v6 = false;
     std::array<std::uint8_t, 16> bytes{};  ///< network order; IPv4 uses the first four
 
-    static IpAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) noexcept {
-        IpAddress ip;
+    static IpAddr v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) noexcept {
+        IpAddr ip;
         ip.bytes[0] = a, ip.bytes[1] = b, ip.bytes[2] = c, ip.bytes[3] = d;
         return ip;
     }
 
     /// Dotted-quad IPv4 (no leading zeros) or RFC 4291 IPv6 text (no brackets, no zone), or nullopt.
-    static std::optional<IpAddress> parse(std::string_view text) {
-        IpAddress ip;
+    static std::optional<IpAddr> parse(std::string_view text) {
+        IpAddr ip;
         if (text.find(':') == std::string_view::npos) {
             if (!parse_v4(text, ip.bytes.data())) return std::nullopt;
             return ip;
@@ -79,8 +80,8 @@ struct IpAddress {
                std::uint32_t{bytes[3]};
     }
 
-    friend bool operator==(const IpAddress& a, const IpAddress& b) noexcept { return a.v6 == b.v6 && a.bytes == b.bytes; }
-    friend bool operator!=(const IpAddress& a, const IpAddress& b) noexcept { return !(a == b); }
+    friend bool operator==(const IpAddr& a, const IpAddr& b) noexcept { return a.v6 == b.v6 && a.bytes == b.bytes; }
+    friend bool operator!=(const IpAddr& a, const IpAddr& b) noexcept { return !(a == b); }
 
 private:
     static bool parse_v4(std::string_view s, std::uint8_t* out) {
@@ -162,21 +163,21 @@ private:
 };
 
 /// An address block `base/prefix`.
-struct IpNetwork {
-    IpAddress base;
+struct IpBlock {
+    IpAddr base;
     unsigned prefix = 0;
 
     /// `10.0.0.0/8`, `fd00::/8`, or a bare address (a /32 or /128). Host bits must be zero.
     /// Errors: invalid_policy.
-    static Result<IpNetwork> parse(std::string_view text) {
+    static Result<IpBlock> parse(std::string_view text) {
         auto fail = [&](const std::string& why) {
             return make_error(ErrorCode::invalid_policy, "address block \"" + std::string(text) + "\" " + why);
         };
         auto slash = text.find('/');
-        auto ip = IpAddress::parse(text.substr(0, slash));
+        auto ip = IpAddr::parse(text.substr(0, slash));
         if (!ip) return fail("is not an IPv4 or IPv6 address (optionally /PREFIX)");
         unsigned max = ip->v6 ? 128 : 32;
-        IpNetwork n{*ip, max};
+        IpBlock n{*ip, max};
         if (slash != std::string_view::npos) {
             std::string_view digits = text.substr(slash + 1);
             if (digits.empty() || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0'))
@@ -189,13 +190,13 @@ struct IpNetwork {
             if (v > max) return fail("has a prefix longer than " + std::to_string(max));
             n.prefix = v;
         }
-        IpNetwork masked = n;
+        IpBlock masked = n;
         masked.clear_host_bits();
         if (masked.base != n.base) return fail("has host bits set (write " + masked.to_string() + ")");
         return n;
     }
 
-    bool contains(const IpAddress& ip) const noexcept {
+    bool contains(const IpAddr& ip) const noexcept {
         if (ip.v6 != base.v6) return false;
         unsigned full = prefix / 8, rest = prefix % 8;
         for (unsigned i = 0; i < full; ++i)
@@ -257,7 +258,7 @@ constexpr bool is_internal(AddressClass c) noexcept {
 
 /// The IPv4 address an IPv6 address stands for, when it embeds one that the network would reach:
 /// IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::/96 (RFC 6052) and 6to4 2002::/16.
-inline std::optional<IpAddress> embedded_v4(const IpAddress& ip) noexcept {
+inline std::optional<IpAddr> embedded_v4(const IpAddr& ip) noexcept {
     if (!ip.v6) return std::nullopt;
     const auto& b = ip.bytes;
     auto zero = [&](int from, int to) {
@@ -265,15 +266,15 @@ inline std::optional<IpAddress> embedded_v4(const IpAddress& ip) noexcept {
             if (b[static_cast<std::size_t>(i)] != 0) return false;
         return true;
     };
-    if (zero(0, 10) && b[10] == 0xff && b[11] == 0xff) return IpAddress::v4(b[12], b[13], b[14], b[15]);
-    if (zero(0, 12) && !(zero(12, 15) && b[15] <= 1)) return IpAddress::v4(b[12], b[13], b[14], b[15]);  // not :: or ::1
+    if (zero(0, 10) && b[10] == 0xff && b[11] == 0xff) return IpAddr::v4(b[12], b[13], b[14], b[15]);
+    if (zero(0, 12) && !(zero(12, 15) && b[15] <= 1)) return IpAddr::v4(b[12], b[13], b[14], b[15]);  // not :: or ::1
     if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && zero(4, 12))
-        return IpAddress::v4(b[12], b[13], b[14], b[15]);
-    if (b[0] == 0x20 && b[1] == 0x02) return IpAddress::v4(b[2], b[3], b[4], b[5]);
+        return IpAddr::v4(b[12], b[13], b[14], b[15]);
+    if (b[0] == 0x20 && b[1] == 0x02) return IpAddr::v4(b[2], b[3], b[4], b[5]);
     return std::nullopt;
 }
 
-inline AddressClass classify_v4(const IpAddress& ip) noexcept {
+inline AddressClass classify_v4(const IpAddr& ip) noexcept {
     std::uint32_t a = ip.v4_value();
     auto in = [a](std::uint32_t net, unsigned prefix) {
         std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
@@ -292,7 +293,7 @@ inline AddressClass classify_v4(const IpAddress& ip) noexcept {
     return AddressClass::global;
 }
 
-inline AddressClass classify_v6(const IpAddress& ip) noexcept {
+inline AddressClass classify_v6(const IpAddr& ip) noexcept {
     const auto& b = ip.bytes;
     static constexpr std::array<std::uint8_t, 16> aws_metadata{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
     if (b == aws_metadata) return AddressClass::metadata;
@@ -315,7 +316,7 @@ inline AddressClass classify_v6(const IpAddress& ip) noexcept {
 
 /// The kind of destination `ip` is. An IPv6 address that embeds an IPv4 one is the kind of that
 /// IPv4 address. `own` lists this host's interface addresses (host_own wins over global).
-inline AddressClass classify(const IpAddress& ip, const std::vector<IpAddress>& own = {}) noexcept {
+inline AddressClass classify(const IpAddr& ip, const std::vector<IpAddr>& own = {}) noexcept {
     AddressClass c = AddressClass::global;
     if (!ip.v6) c = classify_v4(ip);
     else if (auto v4 = embedded_v4(ip)) return classify(*v4, own);
@@ -327,7 +328,7 @@ inline AddressClass classify(const IpAddress& ip, const std::vector<IpAddress>& 
 }
 
 /// Whether `ip` (or the IPv4 address it embeds) lies in one of `blocks`.
-inline bool in_any(const IpAddress& ip, const std::vector<IpNetwork>& blocks) noexcept {
+inline bool in_any(const IpAddr& ip, const std::vector<IpBlock>& blocks) noexcept {
     auto v4 = embedded_v4(ip);
     for (const auto& n : blocks)
         if (n.contains(ip) || (v4 && n.contains(*v4))) return true;
