@@ -14,10 +14,8 @@ inline const Benchmark benchmarks[] = {
     {"sha256", "sha256 FILE [--iterations N]   SHA-256 of a file as executor verification does it", run_sha256},
     {"pipeline", "pipeline --ceiling FILE --request FILE [--iterations N]   parse, clamp (canonical), emit + validate",
      run_pipeline},
-#if defined(CORDON_BENCH_PROXY)
     {"proxy", "proxy [--mib N] [--rounds N]   throughput and added latency through the filtering proxy vs direct",
      run_proxy},
-#endif
 };
 
 }  // namespace cordon::bench
