@@ -28,10 +28,7 @@ int use_after_free(int n) {
 int stack_overflow(int n) {
     volatile char buf[16];
     for (int i = 0; i < 16; ++i) buf[i] = static_cast<char>(i);
-    // Through a pointer, so UBSan's array-bounds check (which knows buf's
-    // type) does not report it first: this probe is for ASan's redzones.
-    volatile char* p = buf;
-    return p[n];  // n = 16
+    return buf[n];  // n = 16 (meson.build leaves UBSan's bounds checks out of this program)
 }
 
 int signed_overflow(int n) { return n + INT_MAX; }  // n = 1
