@@ -4,7 +4,7 @@
 #   native      the whole test suite, built once with AddressSanitizer + UndefinedBehaviorSanitizer
 #   downstream  a consumer of a lean install and of a subproject, compiled and header-only mode
 #   cpp20       every public header, the CLI, examples, backends and benchmarks as C++20, -Werror
-#   fuzz        each libFuzzer target for CORDON_FUZZ_SECONDS (default 30), two at a time
+#   fuzz        each libFuzzer target for CORDON_FUZZ_SECONDS (default 20), two at a time
 #   windows     plain mingw-w64 cross build, Windows tests under wine, wxc-exec.exe conformance
 #   plain       (not in the default list) the suite without sanitizers, in ./build
 set -euo pipefail
@@ -67,7 +67,7 @@ stage_cpp20() {
 }
 
 stage_fuzz() {
-  step "libFuzzer targets, ${CORDON_FUZZ_SECONDS:-30} s each, two at a time"
+  step "libFuzzer targets, ${CORDON_FUZZ_SECONDS:-20} s each, two at a time"
   CXX=clang++ setup build-fuzz -Dfuzz=enabled -Dtests=disabled -Dcli=false -Dbench=false -Dexamples=false \
     -Dbackends=false -Doptimization=1 -Ddebug=false -Dcpp_args=-g1
   ninja -C build-fuzz -j "$jobs"
@@ -97,7 +97,7 @@ fuzz_one() {  # fuzz_one TARGET: runs it for CORDON_FUZZ_SECONDS with its seeds;
   # read-only seed folders: the project's own, plus the shared reference corpus when present
   [ -d "$root/fuzz/seeds/${name#fuzz_}" ] && seeds+=("$root/fuzz/seeds/${name#fuzz_}")
   [ "$name" = fuzz_mxc_json ] && [ -d "$root/../shared/reference/mxc/corpus" ] && seeds+=("$root/../shared/reference/mxc/corpus")
-  if ! "$target" -max_total_time="${CORDON_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
+  if ! "$target" -max_total_time="${CORDON_FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 "$corpus" "${seeds[@]}" > "build-fuzz/$name.log" 2>&1; then
     tail -n 40 "build-fuzz/$name.log"; echo "$name found a crash (log: build-fuzz/$name.log)"; return 1
   fi
@@ -107,8 +107,8 @@ stage_windows() {
   step "Windows: mingw-w64 cross build, processcontainer tests under wine, wxc-exec.exe 0.7.0/0.9.0 conformance"
   scripts/install-deps.sh --windows
   scripts/setup_sandbox.sh --strict --platform win32 --sdk 0.7.0 --sdk 0.9.0 >/dev/null
-  # -O2 -Werror (the warnings that need the optimiser's data flow), no debug info (wine shows no lines)
-  setup build-mingw --cross-file cross/x86_64-w64-mingw32.txt -Dwerror=true -Ddebug=false
+  # -O1 -Werror (the optimiser's data flow, which the uninitialised-use warnings need), no debug info
+  setup build-mingw --cross-file cross/x86_64-w64-mingw32.txt -Dwerror=true -Ddebug=false -Doptimization=1
   # a plain ninja: every default target (the CLI and the examples included; the demo itself can only
   # run on a real Windows machine) must build for Windows
   ninja -C build-mingw -j "$jobs"
