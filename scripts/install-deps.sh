@@ -13,6 +13,8 @@ packages=(
   nodejs npm                          # npm pack fetches the pinned MXC SDK (scripts/setup_sandbox.sh)
   ca-certificates strace procps iproute2
   util-linux passwd perl-base         # tests: setpriv, useradd (the unprivileged test user), perl probes
+  curl git python3-pip python3-venv openssl  # proxy tests: real clients in a lab namespace
+  slirp4netns iptables                # lxc-exec 1.0.1's network enforcement (egress rules, proxy mode)
 )
 if [[ " $* " == *" --windows "* ]]; then
   packages+=(g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools wine64 wine)
