@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // libcordon (compiled mode): files an operator names (read without blocking, anchors checked), files cordon
-// writes, and the root-only directories helper programs come from.
+// writes, the root-only directories helper programs come from, and the helpers themselves.
 #include "cordon/impl/input_file.hpp"
 #include "cordon/impl/output_file.hpp"
+#include "cordon/impl/helper_tools.hpp"
 #include "cordon/impl/trusted_dirs.hpp"

@@ -45,7 +45,19 @@ struct Capabilities {
     /// (detail::trusted_helper_dirs) as its PATH, and clamp never grants them read-write.
     std::string_view helper_dirs;
     RenameGuard rename_guard = RenameGuard::none;
+    /// POSIX: the space-separated programs the executor runs from those directories to enforce a
+    /// network that is more than closed (egress rules, `default: allow`, a proxy). Such a policy is
+    /// refused when one of them is missing or untrusted here (detail::find_helper_tools).
+    std::string_view network_tools;
+    /// POSIX: devices those tools open as the sandbox's user (slirp4netns: /dev/net/tun), checked
+    /// for that user before such a run.
+    std::string_view network_devices;
 };
+
+/// What lxc-exec needs for egress rules on bubblewrap (slirp4netns, iptables, iproute2, util-linux;
+/// docs/mxc-1.0.md section 7.6): it looks each one up on its PATH and runs it outside the sandbox.
+inline constexpr std::string_view bubblewrap_network_tools =
+    "slirp4netns iptables ip6tables iptables-restore ip6tables-restore ip nsenter unshare";
 
 /// Where POSIX executors find their helpers: the system's own directories, never /usr/local (often
 /// writable by a group) nor anything a user or a grant could write.
@@ -58,21 +70,21 @@ inline constexpr std::array<Capabilities, 5> capability_table{{
     // host network namespace with no filtering at all (fail-open), so host filtering is false.
     {Backend::bubblewrap, "0.9.0", true, true, true, true, false, true, true, false, Evidence::measured,
      "lxc-exec 0.9.0 run under strace and by tests/integration", system_helper_dirs,
-     RenameGuard::bind_ancestors},
+     RenameGuard::bind_ancestors, bubblewrap_network_tools, "/dev/net/tun"},
     // lxc-exec 0.7.0 binds the whole root read-only, aborts on file denials and leaves the workload
     // running after its timeout.
     {Backend::bubblewrap, "0.7.0", false, true, false, true, false, false, true, false, Evidence::measured,
      "lxc-exec 0.7.0 run under strace (docs/mxc-contract.md e.1)", system_helper_dirs,
-     RenameGuard::bind_ancestors},
+     RenameGuard::bind_ancestors, "", ""},
     {Backend::seatbelt, "0.9.0", true, true, true, true, false, true, true, true, Evidence::assumed,
-     "MXC Seatbelt docs; not runnable on Linux", system_helper_dirs, RenameGuard::none},
+     "MXC Seatbelt docs; not runnable on Linux", system_helper_dirs, RenameGuard::none, "", ""},
     // AppContainer+DACL tier: deny ACEs need DACL mutation and are not relied on; host lists are
     // documented as unenforced; timeouts wedged in the reference integration; file grants do not suffice.
     {Backend::processcontainer, "0.7.0", true, true, false, true, false, false, false, true, Evidence::assumed,
      "MXC 0.7.0 README and the entrabot integration; wine cannot host AppContainer", "",
-     RenameGuard::object_bound},
+     RenameGuard::object_bound, "", ""},
     {Backend::processcontainer, "0.9.0", true, true, false, true, false, false, false, true, Evidence::assumed,
-     "MXC docs; wine cannot host AppContainer", "", RenameGuard::object_bound},
+     "MXC docs; wine cannot host AppContainer", "", RenameGuard::object_bound, "", ""},
 }};
 
 /// The row for a backend and executor SDK version, or nullopt when cordon has none (fail closed).

@@ -13,6 +13,7 @@
 #include "cordon/backend_host.hpp"
 #include "cordon/capabilities.hpp"
 #include "cordon/clamp.hpp"
+#include "cordon/detail/helper_tools.hpp"
 #include "cordon/detail/run_wire.hpp"
 #include "cordon/error.hpp"
 #include "cordon/executor.hpp"
@@ -50,6 +51,7 @@ struct RunnerState {
     LoadedBackend loaded;
     VerifiedExecutor executor;
     Capabilities capabilities;
+    std::vector<HelperTool> network_tools;  ///< Capabilities::network_tools as found here, when made
 };
 
 }  // namespace detail
@@ -64,6 +66,9 @@ public:
     Backend backend() const noexcept { return state_->backend; }
     const Capabilities& capabilities() const noexcept { return state_->capabilities; }
     const VerifiedExecutor& executor() const noexcept { return state_->executor; }
+    /// The programs the executor needs for a network that is more than closed (egress rules), as it
+    /// will find them on the root-only PATH it gets; looked up when the runner was made.
+    const std::vector<detail::HelperTool>& network_tools() const noexcept { return state_->network_tools; }
 
     /// The policy as this runner would send it: containment pinned to the runner's backend, every
     /// capability and preflight check applied. Errors: invalid-policy, backend-unsupported.
@@ -89,7 +94,8 @@ public:
     }
 
     /// What a clamp for this runner must never grant read-write (ClampOptions::anchors): the
-    /// verified executor's own directory and the root-only directories it runs helpers from.
+    /// verified executor's own directory, the root-only directories it runs helpers from, and every
+    /// directory a network tool's symlinks pass through (/etc/alternatives for iptables on Debian).
     std::vector<TrustAnchor> trust_anchors() const;
 
     /// Slack added to cordon's own timer beyond the policy timeout.

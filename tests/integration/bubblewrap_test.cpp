@@ -136,6 +136,40 @@ std::vector<int> processes_with(const std::string& marker) {
 
 }  // namespace
 
+TEST_CASE("every directory a network helper comes through is a trust anchor: a read-write /etc is only read") {
+    Runner run = runner();
+    auto anchors = run.trust_anchors();
+    auto anchored = [&anchors](const std::string& dir) {
+        for (const auto& a : anchors)
+            if (a.path == dir) return true;
+        return false;
+    };
+    bool through_etc = false;
+    for (const auto& tool : run.network_tools())
+        for (const auto& dir : tool.dirs) {
+            CHECK_MESSAGE(anchored(dir), std::string(tool.name + " comes through " + dir));
+            through_etc = through_etc || dir.rfind("/etc/", 0) == 0;
+        }
+    if (!through_etc) {
+        MESSAGE("SKIP: no network helper resolves through /etc here (Debian's /etc/alternatives)");
+        return;
+    }
+    auto ceiling = parse_ceiling(R"({"readwritePaths":["/etc"]})");
+    REQUIRE(ceiling.has_value());
+    Policy request;
+    request.process.command_line = "true";
+    request.filesystem.readwrite = {"/etc"};
+    ClampOptions with;
+    with.anchors = anchors;
+    auto clamped = clamp(request, *ceiling, run.capabilities(), with);
+    REQUIRE_MESSAGE(clamped.has_value(), clamped.error().to_string());
+    CHECK(clamped->policy.filesystem.readwrite.empty());
+    CHECK(clamped->policy.filesystem.readonly == std::vector<std::string>{"/etc"});
+    auto control = clamp(request, *ceiling, run.capabilities(), ClampOptions{});  // no anchors: stays writable
+    REQUIRE(control.has_value());
+    CHECK(control->policy.filesystem.readwrite == std::vector<std::string>{"/etc"});
+}
+
 TEST_CASE("the demo matrix: documents read-only, work read-write, everything else and the network blocked") {
     Scratch s;
     Ceiling ceiling = ceiling_for(s);

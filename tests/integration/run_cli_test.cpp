@@ -337,6 +337,40 @@ TEST_CASE("probe reports the backend, the verified executor and measured capabil
     CHECK(r.exit_code == 3);
 }
 
+TEST_CASE("probe reports the network helpers as the executor will find them, and /dev/net/tun for its user") {
+    auto r = run_command({required_env("CORDON_EXE"), "probe", "--json"});
+    REQUIRE(r.exit_code == 0);
+    auto v = boost::json::parse(r.out);
+    const std::string path(v.at("executor_path").as_string());
+    CHECK(path.find("/usr/local") == std::string::npos);
+    const auto& tools = v.at("network_tools").as_array();
+    std::vector<std::string> names;
+    for (const auto& t : tools) {
+        const std::string name(t.at("name").as_string());
+        names.push_back(name);
+        // The oracle: the shell's own PATH search over the same directories (execvp's order).
+        auto which = run_command({"/bin/sh", "-c", "PATH=" + path + " command -v " + name});
+        const bool found = which.exit_code == 0;
+        CHECK_MESSAGE(t.at("usable").as_bool() == found, name);  // the system's own tools are root's
+        if (found) CHECK(which.out == std::string(t.at("path").as_string()) + "\n");
+        else CHECK(std::string(t.at("problem").as_string()).find("not installed") != std::string::npos);
+    }
+    CHECK(names == std::vector<std::string>{"slirp4netns", "iptables", "ip6tables", "iptables-restore",
+                                            "ip6tables-restore", "ip", "nsenter", "unshare"});
+    const auto& devices = v.at("network_devices").as_array();
+    REQUIRE(devices.size() == 1);
+    CHECK(devices[0].at("path") == "/dev/net/tun");
+    struct stat st {};
+    if (::stat("/dev/net/tun", &st) == 0) {
+        auto uid = static_cast<uid_t>(devices[0].at("uid").as_int64());
+        unsigned bits = st.st_uid == uid ? (st.st_mode >> 6) & 7u : st.st_mode & 7u;  // no group of its own here
+        CHECK(devices[0].at("usable").as_bool() == ((bits & 6u) == 6u));
+    }
+    r = run_command({required_env("CORDON_EXE"), "probe"});
+    CHECK(r.out.find("network helpers (for egress rules):") != std::string::npos);
+    CHECK(r.out.find("executor PATH: " + path + "\n") != std::string::npos);
+}
+
 int main(int argc, char** argv) {
     auto probe = cordon::resolve_executor();
     if (!probe) {

@@ -33,6 +33,8 @@ inline boost::json::object capabilities_object(const Capabilities& c) {
         {"rename_guard", c.rename_guard == RenameGuard::object_bound     ? "object_bound"
                          : c.rename_guard == RenameGuard::bind_ancestors ? "bind_ancestors"
                                                                          : "none"},
+        {"network_tools", c.network_tools},
+        {"network_devices", c.network_devices},
     };
 }
 

@@ -230,8 +230,15 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
 
 CORDON_FUNC std::vector<TrustAnchor> Runner::trust_anchors() const {
     std::vector<TrustAnchor> out{{executor().real_path().parent_path().string(), "the executor's directory"}};
+    auto add = [&out](std::string dir, const char* what) {
+        for (const TrustAnchor& a : out)
+            if (a.path == dir) return;
+        out.push_back({std::move(dir), what});
+    };
     for (std::string& dir : detail::trusted_helper_dirs(capabilities().helper_dirs))
-        out.push_back({std::move(dir), "a directory the executor runs helper programs from"});
+        add(std::move(dir), "a directory the executor runs helper programs from");
+    for (const detail::HelperTool& tool : network_tools())
+        for (const std::string& dir : tool.dirs) add(dir, "a directory a network helper program comes through");
     return out;
 }
 
@@ -256,8 +263,9 @@ CORDON_FUNC Result<Runner> make_runner(const RunnerOptions& options) {
         auto caps = loaded->capabilities(executor->sdk_version());
         if (!caps) return caps.error();
         if (auto s = detail::require_baseline(*caps); !s) return s.error();
+        auto tools = detail::find_helper_tools(detail::trusted_helper_dirs(caps->helper_dirs), caps->network_tools);
         auto state = std::make_shared<detail::RunnerState>(
-            detail::RunnerState{backend, std::move(*loaded), std::move(*executor), *caps});
+            detail::RunnerState{backend, std::move(*loaded), std::move(*executor), *caps, std::move(tools)});
         return Runner(std::move(state));
     } catch (const std::exception& e) {
         return make_error(ErrorCode::internal, std::string("make_runner: ") + e.what());
