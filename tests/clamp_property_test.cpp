@@ -109,7 +109,7 @@ void check_outcome(const ClampOutcome& out, const Ceiling& ceiling, const Policy
     CHECK(out.policy.process.timeout <= request.process.timeout);
     CHECK(out.policy.process.timeout <= ceiling.timeout);
     if (out.policy.process.cwd) CHECK(within_any(Path::parse(*out.policy.process.cwd, style).value(), granted));
-    if (!ceiling.allows_network()) CHECK(out.policy.effective_network_default() == NetworkDefault::block);
+    if (!ceiling.allows_network()) CHECK(out.policy.effective_egress_default() == EgressDefault::deny);
     CHECK(out.policy.effective_containment() == ceiling.containment.value_or(Containment::bubblewrap));
     // The result is a valid config, and every requested item got exactly one decision.
     CHECK(to_mxc_json(out.policy, emit_contract(out.policy)).has_value());

@@ -163,12 +163,12 @@ TEST_SUITE("clamp") {
             Ceiling c = lexical_ceiling(PathStyle::posix, ceiling);
             Policy r = request_of(fs_request({}, {}, "", R"(,"network":{"defaultPolicy":"allow"})"));
             ClampOutcome out = clamp_ok(r, c, caps_of(), lexical(PathStyle::posix));
-            CHECK(out.policy.effective_network_default() == NetworkDefault::block);
-            CHECK(decision(out, "/network/defaultPolicy").verdict == Verdict::dropped);
+            CHECK(out.policy.effective_egress_default() == EgressDefault::deny);
+            CHECK(decision(out, "/network/egress/default").verdict == Verdict::dropped);
 
             r = request_of(fs_request({}, {}, "", R"(,"network":{"defaultPolicy":"block","allowedHosts":["example.com"]})"));
             out = clamp_ok(r, c, caps_of(), lexical(PathStyle::posix));
-            CHECK(out.policy.network->allowed_hosts.empty());
+            CHECK(out.policy.network->legacy.allowed_hosts.empty());
             CHECK(decision(out, "/network/allowedHosts/0").verdict == Verdict::dropped);
         }
     }
@@ -191,8 +191,8 @@ TEST_SUITE("clamp") {
         CHECK(out.error().code == ErrorCode::backend_unsupported);
         // Allow without hosts needs no filtering.
         Policy allow = request_of(fs_request({}, {}, "", R"(,"network":{"defaultPolicy":"allow"})"));
-        CHECK(clamp_ok(allow, c, caps_of(), lexical(PathStyle::posix)).policy.effective_network_default() ==
-              NetworkDefault::allow);
+        CHECK(clamp_ok(allow, c, caps_of(), lexical(PathStyle::posix)).policy.effective_egress_default() ==
+              EgressDefault::allow);
     }
 
     TEST_CASE("network: with host filtering, hosts are kept within the ceiling's hosts") {
@@ -202,14 +202,14 @@ TEST_SUITE("clamp") {
         Policy r = request_of(fs_request({}, {}, "",
                                          R"(,"network":{"defaultPolicy":"block","allowedHosts":["API.example.com","npm.pkg.dev","evil.com"]})"));
         ClampOutcome out = clamp_ok(r, c, filtering, lexical(PathStyle::posix));
-        CHECK(out.policy.network->allowed_hosts == std::vector<std::string>{"API.example.com", "npm.pkg.dev"});
+        CHECK(out.policy.network->legacy.allowed_hosts == std::vector<std::string>{"API.example.com", "npm.pkg.dev"});
         CHECK(decision(out, "/network/allowedHosts/2").verdict == Verdict::dropped);
         // "allow everything" under a host-limited ceiling becomes the ceiling's hosts.
         r = request_of(fs_request({}, {}, "", R"(,"network":{"defaultPolicy":"allow"})"));
         out = clamp_ok(r, c, filtering, lexical(PathStyle::posix));
-        CHECK(out.policy.effective_network_default() == NetworkDefault::block);
-        CHECK(out.policy.network->allowed_hosts == std::vector<std::string>{"api.example.com", "*.pkg.dev"});
-        CHECK(decision(out, "/network/defaultPolicy").verdict == Verdict::narrowed);
+        CHECK(out.policy.effective_egress_default() == EgressDefault::deny);
+        CHECK(out.policy.network->legacy.allowed_hosts == std::vector<std::string>{"api.example.com", "*.pkg.dev"});
+        CHECK(decision(out, "/network/egress/default").verdict == Verdict::narrowed);
     }
 
     TEST_CASE("env: allow-list with globs; dangerous variables need their exact name") {
@@ -383,7 +383,7 @@ TEST_SUITE("clamp") {
             R"({"containment":"processcontainer","ui":{"clipboard":"none"},"processContainer":{"leastPrivilege":true},"lifecycle":{"destroyOnExit":true}})");
         ClampOutcome out = clamp_ok(r, strict, caps_of(Backend::processcontainer), lexical(PathStyle::windows));
         for (const char* field : {"/containerId", "/lifecycle", "/fallback/allowDaclMutation", "/network/enforcementMode",
-                                  "/network/allowLocalNetwork", "/network/proxy", "/ui", "/processContainer/leastPrivilege",
+                                  "/network/allowLocalNetwork", "/runtimeConfig/networkProxy", "/ui", "/processContainer/leastPrivilege",
                                   "/processContainer/ui", "/processContainer/capabilities/0",
                                   "/processContainer/capabilities/1"}) {
             CAPTURE(field);
@@ -405,12 +405,12 @@ TEST_SUITE("clamp") {
         CHECK(out.policy.container_id == "agent");
         CHECK(out.policy.ui->clipboard == ClipboardAccess::all);
         CHECK(out.policy.fallback->allow_dacl_mutation == true);
-        CHECK(out.policy.network->enforcement_mode == EnforcementMode::firewall);
+        CHECK(out.policy.network->legacy.enforcement_mode == EnforcementMode::firewall);
         // Even when allowed, a network capability does not open a blocked network.
         CHECK(out.policy.process_container->capabilities == std::vector<std::string>{"documentsLibrary"});
         CHECK(decision(out, "/processContainer/capabilities/0").reason.find("blocked network") != std::string::npos);
         // Proxy and allowLocalNetwork stay dropped while the network is blocked.
-        CHECK(decision(out, "/network/proxy").verdict == Verdict::dropped);
+        CHECK(decision(out, "/runtimeConfig/networkProxy").verdict == Verdict::dropped);
     }
 
     TEST_CASE("seatbelt section: ceiling-only; profileOverride needs its own permission; no keychain field exists") {

@@ -26,14 +26,17 @@ Policy full_windows_policy() {
     p.lifecycle = LifecycleSpec{true, false};
     p.fallback = FallbackSpec{false};
     p.network = NetworkSpec{};
-    p.network->default_policy = NetworkDefault::allow;
-    p.network->enforcement_mode = EnforcementMode::capabilities;
-    p.network->allowed_hosts = {"example.com"};
-    p.network->blocked_hosts = {"203.0.113.7"};
-    p.network->allow_local_network = false;
+    p.network->egress.default_action = EgressDefault::allow;
+    p.network->legacy.enforcement_mode = EnforcementMode::capabilities;
+    p.network->legacy.allowed_hosts = {"example.com"};
+    p.network->legacy.blocked_hosts = {"203.0.113.7"};
+    p.network->legacy.allow_local_network = false;
     p.network->proxy = Proxy{ProxyUrl{"http://127.0.0.1:3128"}};
     p.ui = UiSpec{true, ClipboardAccess::read, false};
-    p.process_container = ProcessContainerSpec{true, {"internetClient"}, ProcessContainerUi{UiIsolation::desktop, false, "none", true}};
+    p.process_container = ProcessContainerSpec{};
+    p.process_container->least_privilege = true;
+    p.process_container->capabilities = {"internetClient"};
+    p.process_container->ui = ProcessContainerUi{UiIsolation::desktop, false, "none", true};
     return p;
 }
 
@@ -72,7 +75,7 @@ TEST_SUITE("mxc_json") {
         lxc.process.command_line = "true";
         lxc.lxc = LxcSpec{"alpine", "3.19"};
         lxc.network = NetworkSpec{};
-        lxc.network->default_policy = NetworkDefault::allow;
+        lxc.network->egress.default_action = EgressDefault::allow;
         lxc.network->proxy = Proxy{ProxyUrl{"http://10.0.0.1:8080"}};
         auto json = to_mxc_json(lxc);
         REQUIRE_MESSAGE(json.has_value(), json.error().to_string());

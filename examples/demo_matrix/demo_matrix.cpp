@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
             request.filesystem.readonly = {docs.string(), outside.string()};
             request.filesystem.readwrite = {scratch.string()};
             request.network = NetworkSpec{};
-            request.network->default_policy = NetworkDefault::allow;
+            request.network->egress.default_action = EgressDefault::allow;
             auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
             if (!clamped) throw std::runtime_error(clamped.error().to_string());
             auto result = runner->run(clamped->policy, run_options);

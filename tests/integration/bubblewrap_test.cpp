@@ -221,7 +221,7 @@ TEST_CASE("the demo matrix: documents read-only, work read-write, everything els
         // so the verdict above is the sandbox's doing and not a broken probe
         Policy open = request_for(s, "bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + port + " && echo connected'");
         open.network = NetworkSpec{};
-        open.network->default_policy = NetworkDefault::allow;
+        open.network->egress.default_action = EgressDefault::allow;
         auto control = run_clamped(ceiling_for(s, R"(,"network":{"defaultPolicy":"allow"})"), open);
         CHECK_MESSAGE(control.out == "connected\n", describe(control));
         CHECK(::poll(&pfd, 1, 1000) == 1);
@@ -366,7 +366,7 @@ TEST_CASE("host lists fail closed on bubblewrap instead of opening the network")
     Runner run = runner();
     Policy p = request_for(s, "true");
     p.network = NetworkSpec{};
-    p.network->allowed_hosts = {"example.com"};
+    p.network->legacy.allowed_hosts = {"example.com"};
     auto result = run.run(p);
     REQUIRE_FALSE(result.has_value());
     CHECK(result.error().code == ErrorCode::backend_unsupported);

@@ -250,7 +250,7 @@ std::optional<int> request_from(const RunArgs& a, Backend backend, Policy& reque
         auto n = enum_from_string<NetworkDefault>(*a.network);
         if (!n) return refuse("--network: expected block or allow");
         request.network = NetworkSpec{};
-        request.network->default_policy = *n;
+        request.network->egress.default_action = to_egress_default(*n);
     }
     return std::nullopt;
 }

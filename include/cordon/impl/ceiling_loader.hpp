@@ -150,8 +150,8 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
     c.canonical = options.canonicalize;
     c.containment = fields.containment;
     if (fields.network) {
-        c.network = fields.network->effective_default();
-        c.allowed_hosts = fields.network->allowed_hosts;
+        c.network = to_network_default(fields.network->effective_default());
+        c.allowed_hosts = fields.network->legacy.allowed_hosts;
     }
     for (auto [key, list] : {std::pair{"readonlyPaths", &c.readonly}, std::pair{"readwritePaths", &c.readwrite},
                              std::pair{"deniedPaths", &c.denied}, std::pair{"allowedSockets", &c.allowed_sockets}}) {

@@ -21,6 +21,7 @@
 #include "cordon/detail/json_pointer.hpp"
 #include "cordon/detail/limit_fields.hpp"
 #include "cordon/detail/socket_scan.hpp"
+#include "cordon/egress_clamp.hpp"
 #include "cordon/names.hpp"
 
 namespace cordon {
@@ -528,81 +529,140 @@ private:
         return s;
     }
 
+    // The model's pointers are the directional wire's (/network/egress/...); a legacy request's
+    // `defaultPolicy` is reported at /network/egress/default (the legacy codec maps it back).
     Status network() {
         const NetworkSpec* asked = req_.network ? &*req_.network : nullptr;
         NetworkSpec net = ceil_.fields.network.value_or(NetworkSpec{});
-        net.allowed_hosts.clear();
-        net.blocked_hosts.clear();
-        NetworkDefault want = req_.effective_network_default();
-        std::string want_text(to_string(want));
-        if (!ceil_.allows_network()) {
-            net.default_policy = NetworkDefault::block;
-            if (asked && asked->default_policy)
-                decide("/network/defaultPolicy", want_text, want == NetworkDefault::block ? Verdict::kept : Verdict::dropped,
-                       {{"/network/defaultPolicy", "block"}},
-                       want == NetworkDefault::block ? "" : "the ceiling blocks the network");
-            if (asked) {
-                for (std::size_t i = 0; i < asked->allowed_hosts.size(); ++i)
-                    decide(pointer_child("/network/allowedHosts", i), asked->allowed_hosts[i], Verdict::dropped, {},
-                           "the ceiling blocks the network");
-                for (std::size_t i = 0; i < asked->blocked_hosts.size(); ++i)
-                    decide(pointer_child("/network/blockedHosts", i), asked->blocked_hosts[i], Verdict::dropped, {},
-                           "the ceiling blocks the network, so there is nothing to block");
-            }
-        } else {
-            if (want == NetworkDefault::allow && !ceil_.allowed_hosts.empty()) {
-                // "Everything" under a ceiling that allows only some hosts becomes those hosts.
-                net.default_policy = NetworkDefault::block;
-                net.allowed_hosts = ceil_.allowed_hosts;
-                std::vector<ClampResultItem> result{{"/network/defaultPolicy", "block"}};
-                for (const auto& h : ceil_.allowed_hosts) result.push_back({"/network/allowedHosts", h});
-                decide("/network/defaultPolicy", want_text, Verdict::narrowed, std::move(result),
-                       "the ceiling allows only its listed hosts");
-            } else {
-                net.default_policy = want;
-                if (asked && asked->default_policy)
-                    decide("/network/defaultPolicy", want_text, Verdict::kept, {{"/network/defaultPolicy", want_text}}, "");
-            }
-            if (asked) {
-                for (std::size_t i = 0; i < asked->allowed_hosts.size(); ++i) {
-                    const std::string& h = asked->allowed_hosts[i];
-                    std::string field = pointer_child("/network/allowedHosts", i);
-                    if (ceil_.allowed_hosts.empty() || host_allowed(h, ceil_.allowed_hosts)) {
-                        bool dup = false;
-                        for (const auto& x : net.allowed_hosts) dup = dup || x == h;
-                        if (!dup) net.allowed_hosts.push_back(h);
-                        decide(field, h, Verdict::kept, {{"/network/allowedHosts", h}}, "");
-                    } else {
-                        decide(field, h, Verdict::dropped, {}, "not among the ceiling's allowed hosts");
-                    }
-                }
-                for (std::size_t i = 0; i < asked->blocked_hosts.size(); ++i) {
-                    net.blocked_hosts.push_back(asked->blocked_hosts[i]);
-                    decide(pointer_child("/network/blockedHosts", i), asked->blocked_hosts[i], Verdict::kept,
-                           {{"/network/blockedHosts", asked->blocked_hosts[i]}}, "");
-                }
-            }
-        }
-        if ((!net.allowed_hosts.empty() || !net.blocked_hosts.empty()) && !caps_.host_filtering)
+        net.egress = Egress{};
+        net.ingress = Ingress{};
+        net.legacy.allowed_hosts.clear();
+        net.legacy.blocked_hosts.clear();
+        if (Status s = egress(asked, net); !s) return s;
+        if (asked) ingress(*asked);
+        if ((!net.legacy.allowed_hosts.empty() || !net.legacy.blocked_hosts.empty()) && !caps_.host_filtering)
             return make_error(ErrorCode::backend_unsupported,
                               "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
                                   std::string(caps_.sdk_version) +
-                                  ") does not enforce host lists with the pinned contract; refusing rather than "
+                                  ") does not enforce host lists; refusing rather than "
                                   "dropping them or running with the network open",
                               "/network");
         // Ceiling-only network fields: the ceiling's values, or the request's where the ceiling allows
         // it and the network is not blocked (a proxy shares the host network on bubblewrap).
         if (asked) {
-            const bool open = net.effective_default() == NetworkDefault::allow || !net.allowed_hosts.empty();
-            take_field(asked->enforcement_mode, net.enforcement_mode, RequestField::network_enforcement_mode,
-                       "/network/enforcementMode", [](EnforcementMode m) { return std::string(to_string(m)); }, true);
-            take_field(asked->allow_local_network, net.allow_local_network, RequestField::network_allow_local_network,
-                       "/network/allowLocalNetwork", [](bool b) { return std::string(b ? "true" : "false"); }, open);
-            take_field(asked->proxy, net.proxy, RequestField::network_proxy, "/network/proxy",
+            const bool open = net.effective_default() == EgressDefault::allow || !net.legacy.allowed_hosts.empty();
+            take_field(asked->legacy.enforcement_mode, net.legacy.enforcement_mode,
+                       RequestField::network_enforcement_mode, "/network/enforcementMode",
+                       [](EnforcementMode m) { return std::string(to_string(m)); }, true);
+            take_field(asked->legacy.allow_local_network, net.legacy.allow_local_network,
+                       RequestField::network_allow_local_network, "/network/allowLocalNetwork",
+                       [](bool b) { return std::string(b ? "true" : "false"); }, open);
+            take_field(asked->proxy, net.proxy, RequestField::network_proxy, "/runtimeConfig/networkProxy",
                        [](const Proxy&) { return std::string("(proxy)"); }, open);
         }
         out_.network = std::move(net);
         return {};
+    }
+
+    // The egress default and host lists against the ceiling's default and allowed hosts; egress
+    // rules through clamp_egress against what the ceiling allows (all of it, or nothing).
+    Status egress(const NetworkSpec* asked, NetworkSpec& net) {
+        const EgressDefault want = req_.effective_egress_default();
+        const std::string want_text(to_string(want));
+        const std::string field = "/network/egress/default";
+        const bool asked_default = asked && asked->egress.default_action;
+        if (!ceil_.allows_network()) {
+            net.egress.default_action = EgressDefault::deny;
+            if (asked_default)
+                decide(field, want_text, want == EgressDefault::deny ? Verdict::kept : Verdict::dropped,
+                       {{field, "deny"}}, want == EgressDefault::deny ? "" : "the ceiling blocks the network");
+        } else if (want == EgressDefault::allow && !ceil_.allowed_hosts.empty()) {
+            // "Everything" under a ceiling that allows only some hosts becomes those hosts.
+            net.egress.default_action = EgressDefault::deny;
+            net.legacy.allowed_hosts = ceil_.allowed_hosts;
+            std::vector<ClampResultItem> result{{field, "deny"}};
+            for (const auto& h : ceil_.allowed_hosts) result.push_back({"/network/allowedHosts", h});
+            decide(field, want_text, Verdict::narrowed, std::move(result), "the ceiling allows only its listed hosts");
+        } else {
+            net.egress.default_action = want;
+            if (asked_default) decide(field, want_text, Verdict::kept, {{field, want_text}}, "");
+        }
+        if (!asked) return {};
+        host_lists(*asked, net);
+        return egress_rules(asked->egress, net);
+    }
+
+    void host_lists(const NetworkSpec& asked, NetworkSpec& net) {
+        const LegacyNetwork& legacy = asked.legacy;
+        const bool open = ceil_.allows_network();
+        for (std::size_t i = 0; i < legacy.allowed_hosts.size(); ++i) {
+            const std::string& h = legacy.allowed_hosts[i];
+            std::string field = pointer_child("/network/allowedHosts", i);
+            if (open && (ceil_.allowed_hosts.empty() || host_allowed(h, ceil_.allowed_hosts))) {
+                bool dup = std::find(net.legacy.allowed_hosts.begin(), net.legacy.allowed_hosts.end(), h) !=
+                           net.legacy.allowed_hosts.end();
+                if (!dup) net.legacy.allowed_hosts.push_back(h);
+                decide(field, h, Verdict::kept, {{"/network/allowedHosts", h}}, "");
+            } else {
+                decide(field, h, Verdict::dropped, {},
+                       open ? "not among the ceiling's allowed hosts" : "the ceiling blocks the network");
+            }
+        }
+        for (std::size_t i = 0; i < legacy.blocked_hosts.size(); ++i) {
+            std::string field = pointer_child("/network/blockedHosts", i);
+            if (!open) {
+                decide(field, legacy.blocked_hosts[i], Verdict::dropped, {},
+                       "the ceiling blocks the network, so there is nothing to block");
+                continue;
+            }
+            net.legacy.blocked_hosts.push_back(legacy.blocked_hosts[i]);
+            decide(field, legacy.blocked_hosts[i], Verdict::kept, {{"/network/blockedHosts", legacy.blocked_hosts[i]}},
+                   "");
+        }
+    }
+
+    // Until the ceiling states egress rules, it allows all egress (default allow, no host list)
+    // or none: rules are kept under the first and dropped under the second.
+    Status egress_rules(const Egress& asked, NetworkSpec& net) {
+        if (asked.allow.empty() && asked.deny.empty()) return {};
+        Egress ceiling;
+        if (ceil_.allows_network() && ceil_.allowed_hosts.empty()) ceiling.default_action = EgressDefault::allow;
+        Egress rules_only = asked;
+        rules_only.default_action = net.egress.default_action;
+        auto clamped = clamp_egress(rules_only, ceiling);
+        if (!clamped) return clamped.error();
+        for (EgressDecision& d : clamped->decisions) {
+            if (d.field == "/network/egress/default") continue;  // decided above
+            std::vector<ClampResultItem> result;
+            if (d.verdict != Verdict::dropped) result.push_back({d.field, to_json(d.granted)});
+            std::string reason = d.verdict == Verdict::dropped && ceiling.default_action != EgressDefault::allow
+                                     ? "the ceiling allows no egress rules"
+                                     : d.reason;
+            decide(d.field, d.requested, d.verdict, std::move(result), std::move(reason));
+        }
+        if (ceiling.default_action == EgressDefault::allow) {
+            net.egress.allow = asked.allow;
+            net.egress.deny = asked.deny;
+        }
+        if ((!net.egress.allow.empty() || !net.egress.deny.empty()) && !caps_.egress_rules)
+            return make_error(ErrorCode::backend_unsupported,
+                              "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
+                                  std::string(caps_.sdk_version) + ", contract " + std::string(detail::first_word(caps_.contracts)) +
+                                  ") does not enforce egress rules; refusing rather than running without them",
+                              "/network/egress");
+        return {};
+    }
+
+    // The ceiling grants no way in: ingress and host-loopback `allow` are dropped, `deny` kept.
+    void ingress(const NetworkSpec& asked) {
+        auto one = [&](const std::optional<NetworkAction>& a, const char* field) {
+            if (!a) return;
+            std::string text(to_string(*a));
+            if (*a == NetworkAction::deny) decide(field, text, Verdict::kept, {{field, text}}, "");
+            else decide(field, text, Verdict::dropped, {{field, "deny"}}, "the ceiling grants no ingress");
+        };
+        one(asked.ingress.default_action, "/network/ingress/default");
+        one(asked.ingress.host_loopback, "/network/ingress/hostLoopback");
     }
 
     // One ceiling-only field: the request's value replaces the ceiling's only when the ceiling names
@@ -651,8 +711,8 @@ private:
                        "/processContainer/leastPrivilege", yes_no, here);
             take_field(a.ui, merged.ui, RequestField::process_container_ui, "/processContainer/ui",
                        [](const ProcessContainerUi&) { return std::string("(section)"); }, here);
-            const bool blocked = out_.network && out_.network->effective_default() == NetworkDefault::block &&
-                                 out_.network->allowed_hosts.empty();
+            const bool blocked = out_.network && out_.network->effective_default() == EgressDefault::deny &&
+                                 out_.network->legacy.allowed_hosts.empty() && out_.network->egress.allow.empty();
             std::vector<std::string> caps_out;
             bool caps_taken = false;
             for (std::size_t i = 0; i < a.capabilities.size(); ++i) {

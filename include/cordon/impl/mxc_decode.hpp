@@ -276,12 +276,13 @@ private:
         check_keys(*obj, pointer,
                    {"defaultPolicy", "enforcementMode", "allowedHosts", "blockedHosts", "allowLocalNetwork", "proxy"});
         NetworkSpec spec;
-        spec.default_policy = enum_field<NetworkDefault>(*obj, pointer, "defaultPolicy", {"allow", "block"});
-        spec.enforcement_mode =
+        if (auto d = enum_field<NetworkDefault>(*obj, pointer, "defaultPolicy", {"allow", "block"}))
+            spec.egress.default_action = to_egress_default(*d);  // legacy block is directional deny
+        spec.legacy.enforcement_mode =
             enum_field<EnforcementMode>(*obj, pointer, "enforcementMode", {"capabilities", "firewall", "both"});
-        spec.allowed_hosts = string_list(*obj, pointer, "allowedHosts");
-        spec.blocked_hosts = string_list(*obj, pointer, "blockedHosts");
-        spec.allow_local_network = bool_field(*obj, pointer, "allowLocalNetwork");
+        spec.legacy.allowed_hosts = string_list(*obj, pointer, "allowedHosts");
+        spec.legacy.blocked_hosts = string_list(*obj, pointer, "blockedHosts");
+        spec.legacy.allow_local_network = bool_field(*obj, pointer, "allowLocalNetwork");
         if (auto* p = obj->if_contains("proxy")) spec.proxy = proxy(*p, pointer + "/proxy");
         return spec;
     }
@@ -418,10 +419,11 @@ private:
         switch (policy.effective_containment()) {
             case Containment::process:
             case Containment::bubblewrap:
-                if (net.enforcement_mode == EnforcementMode::firewall || net.enforcement_mode == EnforcementMode::both)
+                if (net.legacy.enforcement_mode == EnforcementMode::firewall ||
+                    net.legacy.enforcement_mode == EnforcementMode::both)
                     add(where, "bubblewrap: a proxy cannot be combined with enforcementMode \"firewall\" or \"both\"");
-                if (external && (!net.allowed_hosts.empty() || !net.blocked_hosts.empty() ||
-                                 net.effective_default() == NetworkDefault::block))
+                if (external && (!net.legacy.allowed_hosts.empty() || !net.legacy.blocked_hosts.empty() ||
+                                 net.effective_default() == EgressDefault::deny))
                     add(where,
                         "bubblewrap: an external proxy (localhost/url) cannot be combined with allowedHosts, "
                         "blockedHosts or defaultPolicy \"block\" (an absent defaultPolicy means block): set "
@@ -434,6 +436,8 @@ private:
                 break;
             case Containment::processcontainer:
             case Containment::seatbelt:
+            case Containment::isolation_session:
+            case Containment::wslc:
                 break;
         }
     }

@@ -73,11 +73,11 @@ inline boost::json::object encode_policy(const Policy& p, const Contract& contra
     if (p.network) {
         const NetworkSpec& n = *p.network;
         boost::json::object o;
-        put_optional(o, "defaultPolicy", n.default_policy);
-        put_optional(o, "enforcementMode", n.enforcement_mode);
-        put_list(o, "allowedHosts", n.allowed_hosts);
-        put_list(o, "blockedHosts", n.blocked_hosts);
-        put_optional(o, "allowLocalNetwork", n.allow_local_network);
+        if (n.egress.default_action) o["defaultPolicy"] = to_string(to_network_default(*n.egress.default_action));
+        put_optional(o, "enforcementMode", n.legacy.enforcement_mode);
+        put_list(o, "allowedHosts", n.legacy.allowed_hosts);
+        put_list(o, "blockedHosts", n.legacy.blocked_hosts);
+        put_optional(o, "allowLocalNetwork", n.legacy.allow_local_network);
         if (n.proxy) {
             boost::json::object proxy;
             if (auto* l = std::get_if<ProxyLocalhost>(&*n.proxy)) proxy["localhost"] = static_cast<std::int64_t>(l->port);

@@ -88,7 +88,7 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
                           "/containment");
     p.containment = own;  // explicit: `process` would let the executor pick by host
     const Capabilities& caps = capabilities();
-    if (p.network && (!p.network->allowed_hosts.empty() || !p.network->blocked_hosts.empty()) &&
+    if (p.network && (!p.network->legacy.allowed_hosts.empty() || !p.network->legacy.blocked_hosts.empty()) &&
         !caps.host_filtering)
         return make_error(ErrorCode::backend_unsupported,
                           std::string(to_string(backend())) + " does not enforce host lists with contract " +

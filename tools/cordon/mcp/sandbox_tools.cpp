@@ -115,8 +115,8 @@ Result<Policy> request_for(const RunCommandArgs& args) {
     if (args.timeout_ms) p.process.timeout = Timeout::ms(*args.timeout_ms);
     if (args.network) {
         p.network = NetworkSpec{};
-        p.network->default_policy =
-            *args.network == NetworkChoice::allow ? NetworkDefault::allow : NetworkDefault::block;
+        p.network->egress.default_action =
+            *args.network == NetworkChoice::allow ? EgressDefault::allow : EgressDefault::deny;
     }
     p.filesystem.readonly = args.readonly_paths;
     p.filesystem.readwrite = args.readwrite_paths;
