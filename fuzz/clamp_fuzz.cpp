@@ -25,7 +25,7 @@ void run(std::string_view ceiling_text, std::string_view request_text, cordon::P
     if (flags & 1) caps.file_grants = false;
     if (flags & 2) caps.host_filtering = true;
     if (flags & 4) caps = cordon::capabilities_for(cordon::Backend::processcontainer, "0.9.0").value();
-    cordon::ClampOptions options{style, false, std::nullopt, {}};
+    cordon::ClampOptions options{style, false, std::nullopt, {}, {}};
     if (flags & 8) options.executor_dir = style == cordon::PathStyle::windows ? "C:\\Program Files\\mxc" : "/opt/mxc";
     auto out = cordon::clamp(*request, *ceiling, caps, options);
     if (!out) return;

@@ -51,7 +51,7 @@ TEST_SUITE("header-only") {
         request.process.command_line = "true";
         request.filesystem.readwrite = {"/srv/agent/out", "/etc"};
         auto clamped = clamp(request, *ceiling, *capabilities_for(Backend::bubblewrap, "0.9.0"),
-                             ClampOptions{PathStyle::posix, false, std::nullopt, {}});
+                             ClampOptions{PathStyle::posix, false, std::nullopt, {}, {}});
         REQUIRE(clamped);
         CHECK(clamped->policy.filesystem.readwrite == std::vector<std::string>{"/srv/agent/out"});
         CHECK(clamped->policy.process.timeout == Timeout::ms(500));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -24,6 +25,30 @@ enum class RenameGuard : std::uint8_t {
                      ///< itself, making it a mount point that cannot be renamed (EBUSY)
     none,            ///< path-based and unpinnable (Seatbelt profiles): a denial inside a writable grant is refused
 };
+
+/// An address block a backend accepts in an egress allow rule but never lets traffic reach, and why
+/// (clamp refuses a grant that lies wholly inside such blocks rather than let it do nothing).
+struct SilentPeer {
+    std::string_view cidr;  ///< "::/0" stands for every IPv6 destination that is not IPv4-mapped
+    std::string_view why;   ///< completes "<rule> would never be reached: <cidr> ..."
+};
+
+/// A list of SilentPeer in static storage.
+struct SilentPeers {
+    const SilentPeer* data = nullptr;
+    std::size_t size = 0;
+    constexpr const SilentPeer* begin() const noexcept { return data; }
+    constexpr const SilentPeer* end() const noexcept { return data + size; }
+};
+
+/// lxc-exec on bubblewrap (docs/mxc-1.0.md sections 7.5 and 9.3).
+inline constexpr std::array<SilentPeer, 3> bubblewrap_silent_peers{{
+    {"127.0.0.0/8", "is the sandbox's own loopback (its network namespace is its own); a host service is reached "
+                    "only through runtimeConfig.networkProxy"},
+    {"10.0.2.2/32", "is slirp4netns's address for the host, which lxc-exec drops before any allow rule"},
+    {"::/0", "is IPv6, which the sandbox never routes (slirp4netns runs without IPv6)"},
+}};
+inline constexpr SilentPeers bubblewrap_silent{bubblewrap_silent_peers.data(), bubblewrap_silent_peers.size()};
 
 /// Enforcement primitives of one backend, with one executor SDK, for configs of some contracts
 /// (the same executor enforces a 0.6.0-alpha and a 0.9.0-alpha config differently). `false` means
@@ -58,6 +83,8 @@ struct Capabilities {
     /// POSIX: devices those tools open as the sandbox's user (slirp4netns: /dev/net/tun), checked
     /// for that user before such a run.
     std::string_view network_devices;
+    /// Blocks this executor accepts in egress allow rules and never reaches (SilentPeer).
+    SilentPeers silent_peers;
 };
 
 /// What lxc-exec needs for egress rules on bubblewrap (slirp4netns, iptables, iproute2, util-linux;
@@ -73,48 +100,50 @@ inline constexpr std::string_view system_helper_dirs = "/usr/sbin:/usr/bin:/sbin
 /// ../shared/docs/mxc-1.0.md, and tests/integration (bubblewrap rows are re-measured there against
 /// the real lxc-exec). Columns: backend, SDK, contracts, read, write, denied, block, host lists,
 /// egress rules, ingress, proxy enforced, timeout, file grants, ui, evidence, source, helpers, guard,
-/// network tools, network devices.
+/// network tools, network devices, silent peers.
 inline constexpr std::array<Capabilities, 9> capability_table{{
     // lxc-exec 1.0.1 at 1.0.0 and 0.9.0-alpha: baseline + grants, tree kill; egress rules in the
     // sandbox's own netns (slirp4netns + iptables); ingress and hostLoopback allow are refused at
     // runner level; runtimeConfig.networkProxy is the only way out (mxc-1.0.md sections 6, 7).
     {Backend::bubblewrap, "1.0.1", "1.0.0 0.9.0-alpha", true, true, true, true, false, true, false, true, true,
      true, false, Evidence::measured, "lxc-exec 1.0.1 (mxc-1.0.md) and tests/integration", system_helper_dirs,
-     RenameGuard::bind_ancestors, bubblewrap_network_tools, "/dev/net/tun"},
+     RenameGuard::bind_ancestors, bubblewrap_network_tools, "/dev/net/tun",
+     bubblewrap_silent},
     // lxc-exec 0.9.0 at 0.9.0-alpha: byte-identical argv and rule files to 1.0.1 at 1.0.0 (mxc-1.0.md 4.8).
     {Backend::bubblewrap, "0.9.0", "0.9.0-alpha", true, true, true, true, false, true, false, true, true, true,
      false, Evidence::measured, "lxc-exec 0.9.0 at 0.9.0-alpha (mxc-1.0.md) and tests/integration",
-     system_helper_dirs, RenameGuard::bind_ancestors, bubblewrap_network_tools, "/dev/net/tun"},
+     system_helper_dirs, RenameGuard::bind_ancestors, bubblewrap_network_tools, "/dev/net/tun",
+     bubblewrap_silent},
     // lxc-exec 0.9.0 at 0.6/0.7: host lists make it share the host network namespace with no
     // filtering at all (fail-open), so host filtering is false; a proxy is environment variables only.
     {Backend::bubblewrap, "0.9.0", "0.6.0-alpha 0.7.0-alpha", true, true, true, true, false, false, false, false,
      true, true, false, Evidence::measured, "lxc-exec 0.9.0 run under strace and by tests/integration",
-     system_helper_dirs, RenameGuard::bind_ancestors, "", ""},
+     system_helper_dirs, RenameGuard::bind_ancestors, "", "", {}},
     // lxc-exec 0.7.0 binds the whole root read-only, aborts on file denials and leaves the workload
     // running after its timeout.
     {Backend::bubblewrap, "0.7.0", "0.6.0-alpha 0.7.0-alpha", false, true, false, true, false, false, false, false,
      false, true, false, Evidence::measured, "lxc-exec 0.7.0 run under strace (docs/mxc-contract.md e.1)",
-     system_helper_dirs, RenameGuard::bind_ancestors, "", ""},
+     system_helper_dirs, RenameGuard::bind_ancestors, "", "", {}},
     {Backend::seatbelt, "1.0.1", "1.0.0 0.9.0-alpha", true, true, true, true, false, false, false, false, true, true,
      true, Evidence::assumed, "MXC Seatbelt docs; not runnable on Linux", system_helper_dirs, RenameGuard::none,
-     "", ""},
+     "", "", {}},
     {Backend::seatbelt, "0.9.0", "0.9.0-alpha 0.6.0-alpha 0.7.0-alpha", true, true, true, true, false, false, false,
      false, true, true, true, Evidence::assumed, "MXC Seatbelt docs; not runnable on Linux", system_helper_dirs,
-     RenameGuard::none, "", ""},
+     RenameGuard::none, "", "", {}},
     // AppContainer+DACL tier: deny ACEs need DACL mutation and are not relied on; host lists are
     // documented as unenforced; timeouts wedged in the reference integration; file grants do not
     // suffice. Directional rules are documented for the PSEC/WFP tier only: not shown, so refused.
     {Backend::processcontainer, "1.0.1", "1.0.0 0.9.0-alpha", true, true, false, true, false, false, false, false,
      false, false, true, Evidence::assumed,
      "MXC docs; wine cannot host AppContainer (the real wxc-exec 1.0.1 parser accepts every emitted config)", "",
-     RenameGuard::object_bound, "", ""},
+     RenameGuard::object_bound, "", "", {}},
     {Backend::processcontainer, "0.9.0", "0.9.0-alpha 0.6.0-alpha 0.7.0-alpha", true, true, false, true, false, false,
      false, false, false, false, true, Evidence::assumed, "MXC docs; wine cannot host AppContainer", "",
-     RenameGuard::object_bound, "", ""},
+     RenameGuard::object_bound, "", "", {}},
     {Backend::processcontainer, "0.7.0", "0.6.0-alpha 0.7.0-alpha", true, true, false, true, false, false, false,
      false, false, false, true, Evidence::assumed,
      "MXC 0.7.0 README and the entrabot integration; wine cannot host AppContainer", "", RenameGuard::object_bound,
-     "", ""},
+     "", "", {}},
 }};
 
 namespace detail {

@@ -8,6 +8,7 @@
 
 #include "cordon/capabilities.hpp"
 #include "cordon/ceiling.hpp"
+#include "cordon/cidr.hpp"
 #include "cordon/clamp_report.hpp"
 #include "cordon/config.hpp"
 #include "cordon/contract.hpp"
@@ -35,6 +36,10 @@ struct ClampOptions {
     /// More trust anchors, never granted read-write: Runner::trust_anchors() (the executor's own
     /// directory and the directories its helper programs come from).
     std::vector<TrustAnchor> anchors;
+    /// The host's own addresses, never granted as egress unless the ceiling names them
+    /// (EgressClampOptions). Absent: this host's (detail::host_addresses) when canonicalising, none
+    /// in lexical mode. Only where the backend enforces egress rules.
+    std::optional<std::vector<Cidr>> host_addresses;
 };
 
 struct ClampOutcome {

@@ -181,7 +181,7 @@ int clamp_command(std::string_view command, const Args& args, Output output) {
         e.where = (*request_file == "-" ? std::string("<stdin>") : *request_file) + ": " + e.where;
         return fail(command, e, exit_usage);
     }
-    auto out = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir, {}});
+    auto out = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir, {}, {}});
     if (!out) return fail(command, out.error(), out.error().code == ErrorCode::backend_unsupported ? 1 : exit_usage);
     auto json = to_mxc_json(out->policy, emit_contract(out->policy));
     if (!json) return fail(command, json.error(), 1);

@@ -17,6 +17,7 @@
 #include "cordon/detail/base64.hpp"
 #include "cordon/detail/output_file.hpp"
 #include "cordon/detail/utf8.hpp"
+#include "cordon/egress_flag.hpp"
 #include "cordon/names.hpp"
 #include "cordon/posix_command_line.hpp"
 #include "cordon/runner.hpp"
@@ -49,6 +50,9 @@ extern const std::string_view run_help =
     "  --rw PATH             read-write grant (repeatable)\n"
     "  --timeout MS          timeout in milliseconds (0 = none; the ceiling's limit still applies)\n"
     "  --network block|allow network default (the ceiling decides whether allow is possible)\n"
+    "  --egress CIDR[:PORT[-ENDPORT]][/tcp|/udp]\n"
+    "                        an egress grant, e.g. 10.1.0.0/16:443/tcp (repeatable); the\n"
+    "                        ceiling's network.egress rules bound it (docs/egress-rules.md)\n"
     "  --env KEY=VALUE       environment variable for the command (repeatable; ceiling allow-list)\n"
     "  --cwd DIR             working directory (must lie inside a granted path)\n"
     "Running:\n"
@@ -85,7 +89,7 @@ constexpr int exit_executor = 126;
 
 struct RunArgs {
     std::optional<std::string> ceiling_file;
-    std::vector<std::string> ro, rw, env;
+    std::vector<std::string> ro, rw, env, egress;
     std::optional<std::string> timeout, network, cwd, executor, output_limit, report, stdin_mode;
     bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false;
     std::vector<std::string> argv;
@@ -132,6 +136,7 @@ std::optional<std::string> parse_args(const Args& args, RunArgs& out) {
         else if (a == "--ro") multi = &out.ro;
         else if (a == "--rw") multi = &out.rw;
         else if (a == "--env") multi = &out.env;
+        else if (a == "--egress") multi = &out.egress;
         else if (a == "--json") { out.json = true; continue; }
         else if (a == "--dry-run") { out.dry_run = true; continue; }
         else if (a == "--config-base64") { out.base64 = true; continue; }
@@ -251,6 +256,12 @@ std::optional<int> request_from(const RunArgs& a, Backend backend, Policy& reque
         if (!n) return refuse("--network: expected block or allow");
         request.network = NetworkSpec{};
         request.network->egress.default_action = to_egress_default(*n);
+    }
+    for (std::size_t i = 0; i < a.egress.size(); ++i) {
+        auto rule = parse_egress_flag(a.egress[i], "--egress");
+        if (!rule) return exit_for(rule.error());
+        if (!request.network) request.network = NetworkSpec{};
+        request.network->egress.allow.push_back(std::move(*rule));
     }
     return std::nullopt;
 }

@@ -16,6 +16,8 @@
 namespace cordon::detail {
 
 inline boost::json::object capabilities_object(const Capabilities& c) {
+    boost::json::array silent;
+    for (const SilentPeer& p : c.silent_peers) silent.push_back(boost::json::array{p.cidr, p.why});
     return boost::json::object{
         {"backend", to_string(c.backend)},
         {"sdk_version", c.sdk_version},
@@ -39,6 +41,7 @@ inline boost::json::object capabilities_object(const Capabilities& c) {
                                                                          : "none"},
         {"network_tools", c.network_tools},
         {"network_devices", c.network_devices},
+        {"silent_peers", std::move(silent)},
     };
 }
 

@@ -18,6 +18,7 @@
 #include "cordon/clamp.hpp"
 #include "cordon/detail/env_rules.hpp"
 #include "cordon/detail/fs_probe.hpp"
+#include "cordon/detail/host_addresses.hpp"
 #include "cordon/detail/json_pointer.hpp"
 #include "cordon/detail/limit_fields.hpp"
 #include "cordon/detail/socket_scan.hpp"
@@ -564,32 +565,104 @@ private:
         return {};
     }
 
-    // The egress default and host lists against the ceiling's default and allowed hosts; egress
-    // rules through clamp_egress against what the ceiling allows (all of it, or nothing).
+    // A ceiling that blocks or lists hosts (legacy) decides the default itself and takes no rules;
+    // any other ceiling (`allow`, egress rules) goes through clamp_egress as sets.
     Status egress(const NetworkSpec* asked, NetworkSpec& net) {
+        if (ceil_.allows_network() && ceil_.allowed_hosts.empty()) {
+            if (Status s = egress_sets(asked, net); !s) return s;
+            if (asked) host_lists(*asked, net);
+            return {};
+        }
         const EgressDefault want = req_.effective_egress_default();
         const std::string want_text(to_string(want));
         const std::string field = "/network/egress/default";
         const bool asked_default = asked && asked->egress.default_action;
+        net.egress.default_action = EgressDefault::deny;
         if (!ceil_.allows_network()) {
-            net.egress.default_action = EgressDefault::deny;
             if (asked_default)
                 decide(field, want_text, want == EgressDefault::deny ? Verdict::kept : Verdict::dropped,
                        {{field, "deny"}}, want == EgressDefault::deny ? "" : "the ceiling blocks the network");
-        } else if (want == EgressDefault::allow && !ceil_.allowed_hosts.empty()) {
+        } else if (want == EgressDefault::allow) {
             // "Everything" under a ceiling that allows only some hosts becomes those hosts.
-            net.egress.default_action = EgressDefault::deny;
             net.legacy.allowed_hosts = ceil_.allowed_hosts;
             std::vector<ClampResultItem> result{{field, "deny"}};
             for (const auto& h : ceil_.allowed_hosts) result.push_back({"/network/allowedHosts", h});
             decide(field, want_text, Verdict::narrowed, std::move(result), "the ceiling allows only its listed hosts");
-        } else {
-            net.egress.default_action = want;
-            if (asked_default) decide(field, want_text, Verdict::kept, {{field, want_text}}, "");
+        } else if (asked_default) {
+            decide(field, want_text, Verdict::kept, {{field, want_text}}, "");
         }
         if (!asked) return {};
         host_lists(*asked, net);
-        return egress_rules(asked->egress, net);
+        for (std::size_t i = 0; i < asked->egress.allow.size(); ++i)
+            decide(pointer_child("/network/egress/allow", i), to_json(asked->egress.allow[i]), Verdict::dropped, {},
+                   ceil_.allows_network() ? "the ceiling allows only its listed hosts, no egress rules"
+                                          : "the ceiling blocks the network");
+        for (std::size_t i = 0; i < asked->egress.deny.size(); ++i)
+            decide(pointer_child("/network/egress/deny", i), to_json(asked->egress.deny[i]), Verdict::dropped, {},
+                   "nothing is allowed, so there is nothing to deny");
+        return {};
+    }
+
+    // The request's egress ∩ the ceiling's (its rules, or everything under `allow`), minus its deny
+    // rules and, where the backend enforces rules, the host's own addresses the ceiling does not name.
+    Status egress_sets(const NetworkSpec* asked, NetworkSpec& net) {
+        Egress ceiling = ceil_.egress;
+        ceiling.default_action = ceil_.network == NetworkDefault::allow ? EgressDefault::allow : EgressDefault::deny;
+        const Egress request = asked ? asked->egress : Egress{};
+        EgressClampOptions options;
+        if (caps_.egress_rules)
+            options.host_addresses = opt_.host_addresses ? *opt_.host_addresses
+                                     : opt_.canonicalize ? detail::host_addresses()
+                                                         : std::vector<Cidr>{};
+        auto clamped = clamp_egress(request, ceiling, "/network/egress", "/network/egress", options);
+        if (!clamped) return clamped.error();
+        if (request.default_action == EgressDefault::deny)
+            decide("/network/egress/default", "deny", Verdict::kept, {{"/network/egress/default", "deny"}}, "");
+        for (EgressDecision& d : clamped->decisions) {
+            if (Status s = reachable(d); !s) return s;
+            std::vector<ClampResultItem> result;
+            if (d.verdict != Verdict::dropped) result.push_back({"/network/egress", to_json(d.granted)});
+            decide(d.field, d.requested, d.verdict, std::move(result), std::move(d.reason));
+        }
+        net.egress = std::move(clamped->egress);
+        if ((!net.egress.allow.empty() || !net.egress.deny.empty()) && !caps_.egress_rules)
+            return make_error(ErrorCode::backend_unsupported,
+                              "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
+                                  std::string(caps_.sdk_version) + ", contract " + std::string(detail::first_word(caps_.contracts)) +
+                                  ") does not enforce egress rules; refusing rather than running without them",
+                              "/network/egress");
+        return {};
+    }
+
+    // A grant that lies wholly in blocks the backend accepts and never reaches (127.0.0.0/8, slirp's
+    // 10.0.2.2, IPv6 on bubblewrap) is refused: it would run and silently do nothing.
+    Status reachable(const EgressDecision& d) {
+        if (d.verdict == Verdict::dropped || caps_.silent_peers.size == 0 || d.field.find("/deny/") != std::string::npos)
+            return {};
+        auto granted = EgressSet::from_egress(d.granted);
+        if (!granted || granted->empty()) return {};
+        if (!silent_) {
+            silent_.emplace();
+            auto v4 = EgressSet::from_rule(EgressRule{std::vector<Peer>{Peer{*Cidr::parse("0.0.0.0/0"), {}}}, std::nullopt});
+            for (const SilentPeer& p : caps_.silent_peers) {
+                auto block = Cidr::parse(p.cidr);
+                if (!block) continue;
+                auto set = p.cidr == "::/0" && v4 ? Result<EgressSet>(EgressSet::everything() - *v4)
+                                                  : EgressSet::from_rule(EgressRule{std::vector<Peer>{Peer{*block, {}}}, std::nullopt});
+                if (set) silent_->push_back({p, std::move(*set)});
+            }
+        }
+        EgressSet all;
+        for (const auto& entry : *silent_) all = all | entry.second;
+        if (!granted->subset_of(all)) return {};
+        for (const auto& [peer, set] : *silent_)
+            if (granted->intersects(set))
+                return make_error(ErrorCode::backend_unsupported,
+                                  d.requested + " would never be reached on " + std::string(to_string(caps_.backend)) +
+                                      " (SDK " + std::string(caps_.sdk_version) + "): " + std::string(peer.cidr) + " " +
+                                      std::string(peer.why),
+                                  d.field);
+        return {};
     }
 
     void host_lists(const NetworkSpec& asked, NetworkSpec& net) {
@@ -619,38 +692,6 @@ private:
             decide(field, legacy.blocked_hosts[i], Verdict::kept, {{"/network/blockedHosts", legacy.blocked_hosts[i]}},
                    "");
         }
-    }
-
-    // Until the ceiling states egress rules, it allows all egress (default allow, no host list)
-    // or none: rules are kept under the first and dropped under the second.
-    Status egress_rules(const Egress& asked, NetworkSpec& net) {
-        if (asked.allow.empty() && asked.deny.empty()) return {};
-        Egress ceiling;
-        if (ceil_.allows_network() && ceil_.allowed_hosts.empty()) ceiling.default_action = EgressDefault::allow;
-        Egress rules_only = asked;
-        rules_only.default_action = net.egress.default_action;
-        auto clamped = clamp_egress(rules_only, ceiling);
-        if (!clamped) return clamped.error();
-        for (EgressDecision& d : clamped->decisions) {
-            if (d.field == "/network/egress/default") continue;  // decided above
-            std::vector<ClampResultItem> result;
-            if (d.verdict != Verdict::dropped) result.push_back({d.field, to_json(d.granted)});
-            std::string reason = d.verdict == Verdict::dropped && ceiling.default_action != EgressDefault::allow
-                                     ? "the ceiling allows no egress rules"
-                                     : d.reason;
-            decide(d.field, d.requested, d.verdict, std::move(result), std::move(reason));
-        }
-        if (ceiling.default_action == EgressDefault::allow) {
-            net.egress.allow = asked.allow;
-            net.egress.deny = asked.deny;
-        }
-        if ((!net.egress.allow.empty() || !net.egress.deny.empty()) && !caps_.egress_rules)
-            return make_error(ErrorCode::backend_unsupported,
-                              "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
-                                  std::string(caps_.sdk_version) + ", contract " + std::string(detail::first_word(caps_.contracts)) +
-                                  ") does not enforce egress rules; refusing rather than running without them",
-                              "/network/egress");
-        return {};
     }
 
     // The ceiling grants no way in: ingress and host-loopback `allow` are dropped, `deny` kept.
@@ -768,6 +809,7 @@ private:
     const Capabilities& caps_;
     const ClampOptions& opt_;
     std::vector<Anchor> anchors_;
+    std::optional<std::vector<std::pair<SilentPeer, EgressSet>>> silent_;  // caps_.silent_peers as sets, when needed
     std::vector<Denial> denied_;
     std::vector<Path> sockets_;  // found by socket_rule, masked once the grants are known
     std::size_t socket_budget_ = detail::socket_scan_limit;
