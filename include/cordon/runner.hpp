@@ -71,13 +71,17 @@ public:
     const std::vector<detail::HelperTool>& network_tools() const noexcept { return state_->network_tools; }
 
     /// The policy as this runner would send it: containment pinned to the runner's backend, every
-    /// capability and preflight check applied. Errors: invalid-policy, backend-unsupported.
+    /// capability and preflight check applied, the network tools it needs found usable here.
+    /// Errors: invalid-policy, backend-unsupported.
     Result<Policy> prepare(const Policy& policy) const;
 
     /// The exact MXC config text `run` hands to the executor.
     Result<std::string> config_for(const Policy& policy) const;
 
-    /// Runs an already clamped policy. The policy's run_as and limits (from the ceiling) apply;
+    /// Runs an already clamped policy. A network more than closed (egress rules, `default: allow`, a
+    /// proxy) is refused (backend-unsupported) when the executor's network tools are not all usable
+    /// here (network_tools()) or its devices not usable by the sandbox's user (/dev/net/tun).
+    /// The policy's run_as and limits (from the ceiling) apply;
     /// `options` can only lower the limits, and naming another user there is refused. The sandbox's
     /// user must be able to use every grant. While it runs, no other run of this host (as this user
     /// sees them) may be able to write a parent directory of its paths, nor it of theirs
@@ -102,6 +106,7 @@ public:
     static constexpr std::uint32_t timeout_slack_ms = 250;
 
 private:
+    std::optional<Capabilities> network_row(const Policy& prepared) const;
     Result<detail::RunRequest> request_for(const Policy& prepared, const RunOptions& options) const;
 
     std::shared_ptr<const detail::RunnerState> state_;

@@ -76,7 +76,43 @@ inline Status preflight_bubblewrap(const Policy& p) {
     return {};
 }
 
+// A network that is more than closed: egress rules, `default: allow` or a proxy. lxc-exec runs its
+// network tools for it (slirp4netns, iptables, ...); a closed one needs none of them.
+inline bool needs_network_helpers(const Policy& p) {
+    if (!p.network) return false;
+    const Egress& e = p.network->egress;
+    return e.effective_default() == EgressDefault::allow || !e.allow.empty() || !e.deny.empty() ||
+           p.network->proxy.has_value();
+}
+
+// The devices those tools open as the sandbox's user (`who`; unset: this process's).
+inline Status check_network_devices(std::string_view devices, const std::optional<RunAs>& who) {
+#if !defined(_WIN32)
+    RunAs user = who ? *who : RunAs{static_cast<std::uint32_t>(::geteuid()), static_cast<std::uint32_t>(::getegid())};
+    while (!devices.empty()) {
+        auto cut = devices.find(' ');
+        std::string dev(devices.substr(0, cut));
+        devices.remove_prefix(cut == std::string_view::npos ? devices.size() : cut + 1);
+        if (dev.empty()) continue;
+        if (std::string problem = device_problem(dev, user); !problem.empty())
+            return make_error(ErrorCode::backend_unsupported, "egress rules need " + problem, "/network/egress");
+    }
+#else
+    (void)devices;
+    (void)who;
+#endif
+    return {};
+}
+
 }  // namespace detail
+
+// The capability row of the contract a prepared policy is emitted with, when it runs network tools.
+CORDON_FUNC std::optional<Capabilities> Runner::network_row(const Policy& prepared) const {
+    if (!detail::needs_network_helpers(prepared)) return std::nullopt;
+    auto row = capabilities_for(backend(), executor().sdk_version(), emit_contract(prepared).version);
+    if (!row || row->network_tools.empty()) return std::nullopt;
+    return row;
+}
 
 CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
     Policy p = policy;
@@ -112,6 +148,8 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
                           "executor SDK " + std::string(executor().sdk_version()) + " does not accept contract " +
                               std::string(contract.version),
                           "/version");
+    if (network_row(p))
+        if (Status s = detail::require_helper_tools(network_tools(), "egress rules", "/network/egress"); !s) return s.error();
     return p;
 }
 
@@ -210,6 +248,8 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
     auto prepared = prepare(policy);
     if (!prepared) return prepared.error();
     if (Status s = detail::check_grants_for(*prepared, effective->run_as); !s) return s.error();
+    if (auto row = network_row(*prepared))
+        if (Status s = detail::check_network_devices(row->network_devices, effective->run_as); !s) return s.error();
     auto request = request_for(*prepared, *effective);
     if (!request) return request.error();
     detail::RunRegistration registration;  // held until the run is over
