@@ -72,6 +72,10 @@ public:
     /// The exact MXC config text `run` hands to the executor.
     Result<std::string> config_for(const Policy& policy) const;
 
+    /// The contract this runner emits `policy` with: the newest one its verified executor accepts
+    /// that can express the policy (choose_contract). Errors: backend-unsupported.
+    Result<const Contract*> contract_for(const Policy& policy) const;
+
     /// Runs an already clamped policy. The policy's run_as and limits (from the ceiling) apply;
     /// `options` can only lower the limits, and naming another user there is refused. The sandbox's
     /// user must be able to use every grant. While it runs, no other run of this host (as this user
