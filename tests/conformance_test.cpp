@@ -181,7 +181,7 @@ TEST_CASE("development contracts are refused with a message that says so") {
 }
 
 TEST_CASE("every valid corpus config round-trips through the policy model") {
-    int round_tripped = 0;
+    int round_tripped = 0, translated_count = 0;
     for (const fs::path& dir : {corpus_dir(), corpus10_dir()})
         for (const auto& entry : fs::directory_iterator(dir)) {
             if (entry.path().extension() != ".json") continue;
@@ -198,8 +198,19 @@ TEST_CASE("every valid corpus config round-trips through the policy model") {
             REQUIRE(again.has_value());
             CHECK(*again == *policy);
             ++round_tripped;
+            // and through every other contract that can carry it: translation keeps the model
+            for (const Contract* other : known_contracts) {
+                auto translated = to_mxc_json(*policy, *other);
+                if (!translated) continue;
+                CAPTURE(other->version);
+                auto back = from_mxc_json(*translated);
+                REQUIRE_MESSAGE(back.has_value(), back.error().to_string());
+                CHECK(*back == *policy);
+                ++translated_count;
+            }
         }
-    std::cout << "round-tripped " << round_tripped << " valid corpus configs\n";
+    std::cout << "round-tripped " << round_tripped << " valid corpus configs; " << translated_count
+              << " translations into other contracts kept the policy\n";
     CHECK(round_tripped >= 100);
 }
 

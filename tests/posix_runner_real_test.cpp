@@ -46,7 +46,7 @@ using Clock = std::chrono::steady_clock;
 fs::path executor;     // set by main()
 int executor_fd = -1;  // the verified descriptor, as Runner passes it: /root/.cache is not the run user's to traverse
 std::string sdk;       // the executor's SDK (from its pin), set by main()
-std::string contract;  // the contract that SDK takes for these configs: 1.0.0 (SDK 1.0.1) or 0.6.0-alpha
+std::string contract;  // the contract cordon emits for that SDK: 1.0.0 (SDK 1.0.1), 0.9.0-alpha (0.9.0)
 
 struct Executor {
     int fd = -1;
@@ -436,14 +436,14 @@ TEST_CASE("the default delivery leaves nothing in TMPDIR, during the run or afte
     CHECK(fs::is_empty(tmp));
 }
 
-// ../shared/docs/mxc-1.0.md 9.1: with an egress rule, lxc-exec 1.0.1 builds the sandbox, holds the
+// ../shared/docs/mxc-1.0.md 9.1: with an egress rule, lxc-exec 1.0.1 (and 0.9.0) builds the sandbox, holds the
 // workload, and starts slirp4netns and loads the rules into its namespace; when that fails after
 // the tools passed their `--version` preflight, it exits 255, and the workload usually runs anyway.
 // Provoked with an iptables-restore that answers --version and fails to load (first on this test's
 // own PATH, which only this direct executor run gets: Runner gives the executor root-only
 // directories). Where /dev/net/tun is root's only, slirp4netns fails first, the same way.
 TEST_CASE("a failed network set-up exits 255 and may still run the command: started is maybe, not no") {
-    if (contract != "1.0.0") {
+    if (contract != "1.0.0" && contract != "0.9.0-alpha") {
         MESSAGE("skipped: SDK " << sdk << " runs these configs under " << contract << ", which has no egress rules");
         return;
     }
@@ -562,7 +562,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     sdk = std::string(verified->sdk_version());
-    contract = sdk == "1.0.1" ? "1.0.0" : "0.6.0-alpha";
+    contract = sdk == "1.0.1" ? "1.0.0" : sdk == "0.9.0" ? "0.9.0-alpha" : "0.6.0-alpha";
     std::cout << "testing the runner with " << executor.string() << " (SDK " << sdk << ", contract " << contract << ")\n";
     executor_fd = ::open(executor.c_str(), O_RDONLY | O_CLOEXEC);
     doctest::Context context(argc, argv);
