@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <boost/json/parse.hpp>
 
@@ -39,6 +40,38 @@ TEST_SUITE("clamp-cli") {
         r = run_command({cordon_exe(), "clamp", "--ceiling-env", "--style", "windows", "-"}, windows_request);
         CHECK(r.exit_code == 2);
         CHECK(r.err.find("--no-canonical") != std::string::npos);
+    }
+
+    TEST_CASE("--contract picks the emitted contract; the report spells fields as the request does") {
+        TempTree t;
+        std::string ceiling = t.file("ceiling.json", R"({"readwritePaths":["C:\\work"],"network":{"defaultPolicy":"allow"}})");
+        const std::string request =
+            R"({"version":"0.6.0-alpha","process":{"commandLine":"dir"},"network":{"defaultPolicy":"allow"}})";
+        std::vector<std::string> base{cordon_exe(), "clamp", "--ceiling", ceiling, "--backend", "processcontainer",
+                                      "--style", "windows", "--no-canonical"};
+        auto with = [&](std::vector<std::string> extra) {
+            auto argv = base;
+            argv.insert(argv.end(), extra.begin(), extra.end());
+            argv.push_back("-");
+            return run_command(argv, request);
+        };
+        auto r = with({});  // SDK 1.0.1: 1.0.0, the legacy default read as egress
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        auto out = boost::json::parse(r.out);
+        CHECK(out.at("version") == "1.0.0");
+        CHECK(out.at("network").at("egress").at("default") == "allow");
+        CHECK(out.at("process").at("env").as_array().empty());
+        auto report = boost::json::parse(r.err);
+        bool spelled = false;
+        for (const auto& d : report.at("decisions").as_array())
+            if (d.at("field") == "/network/defaultPolicy")  // the request's own pointer
+                spelled = d.at("result").at(0).at("field") == "/network/egress/default";  // the emitted config's
+        CHECK(spelled);
+        r = with({"--sdk", "0.9.0", "--contract", "0.6.0-alpha"});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        CHECK(boost::json::parse(r.out).at("network").at("defaultPolicy") == "allow");
+        CHECK(with({"--contract", "0.6.0-alpha"}).exit_code == 2);  // SDK 1.0.1 does not take it
+        CHECK(with({"--contract", "0.8.0-alpha", "--sdk", "0.9.0"}).exit_code == 2);  // read, never emitted
     }
 
     TEST_CASE("windows clamping on Linux: clamped config on stdout, report in --report FILE") {

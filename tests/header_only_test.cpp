@@ -36,9 +36,12 @@ TEST_SUITE("header-only") {
         auto p = from_mxc_json(R"({"version":"0.6.0-alpha","process":{"commandLine":"make"},
                                    "filesystem":{"readonlyPaths":["/src"]}})");
         REQUIRE(p);
-        auto json = to_mxc_json(*p);
+        auto json = to_mxc_json(*p, contract_0_6_0_alpha);
         REQUIRE(json);
         CHECK(*json == R"({"version":"0.6.0-alpha","process":{"commandLine":"make"},"filesystem":{"readonlyPaths":["/src"]}})");
+        json = to_mxc_json(*p);  // 1.0.0, with the empty environment spelled out
+        REQUIRE(json);
+        CHECK(*json == R"({"version":"1.0.0","process":{"commandLine":"make","env":[]},"filesystem":{"readonlyPaths":["/src"]}})");
     }
 
     TEST_CASE("a ceiling file is parsed and a request clamped to it") {

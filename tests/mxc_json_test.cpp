@@ -56,7 +56,7 @@ std::string with_process(const std::string& process_body, const std::string& res
 TEST_SUITE("mxc_json") {
     TEST_CASE("a policy with every field set round-trips and passes the pinned schema") {
         Policy p = full_windows_policy();
-        auto json = to_mxc_json(p);
+        auto json = to_mxc_json(p, contract_0_6_0_alpha);  // host lists exist only in legacy contracts
         REQUIRE_MESSAGE(json.has_value(), json.error().to_string());
         CHECK(validate(*json).empty());
         auto back = from_mxc_json(*json);
@@ -77,7 +77,7 @@ TEST_SUITE("mxc_json") {
         lxc.network = NetworkSpec{};
         lxc.network->egress.default_action = EgressDefault::allow;
         lxc.network->proxy = Proxy{ProxyUrl{"http://10.0.0.1:8080"}};
-        auto json = to_mxc_json(lxc);
+        auto json = to_mxc_json(lxc, contract_0_6_0_alpha);  // a legacy url proxy under "allow"
         REQUIRE_MESSAGE(json.has_value(), json.error().to_string());
         CHECK(*from_mxc_json(*json) == lxc);
 
@@ -110,12 +110,16 @@ TEST_SUITE("mxc_json") {
         CHECK(r.error().where == "/process/commandLine");
     }
 
-    TEST_CASE("a minimal policy emits only version and process") {
+    TEST_CASE("a minimal policy emits only version and process (and, directional, an empty env)") {
         Policy p;
         p.process.command_line = "/bin/true";
-        auto json = to_mxc_json(p);
+        auto json = to_mxc_json(p, contract_0_6_0_alpha);
         REQUIRE(json.has_value());
         CHECK(*json == R"({"version":"0.6.0-alpha","process":{"commandLine":"/bin/true"}})");
+        // An absent env would be the backend's default PATH and TERM under 0.9+: cordon's empty one is explicit.
+        json = to_mxc_json(p);
+        REQUIRE(json.has_value());
+        CHECK(*json == R"({"version":"1.0.0","process":{"commandLine":"/bin/true","env":[]}})");
     }
 
     TEST_CASE("legacy aliases are read as their modern names") {
@@ -125,7 +129,7 @@ TEST_SUITE("mxc_json") {
         CHECK(p->containment == Containment::processcontainer);
         REQUIRE(p->process_container.has_value());
         CHECK(p->process_container->capabilities == std::vector<std::string>{"internetClient"});
-        CHECK(to_mxc_json(*p)->find("\"processContainer\"") != std::string::npos);
+        CHECK(to_mxc_json(*p, contract_0_6_0_alpha)->find("\"processContainer\"") != std::string::npos);
     }
 
     TEST_CASE("env entries keep order, split at the first '=', and keep entries without '='") {
@@ -185,7 +189,14 @@ TEST_SUITE("mxc_json") {
         CHECK(parse_error(R"({"process":{"commandLine":"x"}})").message.find("`version`") != std::string::npos);
         CHECK(parse_error(R"({"version":"0.6.0","process":{"commandLine":"x"}})").where == "/version");
         CHECK(parse_error(R"({"version":0.6,"process":{"commandLine":"x"}})").where == "/version");
-        CHECK(parse_error(R"({"version":"0.9.0-alpha","process":{"commandLine":"x"}})").where == "/version");
+        CHECK(parse_error(R"({"version":"0.10.0-alpha","process":{"commandLine":"x"}})").where == "/version");
+        CHECK(parse_error(R"({"version":"1.1.0-alpha","process":{"commandLine":"x"}})").message.find("development") !=
+              std::string::npos);
+        CHECK(from_mxc_json(R"({"version":"0.9.0-alpha","process":{"commandLine":"x"}})").has_value());
+        CHECK(from_mxc_json(R"({"version":"1.0.0","process":{"commandLine":"x"}})").has_value());
+        // As strictly as one executor: lxc-exec 0.9.0 does not know 1.0.0, 1.0.1 no longer knows 0.6.0-alpha.
+        CHECK_FALSE(validate(R"({"version":"1.0.0","process":{"commandLine":"x"}})", CheckOptions{"0.9.0"}).empty());
+        CHECK_FALSE(validate(R"({"version":"0.6.0-alpha","process":{"commandLine":"x"}})", CheckOptions{"1.0.1"}).empty());
         CHECK(from_mxc_json(R"({"version":"0.7.0-alpha","$schema":"x","_comment":[1],"process":{"commandLine":"x"}})")
                   .has_value());
         CHECK(parse_error(R"({"version":"0.6.0-alpha","$schema":"x","process":{"commandLine":"x"}})").where == "/$schema");

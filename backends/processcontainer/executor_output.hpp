@@ -20,6 +20,8 @@ namespace cordon::processcontainer {
 ///    a POSIX shell) or 255 -> backend_error, message: `error.message` of the last `{"error":{...}}` object when
 ///    it ends stderr (appended without a newline), else the last stderr line;
 ///  * exit 2 with a clap usage message -> backend_error (wxc-exec refused its own command line).
+/// `run.started` is `no` for each of these, except an exit -1/255 whose message does not begin
+/// `Initialization error` (the container set-up, before any launch): `maybe`.
 /// Anything else is the contained command's own exit code. The contained command shares the
 /// streams and could imitate these shapes, but the exit code must match too, so an imitation can
 /// only make a failing command look like a failing executor, never the reverse.

@@ -182,6 +182,6 @@ constexpr std::optional<Capabilities> capabilities_for(Backend backend, std::str
 }
 
 /// The SDK version cordon installs and verifies by default (scripts/setup_sandbox.sh).
-inline constexpr std::string_view default_sdk_version = "0.9.0";
+inline constexpr std::string_view default_sdk_version = "1.0.1";
 
 }  // namespace cordon

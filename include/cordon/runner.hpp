@@ -78,6 +78,10 @@ public:
     /// The exact MXC config text `run` hands to the executor.
     Result<std::string> config_for(const Policy& policy) const;
 
+    /// The contract this runner emits `policy` with: the newest one its verified executor accepts
+    /// that can express the policy (choose_contract). Errors: backend-unsupported.
+    Result<const Contract*> contract_for(const Policy& policy) const;
+
     /// Runs an already clamped policy. A network more than closed (egress rules, `default: allow`, a
     /// proxy) is refused (backend-unsupported) when the executor's network tools are not all usable
     /// here (network_tools()) or its devices not usable by the sandbox's user (/dev/net/tun).

@@ -30,6 +30,8 @@
 #include "../support/run_command.hpp"
 #include "../support/test_user.hpp"
 #include "cordon/executor.hpp"
+#include "cordon/mxc_codec.hpp"
+#include "cordon/verified_executor.hpp"
 
 namespace fs = std::filesystem;
 using cordon::test::required_env;
@@ -299,6 +301,15 @@ TEST_CASE("an unavailable or tampered executor exits 126") {
     CHECK(r.err.find("untrusted-executor") != std::string::npos);
 }
 
+// The contract cordon emits for the executor under test (MXC_BIN_DIR): 1.0.0 for SDK 1.0.1, 0.9.0-alpha for 0.9.0.
+std::string emitted_contract() {
+    auto exe = cordon::open_trusted_executor({});
+    REQUIRE_MESSAGE(exe.has_value(), exe.error().to_string());
+    cordon::Policy minimal;
+    minimal.process.command_line = "true";
+    return std::string(cordon::choose_contract(minimal, exe->sdk_version()).value()->version);
+}
+
 TEST_CASE("--json prints one object with the result, the config and the clamp report") {
     Work w;
     auto r = cordon_run(w, {"--json", "--rw", w.dir.string(), "--ro", "/etc/hostname-not-granted", "--", "echo",
@@ -307,7 +318,9 @@ TEST_CASE("--json prints one object with the result, the config and the clamp re
     auto v = boost::json::parse(r.out);
     CHECK(v.at("stdout") == "hi\n");
     CHECK(v.at("cordon_exit") == 0);
-    CHECK(v.at("config").at("version") == "0.6.0-alpha");
+    CHECK(v.at("config").at("version").as_string() == emitted_contract());
+    CHECK(v.at("config").at("process").at("env").as_array().empty());  // spelled out: nothing inherited
+    CHECK(v.at("started") == "yes");
     CHECK(v.at("report").at("summary").at("dropped").as_int64() >= 1);
     CHECK(v.at("invocation").as_array().size() >= 3);
 }
@@ -316,7 +329,7 @@ TEST_CASE("--dry-run prints the config and the invocation and runs nothing") {
     Work w;
     auto r = cordon_run(w, {"--dry-run", "--rw", w.dir.string(), "--cwd", w.dir.string(), "--", "touch", "ran"});
     CHECK(r.exit_code == 0);
-    CHECK(r.out.find("config: {\"version\":\"0.6.0-alpha\"") != std::string::npos);
+    CHECK(r.out.find("config: {\"version\":\"" + emitted_contract() + "\"") != std::string::npos);
     CHECK(r.out.find("invocation: lxc-exec --config") != std::string::npos);
     CHECK_FALSE(fs::exists(w.dir / "ran"));
 }

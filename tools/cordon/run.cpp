@@ -73,8 +73,9 @@ extern const std::string_view run_help =
     "SIGTERM, SIGINT and SIGHUP kill the command's whole tree; cordon then exits 128+signal.\n"
     "\n"
     "Exit status: the command's own, 124 on timeout, 125 when the policy is refused or\n"
-    "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed,\n"
-    "128+N after signal N.\n"
+    "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed\n"
+    "before the command started, 123 when the executor failed after the sandbox was set up\n"
+    "(the command may have run: do not retry it blindly), 128+N after signal N.\n"
     "\n"
     "Example:\n"
     "  CORDON_READONLY_PATHS=$HOME/Documents CORDON_READWRITE_PATHS=/tmp/work \\\n"
@@ -86,6 +87,7 @@ namespace {
 constexpr int exit_timeout = 124;
 constexpr int exit_refused = 125;
 constexpr int exit_executor = 126;
+constexpr int exit_may_have_run = 123;  // the executor failed; the command may have run
 
 struct RunArgs {
     std::optional<std::string> ceiling_file;
@@ -269,7 +271,8 @@ std::optional<int> request_from(const RunArgs& a, Backend backend, Policy& reque
 int exit_status(const RunResult& r) {
     if (r.timed_out) return exit_timeout;
     if (r.failure == ExecutorFailure::config_rejected) return exit_refused;
-    if (r.failure != ExecutorFailure::none) return exit_executor;
+    if (r.failure != ExecutorFailure::none)
+        return r.started == CommandStarted::no ? exit_executor : exit_may_have_run;
     if (r.signal) return 128 + r.signal;
     return r.exit_code;
 }
@@ -286,6 +289,7 @@ void print_json(const RunResult& r, const std::string& config, const ClampReport
     o["timed_out"] = r.timed_out;
     o["failure"] = to_string(r.failure);
     o["failure_message"] = r.failure_message;
+    o["started"] = to_string(r.started);
     boost::json::array invocation;
     for (const auto& arg : r.invocation) invocation.emplace_back(arg);
     o["invocation"] = std::move(invocation);
@@ -309,7 +313,11 @@ void print_outcome(const RunOptions& options, const RunResult& r) {
                   << " stderr bytes dropped\n";
     if (r.timed_out) std::cerr << "cordon run: timed out; the whole process tree was killed\n";
     else if (r.failure != ExecutorFailure::none)
-        std::cerr << "cordon run: executor " << to_string(r.failure) << ": " << r.failure_message << "\n";
+        std::cerr << "cordon run: executor " << to_string(r.failure) << ": " << r.failure_message
+                  << (r.started == CommandStarted::no
+                          ? "; the command did not start\n"
+                          : "; the executor failed, and the command may have run (its effects may exist): do not "
+                            "retry it blindly\n");
 }
 
 }  // namespace

@@ -477,6 +477,25 @@ private:
                     break;
             }
         }
+        inherit_default_env(fold);
+    }
+
+    // The backend's default environment (bubblewrap: fixed PATH and TERM values, never the host's)
+    // is inherited only when the ceiling admits those names, as it would admit them one by one.
+    void inherit_default_env(bool fold) {
+        if (!req_.process.inherit_default_env) return;
+        std::string missing;
+        for (const char* name : {"PATH", "TERM"})
+            if (detail::judge_env_name(name, ceil_.env_allow, fold) != detail::EnvVerdict::allowed)
+                missing += missing.empty() ? name : std::string(" and ") + name;
+        if (missing.empty()) {
+            out_.process.inherit_default_env = true;
+            decide("/process/inheritDefaultEnv", "true", Verdict::kept, {{"/process/inheritDefaultEnv", "true"}}, "");
+        } else {
+            decide("/process/inheritDefaultEnv", "true", Verdict::dropped, {},
+                   "the backend's default environment sets " + missing +
+                       ", which the ceiling's env allow-list does not admit; the sandbox gets only the allowed entries");
+        }
     }
 
     void timeout() {
