@@ -640,7 +640,11 @@ private:
         for (EgressDecision& d : clamped->decisions) {
             if (Status s = reachable(d); !s) return s;
             std::vector<ClampResultItem> result;
-            if (d.verdict != Verdict::dropped) result.push_back({"/network/egress", to_json(d.granted)});
+            const bool rules = !d.granted.allow.empty() || !d.granted.deny.empty();
+            if (d.field == "/network/egress/default" && d.verdict != Verdict::dropped)
+                result.push_back({d.field, std::string(to_string(d.granted.effective_default()))});
+            if (d.verdict != Verdict::dropped && (rules || d.field != "/network/egress/default"))
+                result.push_back({"/network/egress", to_json(d.granted)});
             decide(d.field, d.requested, d.verdict, std::move(result), std::move(d.reason));
         }
         net.egress = std::move(clamped->egress);
