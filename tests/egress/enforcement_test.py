@@ -173,16 +173,17 @@ def case_deny_beats_allow(s, who):
 
 
 def case_narrowing_on_the_wire(s, who):
-    # The example in the lab: ask 198.51.100.0/24 tcp 8080 under 198.51.100.0/29 tcp 8080,9090.
-    ceiling = {"allow": [{"to": [{"cidr": "198.51.100.0/29"}],
+    # The example in the lab: ask 198.51.100.0/24 tcp 8080 under 198.51.100.4/30 tcp 8080,9090
+    # (.4-.7: .7 in, .8 out, and not the host's own .1).
+    ceiling = {"allow": [{"to": [{"cidr": "198.51.100.4/30"}],
                           "ports": [{"port": 8080, "protocol": "tcp"}, {"port": 9090, "protocol": "tcp"}]}]}
     tag, r, rep = s.probe(who, ceiling, ["198.51.100.0/24:8080/tcp"], [A7, A7B, A8])
     d = decisions(rep)
-    granted = d[0].get("granted") if d else None
-    want = [{"to": [{"cidr": "198.51.100.0/29"}], "ports": [{"port": 8080, "protocol": "tcp"}]}]
-    check(f"{who}: the ceiling narrows 198.51.100.0/24:8080 to 198.51.100.0/29:8080, and the wire agrees "
+    granted = json.loads(d[0]["result"][0]["value"]) if d and d[0]["result"] else {}
+    want = [{"to": [{"cidr": "198.51.100.4/30"}], "ports": [{"port": 8080, "protocol": "tcp"}]}]
+    check(f"{who}: the ceiling narrows 198.51.100.0/24:8080 to 198.51.100.4/30:8080, and the wire agrees "
           f"(listeners: {s.lab.reached(tag)})",
-          d and d[0]["verdict"] == "narrowed" and granted and granted.get("allow") == want and s.lab.reached(tag) == [A7],
+          d and d[0]["verdict"] == "narrowed" and granted.get("allow") == want and s.lab.reached(tag) == [A7],
           f"{d}\n{r.stderr}")
 
 

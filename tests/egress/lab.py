@@ -105,9 +105,10 @@ class Lab:
         if os.stat("/dev/net/tun").st_mode & 0o006 == 0o006:
             return False
         d = os.path.join(self.root, "dev")
-        os.mkdir(d)
-        self.sh("mount", "-t", "tmpfs", "-o", "mode=0755", "cordon-egress-lab", d)
-        self.sh("mknod", "-m", "0666", os.path.join(d, "tun"), "c", "10", "200")
+        if not os.path.isdir(d):
+            os.mkdir(d)
+            self.sh("mount", "-t", "tmpfs", "-o", "mode=0755", "cordon-egress-lab", d)
+            self.sh("mknod", "-m", "0666", os.path.join(d, "tun"), "c", "10", "200")
         self.sh("mount", "--bind", os.path.join(d, "tun"), "/dev/net/tun")
         self.tun_bound = True
         return True
@@ -147,6 +148,7 @@ class Lab:
             p.kill()
             p.wait()
         self.unbind_tun()
+        subprocess.run(["umount", os.path.join(self.root, "dev")], capture_output=True)
 
 
 def probe_script(tag, targets, wait=2):
