@@ -13,7 +13,8 @@ unprivileged user itself (setpriv):
   * with the network off no slirp4netns starts (the sandbox has no tap0);
   * an iptables-restore planted on the caller's PATH or in /usr/local/sbin is never run, where the
     same plant opens the whole network to lxc-exec run directly (the control; mxc-1.0.md 9.4);
-  * without a usable /dev/net/tun for the sandbox's user, egress rules are refused before anything runs.
+  * without a usable /dev/net/tun for the sandbox's user, or without slirp4netns, egress rules are
+    refused before anything runs (and cordon probe says so), while a closed network still runs.
 Every "not reachable" has a control run in which the same probe, from the same sandbox, reaches the
 same listener. lxc-exec 1.0.1 comes from $CORDON_LXC_EXEC_1_0 or ~/.cache/cordon/mxc/1.0.1 and must
 match ../shared/reference/mxc/pins.tsv. Exits 77 without root, the executor or the network tools.
@@ -100,7 +101,7 @@ class Suite:
         return f"r{self.runs}"
 
     def ceiling(self, who, egress):
-        body = {"network": {"egress": egress}}
+        body = {"network": {"egress": egress}, "readwritePaths": [self.out]}
         if who == "root":
             body["runAs"] = USER
         path = os.path.join(self.op, f"ceiling-{self.runs}.json")
@@ -249,16 +250,48 @@ def control_planted_tools(s, caller, marker):
 
 
 def case_tun_refused(s):
+    """The host's own 0600 /dev/net/tun (the lab's 0666 node unbound), then the same run with it."""
+    def attempt():
+        tag = s.tag()
+        r, _ = s.cordon_run("root", {"allow": [rule("198.51.100.0/24", 8080)]},
+                            ["--rw", s.out, "--egress", "198.51.100.7:8080/tcp"],
+                            lab_kit.probe_script(tag, [A7]) + f"; touch {s.out}/ran-{tag}")
+        return tag, r, os.path.exists(f"{s.out}/ran-{tag}")
     s.lab.unbind_tun()
     try:
-        tag = s.tag()
-        r, _ = s.cordon_run("root", {"allow": [rule("198.51.100.0/24", 8080)]}, ["--egress", "198.51.100.7:8080/tcp"],
-                            lab_kit.probe_script(tag, [A7]) + f"; touch {s.out}/ran-{tag}")
+        tag, r, ran = attempt()
         check("without a /dev/net/tun the sandbox's user can open, egress rules are refused before anything runs",
-              r.returncode == 125 and "/dev/net/tun" in r.stderr and not os.path.exists(f"{s.out}/ran-{tag}")
-              and s.lab.reached(tag) == [], r.stdout + r.stderr)
+              r.returncode == 125 and "/dev/net/tun" in r.stderr and not ran and s.lab.reached(tag) == [],
+              r.stdout + r.stderr)
     finally:
         s.lab.usable_tun()
+    tag, r, ran = attempt()
+    check("control: with a usable /dev/net/tun the same run reaches the listener and writes its file",
+          r.returncode == 0 and ran and s.lab.reached(tag) == [A7], r.stdout + r.stderr)
+
+
+def case_tool_missing(s):
+    """slirp4netns masked (in this mount namespace only) by /dev/null: not a program any more."""
+    tool = shutil.which("slirp4netns", path=TRUSTED_PATH)
+    lab_kit.run(["mount", "--bind", "/dev/null", tool])
+    try:
+        tag = s.tag()
+        r, _ = s.cordon_run("root", {"allow": [rule("198.51.100.0/24", 8080)]},
+                            ["--rw", s.out, "--egress", "198.51.100.7:8080/tcp"],
+                            lab_kit.probe_script(tag, [A7]) + f"; touch {s.out}/ran-{tag}")
+        check("without slirp4netns egress rules are refused (backend-unsupported) before anything runs, naming it",
+              r.returncode == 125 and "backend-unsupported" in r.stderr and "'slirp4netns'" in r.stderr
+              and not os.path.exists(f"{s.out}/ran-{tag}") and s.lab.reached(tag) == [], r.stdout + r.stderr)
+        p = lab_kit.run([s.cordon, "probe", "--json"], env={"PATH": TRUSTED_PATH, "MXC_BIN_DIR": s.bin})
+        tools = {t["name"]: t for t in json.loads(p.stdout).get("network_tools", [])} if p.returncode == 0 else {}
+        check("cordon probe reports it missing", tools.get("slirp4netns", {}).get("usable") is False
+              and "not installed" in tools["slirp4netns"]["problem"], p.stdout + p.stderr)
+        r, _ = s.cordon_run("root", {"allow": [rule("198.51.100.0/24", 8080)]}, ["--rw", s.out],
+                            f"touch {s.out}/ran-{tag}")
+        check("control: with the network off the same ceiling still runs (no tool needed), and its file is written",
+              r.returncode == 0 and os.path.exists(f"{s.out}/ran-{tag}"), r.stdout + r.stderr)
+    finally:
+        lab_kit.run(["umount", tool])
 
 
 def main():
@@ -290,6 +323,7 @@ def main():
             case_planted_tools(s, who, caller, marker)
         if rebound:
             case_tun_refused(s)
+        case_tool_missing(s)
     finally:
         lab.close()
         subprocess.run(["umount", "/usr/local/sbin"], capture_output=True)
