@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "cordon/mxc_json.hpp"
 #include "support/run_command.hpp"
@@ -134,6 +135,41 @@ TEST_SUITE("clamp-cli") {
                              R"({"version":"0.6.0-alpha","process":{"commandLine":"x"},"filesystem":{"deniedPaths":["/usr/secret"]}})");
         CHECK(r.exit_code == 1);
         CHECK(r.err.find("deniedPaths") != std::string::npos);
+    }
+
+    TEST_CASE("egress: a 1.0.0 request's rules under the ceiling's network.egress, and the refusals") {
+        TempTree t;
+        std::string ceiling = t.file("c.json", R"({"network":{"egress":{
+            "allow":[{"to":[{"cidr":"10.1.0.0/16"}],"ports":[{"port":80,"protocol":"tcp"},{"port":443,"protocol":"tcp"}]}],
+            "deny":[{"to":[{"cidr":"10.1.9.0/24"}]}]}}})");
+        auto clamp = [&](const std::string& egress, std::vector<std::string> extra = {}) {
+            std::vector<std::string> argv{cordon_exe(), "clamp", "--ceiling", ceiling, "--backend", "bubblewrap", "--no-canonical"};
+            argv.insert(argv.end(), extra.begin(), extra.end());
+            argv.push_back("-");
+            return run_command(argv, R"({"version":"1.0.0","process":{"commandLine":"x"},"network":{"egress":)" + egress + "}}");
+        };
+        auto r = clamp(R"({"allow":[{"to":[{"cidr":"10.0.0.0/8"}],"ports":[{"port":443,"protocol":"tcp"}]}]})");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        CHECK(boost::json::serialize(boost::json::parse(r.out).at("network").at("egress")) ==
+              R"({"default":"deny","allow":[{"to":[{"cidr":"10.1.0.0/16","except":["10.1.9.0/24"]}],"ports":[{"port":443,"protocol":"tcp"}]}]})");
+        auto report = boost::json::parse(r.err);
+        const auto& d = report.at("decisions").as_array().back();  // the rule's decision
+        CHECK(d.at("field") == "/network/egress/allow/0");
+        CHECK(d.at("verdict") == "narrowed");
+        CHECK(std::string(d.at("reason").as_string()).find("partly inside the ceiling's egress deny rules") != std::string::npos);
+        r = clamp(R"({"allow":[{"to":[{"cidr":"10.0.0.0/8"}]}]})", {"--sdk", "0.9.0", "--contract", "0.6.0-alpha"});
+        CHECK(r.exit_code == 1);  // 0.6.0-alpha has no egress rules: refused, never opened or closed
+        CHECK(r.err.find("backend-unsupported") != std::string::npos);
+        std::string open = t.file("open.json", R"({"network":{"defaultPolicy":"allow"}})");
+        r = run_command({cordon_exe(), "clamp", "--ceiling", open, "--backend", "bubblewrap", "--no-canonical", "-"},
+                        R"({"version":"1.0.0","process":{"commandLine":"x"},"network":{"egress":{"allow":[{"to":[{"cidr":"10.0.2.2"}]}]}}})");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("10.0.2.2/32 is slirp4netns's address for the host") != std::string::npos);
+        std::string bad = t.file("bad.json", R"({"network":{"egress":{"allow":[{"to":[{"cidr":"10.0.0.1/8"}]}]}}})");
+        r = run_command({cordon_exe(), "clamp", "--ceiling", bad, "--no-canonical", "-"},
+                        R"({"version":"1.0.0","process":{"commandLine":"x"}})");
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("/network/egress/allow/0/to/0/cidr") != std::string::npos);
     }
 
     TEST_CASE("parse errors exit 2 and name the input; hostile input never crashes") {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "../support/process_gone.hpp"
 #include "../support/run_command.hpp"
@@ -332,6 +333,37 @@ TEST_CASE("--dry-run prints the config and the invocation and runs nothing") {
     CHECK(r.out.find("config: {\"version\":\"" + emitted_contract() + "\"") != std::string::npos);
     CHECK(r.out.find("invocation: lxc-exec --config") != std::string::npos);
     CHECK_FALSE(fs::exists(w.dir / "ran"));
+}
+
+TEST_CASE("--egress: the grant under CORDON_EGRESS_ALLOW reaches the config narrowed; bad or silent grants exit 125") {
+    Work w;
+    auto vars = w.ceiling();
+    vars.push_back("CORDON_EGRESS_ALLOW=198.51.100.0/24:443/tcp");
+    auto run = [&](std::vector<std::string> args) { return run_command(cordon_argv(std::move(args)), "", vars); };
+    auto r = run({"--dry-run", "--egress", "198.51.0.0/16:443", "--", "true"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto config = boost::json::parse(r.out.substr(r.out.find('{'), r.out.find("\ninvocation:") - r.out.find('{')));
+    CHECK(boost::json::serialize(config.at("network").at("egress")) ==
+          R"({"default":"deny","allow":[{"to":[{"cidr":"198.51.100.0/24"}],"ports":[{"port":443,"protocol":"tcp"}]}]})");
+    // With the network off (nothing asked) nothing but a closed network: no rules, no slirp4netns.
+    r = run({"--dry-run", "--", "true"});
+    REQUIRE(r.exit_code == 0);
+    config = boost::json::parse(r.out.substr(r.out.find('{'), r.out.find("\ninvocation:") - r.out.find('{')));
+    const auto* net = config.as_object().if_contains("network");
+    CHECK((!net || !net->as_object().contains("egress") ||
+           (!net->at("egress").as_object().contains("allow") && !net->at("egress").as_object().contains("deny"))));
+    r = run({"--egress", "198.51.100.1/24:443", "--", "true"});
+    CHECK(r.exit_code == 125);
+    CHECK(r.err.find("--egress: \"198.51.100.1/24:443\": not an address or CIDR block") != std::string::npos);
+    CHECK(r.err.find("host part of address was not zero") != std::string::npos);
+    vars.back() = "CORDON_EGRESS_ALLOW=0.0.0.0/0,127.0.0.1/32,2001:db8::/32";  // names loopback: past the host rule
+    for (const char* silent : {"127.0.0.1:8080", "10.0.2.2:80", "[2001:db8::7]:443"}) {
+        CAPTURE(std::string(silent));
+        r = run({"--egress", silent, "--", "true"});
+        CHECK(r.exit_code == 125);
+        CHECK(r.err.find("backend-unsupported") != std::string::npos);
+        CHECK(r.err.find("would never be reached on bubblewrap") != std::string::npos);
+    }
 }
 
 TEST_CASE("probe reports the backend, the verified executor and measured capabilities") {

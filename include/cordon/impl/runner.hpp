@@ -279,7 +279,7 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
     auto prepared = prepare(policy);
     if (!prepared) return prepared.error();
     if (Status s = detail::check_grants_for(*prepared, effective->run_as); !s) return s.error();
-    if (auto row = network_row(*prepared))
+    if (auto row = effective->dry_run ? std::nullopt : network_row(*prepared))  // a dry run opens no device
         if (Status s = detail::check_network_devices(row->network_devices, effective->run_as); !s) return s.error();
     auto request = request_for(*prepared, *effective);
     if (!request) return request.error();
