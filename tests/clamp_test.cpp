@@ -212,6 +212,30 @@ TEST_SUITE("clamp") {
         CHECK(decision(out, "/network/egress/default").verdict == Verdict::narrowed);
     }
 
+    TEST_CASE("env: the backend's default environment is inherited only when the ceiling admits PATH and TERM") {
+        // A 1.0.0 request without `env` asks for the default environment (PATH and TERM on bubblewrap).
+        Policy r = request_of(R"({"version":"1.0.0","process":{"commandLine":"run"}})");
+        REQUIRE(r.process.inherit_default_env);
+        for (const char* ceiling : {"{}", R"({"env":{"allow":["TERM"]}})", R"({"env":{"allow":["P*","TERM"]}})"}) {
+            CAPTURE(ceiling);
+            ClampOutcome out = clamp_ok(r, lexical_ceiling(PathStyle::posix, ceiling), caps_of(Backend::bubblewrap, "1.0.1"),
+                                        lexical(PathStyle::posix));
+            CHECK_FALSE(out.policy.process.inherit_default_env);  // PATH needs its exact name
+            CHECK(decision(out, "/process/inheritDefaultEnv").verdict == Verdict::dropped);
+            CHECK(decision(out, "/process/inheritDefaultEnv").reason.find("PATH") != std::string::npos);
+        }
+        ClampOutcome out = clamp_ok(r, lexical_ceiling(PathStyle::posix, R"({"env":{"allow":["PATH","TERM"]}})"),
+                                    caps_of(Backend::bubblewrap, "1.0.1"), lexical(PathStyle::posix));
+        CHECK(out.policy.process.inherit_default_env);
+        CHECK(decision(out, "/process/inheritDefaultEnv").verdict == Verdict::kept);
+        // Under a legacy request an absent env is empty: nothing to inherit, nothing reported.
+        out = clamp_ok(request_of(R"({"version":"0.6.0-alpha","process":{"commandLine":"run"}})"),
+                       lexical_ceiling(PathStyle::posix, R"({"env":{"allow":["PATH","TERM"]}})"), caps_of(),
+                       lexical(PathStyle::posix));
+        CHECK_FALSE(out.policy.process.inherit_default_env);
+        CHECK(out.report.find("/process/inheritDefaultEnv") == nullptr);
+    }
+
     TEST_CASE("env: allow-list with globs; dangerous variables need their exact name") {
         Ceiling c = lexical_ceiling(PathStyle::posix,
                                     R"({"env":{"allow":["LANG","LC_*","LD_*","DYLD_*","*ENV","PYTHONSTARTUP","PATH"]}})");

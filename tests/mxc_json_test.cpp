@@ -202,6 +202,40 @@ TEST_SUITE("mxc_json") {
         CHECK(parse_error(R"({"version":"0.6.0-alpha","$schema":"x","process":{"commandLine":"x"}})").where == "/$schema");
     }
 
+    TEST_CASE("directional contracts always carry env; an empty name or a NUL is never emitted") {
+        Policy p;
+        p.process.command_line = "true";
+        for (const Contract* c : {&contract_0_9_0_alpha, &contract_1_0_0}) {
+            CAPTURE(c->version);
+            auto doc = boost::json::parse(to_mxc_json(p, *c).value());
+            CHECK(doc.at("process").at("env").as_array().empty());  // absent would be PATH and TERM
+            CHECK_FALSE(doc.at("process").as_object().contains("inheritDefaultEnv"));
+        }
+        p.process.inherit_default_env = true;
+        CHECK(boost::json::parse(to_mxc_json(p).value()).at("process").at("inheritDefaultEnv") == true);
+        auto legacy = to_mxc_json(p, contract_0_6_0_alpha);
+        REQUIRE_FALSE(legacy.has_value());
+        CHECK(legacy.error().where == "/process/inheritDefaultEnv");
+        // Reading: an absent env is the default environment under 0.9+, the empty one before.
+        CHECK(from_mxc_json(R"({"version":"1.0.0","process":{"commandLine":"x"}})")->process.inherit_default_env);
+        CHECK(from_mxc_json(R"({"version":"1.0.0","process":{"commandLine":"x","env":[],"inheritDefaultEnv":true}})")
+                  ->process.inherit_default_env);
+        CHECK_FALSE(from_mxc_json(R"({"version":"1.0.0","process":{"commandLine":"x","env":[]}})")->process.inherit_default_env);
+        CHECK_FALSE(from_mxc_json(R"({"version":"0.6.0-alpha","process":{"commandLine":"x"}})")->process.inherit_default_env);
+        p.process.inherit_default_env = false;
+        for (const EnvVar& bad : {EnvVar{"", "X"}, EnvVar{"A", std::string("x\0y", 3)}}) {
+            p.process.env = {EnvVar{"OK", "1"}, bad};
+            for (const Contract* c : {&contract_0_6_0_alpha, &contract_1_0_0}) {
+                auto r = to_mxc_json(p, *c);
+                REQUIRE_FALSE(r.has_value());
+                CHECK(r.error().code == ErrorCode::invalid_policy);
+                CHECK(r.error().where == "/process/env/1");
+            }
+        }
+        // lxc-exec 1.0.1 does not look into env items when it parses, so neither does a check of 1.0.0.
+        CHECK(validate(R"({"version":"1.0.0","process":{"commandLine":"x","env":["A=\u0000","=X"]}})").empty());
+    }
+
     TEST_CASE("NUL is refused in every string") {
         CHECK(parse_error(with_process(R"("commandLine":"a\u0000b")")).where == "/process/commandLine");
         CHECK(parse_error(with_process(R"("commandLine":"x","env":["A=\u0000"])")).where == "/process/env/0");

@@ -50,6 +50,9 @@ void classify_executor_output(RunResult& run) {
             fail(run, ExecutorFailure::backend_unavailable, first);
         } else if (starts_with(first, "error: BaseContainer is unavailable")) {
             fail(run, ExecutorFailure::launch_failed, first);
+        } else if (auto message = trailing_error_object(err)) {
+            // 1.0.1 reports its policy validation before any launch as exit 1 with only the error object.
+            fail(run, ExecutorFailure::backend_error, *message);
         }
         return;
     }

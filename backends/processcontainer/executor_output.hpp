@@ -16,6 +16,8 @@ namespace cordon::processcontainer {
 ///  * exit 1, first line `error: the '<x>' backend is not available ...` or (wxc-exec)
 ///    `Error: Bubblewrap backend not available on Windows` -> backend_unavailable;
 ///  * exit 1, first line `error: BaseContainer is unavailable; ...` (the dry run's host probe) -> launch_failed;
+///  * exit 1 whose stderr ends in an `{"error":{...}}` object (1.0.1's `policy_validation`, before
+///    any launch) -> backend_error, message: its `message`;
 ///  * exit -1 (Rust's exit(-1): 0xFFFFFFFF from GetExitCodeProcess; 255 when seen through wine or
 ///    a POSIX shell) or 255 -> backend_error, message: `error.message` of the last `{"error":{...}}` object when
 ///    it ends stderr (appended without a newline), else the last stderr line;

@@ -371,6 +371,9 @@ TEST_CASE("probe reports the backend, the verified executor and measured capabil
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("backend: bubblewrap") != std::string::npos);
     CHECK(r.out.find("host filtering      NO") != std::string::npos);
+    CHECK(r.out.find("capabilities at contract " + emitted_contract()) != std::string::npos);
+    CHECK(r.out.find("egress rules        yes") != std::string::npos);  // a directional row, both SDKs
+    CHECK(r.out.find("ingress allow       NO") != std::string::npos);
     CHECK(r.out.find("(measured)") != std::string::npos);
     r = run_command({required_env("CORDON_EXE"), "probe", "--json"});
     CHECK(r.exit_code == 0);
@@ -378,6 +381,7 @@ TEST_CASE("probe reports the backend, the verified executor and measured capabil
     CHECK(v.at("ready") == true);
     CHECK(v.at("executor").at("sha256").as_string().size() == 64);
     CHECK(v.at("capabilities").at("read_allowlist") == true);
+    CHECK(v.at("capabilities").at("egress_rules") == true);
     r = run_command({required_env("CORDON_EXE"), "probe", "--executor", "/nonexistent/lxc-exec"});
     CHECK(r.exit_code == 3);
 }

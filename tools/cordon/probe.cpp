@@ -154,13 +154,18 @@ int run_probe(const Args& args) {
     std::cout << "backend: " << to_string(runner->backend()) << "\n"
               << "executor: " << exe.path().string() << "\n"
               << "  sha256 " << exe.sha256() << "\n"
-              << "  SDK " << exe.sdk_version() << ", verified against cordon's pin\n"
-              << "capabilities (source: " << caps.source << "):\n";
+              << "  SDK " << exe.sdk_version() << ", verified against cordon's pin; accepts contracts "
+              << find_sdk_release(exe.sdk_version())->contracts << "\n"
+              << "capabilities at contract " << detail::first_word(caps.contracts) << " (source: " << caps.source
+              << "):\n";
     row("read allow-list", caps.read_allowlist);
     row("write allow-list", caps.write_allowlist);
     row("denied paths", caps.denied_paths);
     row("network block", caps.network_block);
     row("host filtering", caps.host_filtering);
+    row("egress rules", caps.egress_rules);
+    row("ingress allow", caps.ingress);
+    row("proxy enforced", caps.proxy_enforced);
     row("executor timeout", caps.executor_timeout);
     row("file-level grants", caps.file_grants);
     row("ui limits", caps.ui_limits);
