@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <system_error>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -49,15 +50,29 @@ double quantile(std::vector<double> v, double q) {
 // direct run, so that both start the same way. slirp4netns opens /dev/net/tun as that user: where
 // the host left it 0600, a 0666 node for the same device is bound over it in a private mount (and
 // network) namespace of this process. Returns a note for the output.
-std::string prepare_host(std::optional<RunAs>& who) {
+// What prepare_host and the configs leave in /tmp, removed however the benchmark ends.
+struct Scratch {
+    std::string tun_dir, config_dir;
+    ~Scratch() {
+        std::error_code ec;
+        if (!config_dir.empty()) std::filesystem::remove_all(config_dir, ec);
+        if (tun_dir.empty()) return;
+        ::umount2("/dev/net/tun", MNT_DETACH);
+        ::umount2(tun_dir.c_str(), MNT_DETACH);
+        ::rmdir(tun_dir.c_str());
+    }
+};
+
+std::string prepare_host(std::optional<RunAs>& who, Scratch& scratch) {
     who = detail::default_run_as();
     struct stat st {};
     if (!who || ::stat("/dev/net/tun", &st) != 0 || (st.st_mode & 006) == 006) return "";
     if (::unshare(CLONE_NEWNS | CLONE_NEWNET) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         throw std::runtime_error("cannot make a private namespace for /dev/net/tun");
     char dir[] = "/tmp/cordon-bench-tun-XXXXXX";
-    if (!::mkdtemp(dir) || ::mount("cordon-bench", dir, "tmpfs", 0, "mode=0755") != 0)
-        throw std::runtime_error("cannot mount a tmpfs for /dev/net/tun");
+    if (!::mkdtemp(dir)) throw std::runtime_error("cannot make a directory for /dev/net/tun");
+    scratch.tun_dir = dir;
+    if (::mount("cordon-bench", dir, "tmpfs", 0, "mode=0755") != 0) throw std::runtime_error("cannot mount a tmpfs for /dev/net/tun");
     std::string node = std::string(dir) + "/tun";
     if (::mknod(node.c_str(), S_IFCHR | 0666, makedev(10, 200)) != 0 || ::chmod(node.c_str(), 0666) != 0 ||
         ::mount(node.c_str(), "/dev/net/tun", nullptr, MS_BIND, nullptr) != 0)
@@ -115,7 +130,8 @@ int run_startup(const Args& args) {
     }
     if (iterations < 1) return std::cerr << startup_usage, 2;
     std::optional<RunAs> who;
-    const std::string note = prepare_host(who);
+    Scratch scratch;
+    const std::string note = prepare_host(who, scratch);
 #if defined(CORDON_BENCH_BUBBLEWRAP)
     static BackendRegistry registry;
     registry.add(cordon_backend_bubblewrap_v1()).value();
@@ -134,6 +150,7 @@ int run_startup(const Args& args) {
     namespace fs = std::filesystem;
     const fs::path dir = fs::temp_directory_path() / ("cordon-bench-startup-" + std::to_string(::getpid()));
     fs::create_directories(dir);
+    scratch.config_dir = dir.string();
     fs::permissions(dir, fs::perms(0755));
     std::vector<std::string> configs;
     for (const Policy* p : {&off, &rule}) {
@@ -166,7 +183,6 @@ int run_startup(const Args& args) {
             int v = static_cast<int>((round + k) % 4);
             samples[v].push_back(one(v));
         }
-    fs::remove_all(dir);
     double median[4];
     for (int v = 0; v < 4; ++v) {
         median[v] = quantile(samples[v], 0.5);
