@@ -25,7 +25,7 @@ void run(std::string_view ceiling_text, std::string_view request_text, cordon::P
     if (flags & 1) caps.file_grants = false;
     if (flags & 2) caps.host_filtering = true;
     if (flags & 4) caps = cordon::capabilities_for(cordon::Backend::processcontainer, "0.9.0").value();
-    cordon::ClampOptions options{style, false, std::nullopt, {}};
+    cordon::ClampOptions options{style, false, std::nullopt, {}, {}};
     if (flags & 8) options.executor_dir = style == cordon::PathStyle::windows ? "C:\\Program Files\\mxc" : "/opt/mxc";
     auto out = cordon::clamp(*request, *ceiling, caps, options);
     if (!out) return;
@@ -38,7 +38,7 @@ void run(std::string_view ceiling_text, std::string_view request_text, cordon::P
         if (!p || !(within_any(*p, ceiling->readonly) || within_any(*p, ceiling->readwrite))) std::abort();
     }
     if (ceiling->timeout < out->policy.process.timeout) std::abort();
-    if (!ceiling->allows_network() && out->policy.effective_network_default() != cordon::NetworkDefault::block) std::abort();
+    if (!ceiling->allows_network() && out->policy.effective_egress_default() != cordon::EgressDefault::deny) std::abort();
     (void)out->report.to_json();
     (void)cordon::to_mxc_json(out->policy, cordon::emit_contract(out->policy));  // may refuse, never crash
 }

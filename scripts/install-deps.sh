@@ -10,6 +10,8 @@ packages=(
   libboost-json1.81-dev libvalijson-dev libcrypto++-dev doctest-dev
   clang libclang-rt-14-dev            # libFuzzer targets, sanitizer builds
   bubblewrap                          # the Linux backend's containment (lxc-exec runs bwrap)
+  slirp4netns iptables                # egress rules: lxc-exec runs slirp4netns, iptables(-restore),
+                                      # ip6tables(-restore), ip (iproute2), nsenter and unshare (util-linux)
   nodejs npm                          # npm pack fetches the pinned MXC SDK (scripts/setup_sandbox.sh)
   ca-certificates strace procps iproute2
   util-linux passwd perl-base         # tests: setpriv, useradd (the unprivileged test user), perl probes

@@ -14,7 +14,8 @@ re-hashed and kept when they match: a second run does no network work. A failure
 and exits 0 unless -Strict. MXC_BIN_DIR is set for this session and, unless -NoPersist, for the user.
 
 .PARAMETER Sdk
-SDK versions to install (default: cordon's default_sdk_version from include\cordon\capabilities.hpp).
+SDK versions to install (default: cordon's default_sdk_version from include\cordon\capabilities.hpp,
+1.0.1; -Sdk 0.9.0 installs the previous one). MXC_BIN_DIR names the first one.
 .PARAMETER Platform
 linux, win32 or darwin (default: win32).
 .PARAMETER Arch
@@ -31,7 +32,9 @@ Do not store MXC_BIN_DIR in the user's environment.
 .EXAMPLE
 powershell -ExecutionPolicy Bypass -File scripts\setup_sandbox.ps1
 .EXAMPLE
-powershell -ExecutionPolicy Bypass -File scripts\setup_sandbox.ps1 -Sdk 0.7.0,0.9.0 -Strict
+powershell -ExecutionPolicy Bypass -File scripts\setup_sandbox.ps1 -Sdk 0.9.0 -Strict
+.EXAMPLE
+powershell -ExecutionPolicy Bypass -File scripts\setup_sandbox.ps1 -Sdk 1.0.1,0.9.0,0.7.0 -Strict
 #>
 [CmdletBinding()]
 param(
@@ -101,7 +104,7 @@ if ($executors.Count -eq 0 -or $releases.Count -eq 0) { Fail "no pin rows found 
 
 if ($Sdk.Count -eq 0) {
     $default = Select-String -LiteralPath $capsHeader -Pattern 'default_sdk_version = "([^"]+)"' | Select-Object -First 1
-    $Sdk = @(if ($default) { $default.Matches[0].Groups[1].Value } else { '0.9.0' })
+    $Sdk = @(if ($default) { $default.Matches[0].Groups[1].Value } else { '1.0.1' })
 }
 if ($Arch.Count -eq 0) {
     $reported = if ($env:PROCESSOR_ARCHITEW6432) { $env:PROCESSOR_ARCHITEW6432 } else { $env:PROCESSOR_ARCHITECTURE }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the pinned, verified MXC executor(s) into cordon's cache and tells you MXC_BIN_DIR (Linux, macOS).
 #
-#   scripts/setup_sandbox.sh                       SDK 0.9.0 (cordon's default) for this OS and CPU
+#   scripts/setup_sandbox.sh                       SDK 1.0.1 (cordon's default) for this OS and CPU
 #   eval "$(scripts/setup_sandbox.sh --print-env)" the same, then export MXC_BIN_DIR in this shell
-#   scripts/setup_sandbox.sh --sdk 0.7.0 --sdk 0.9.0 --platform win32   wxc-exec.exe for wine tests
+#   scripts/setup_sandbox.sh --sdk 0.9.0           the previous SDK (contracts 0.6.0-alpha to 0.9.0-alpha)
+#   scripts/setup_sandbox.sh --sdk 0.9.0 --sdk 1.0.1 --platform win32   wxc-exec.exe for wine tests
 #
 # Options: --sdk VERSION (repeatable; default: cordon's default_sdk_version), --platform
 # linux|win32|darwin (repeatable; default: this OS), --arch x64|arm64 (repeatable; default: this
@@ -72,7 +73,7 @@ fi
 [ -n "$executor_rows" ] && [ -n "$release_rows" ] || fail "no pin rows found in $pins_header"
 
 default_sdk=$(sed -nE 's/.*default_sdk_version = "([^"]+)".*/\1/p' "$caps_header" 2>/dev/null | head -n1)
-[ ${#sdks[@]} -gt 0 ] || sdks=("${default_sdk:-0.9.0}")
+[ ${#sdks[@]} -gt 0 ] || sdks=("${default_sdk:-1.0.1}")
 
 host_os() {
   case "$(uname -s)" in
@@ -194,7 +195,7 @@ if [ "$(host_os)" = linux ] && ! command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 
-bin_dir="$cache_root/${sdks[0]}/bin"
+bin_dir="$cache_root/${sdks[0]}/bin"  # MXC_BIN_DIR: the first SDK named (the default one when none is)
 if [ "$print_env" -eq 1 ]; then
   printf 'export MXC_BIN_DIR=%q\n' "$bin_dir"
 else

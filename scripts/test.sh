@@ -19,10 +19,15 @@ step() { printf '\n=== %s (at %d s) ===\n' "$*" $(( $(date +%s) - started )); }
 timings=()  # "stage seconds", printed at the end
 
 scripts/install-deps.sh
-# The pinned, verified MXC executor; MXC_BIN_DIR reaches every meson test (a no-op when cached).
+# The pinned, verified MXC executors (a no-op when cached): the default SDK (1.0.1), whose
+# MXC_BIN_DIR reaches every meson test, and SDK 0.9.0, whose executor runs the integration tests
+# once more (sdk_090_tests) so that the previous SDK and its contracts stay tested.
 mxc_env=$(scripts/setup_sandbox.sh --strict --print-env)
+mxc090_env=$(scripts/setup_sandbox.sh --strict --sdk 0.9.0 --print-env)
+mxc090_bin_dir=$(eval "$mxc090_env"; printf '%s' "$MXC_BIN_DIR")
 eval "$mxc_env"
 export CORDON_REQUIRE_EXECUTOR=1  # integration tests fail, rather than skip, without the executor
+sdk_090_tests=(executor-real posix-runner-real integration-bubblewrap integration-run-cli integration-hostile cli)
 
 setup() {  # setup DIR [meson args...]: configure once, reconfigure when options change
   local dir=$1; shift
@@ -42,6 +47,9 @@ stage_native() {
   ninja -C build-asan -j "$jobs"
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
     meson test -C build-asan --print-errorlogs --num-processes 1 --timeout-multiplier 3
+  step "the integration tests again, with lxc-exec from SDK 0.9.0 (contract 0.9.0-alpha)"
+  MXC_BIN_DIR=$mxc090_bin_dir UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+    meson test -C build-asan --print-errorlogs --num-processes 1 --timeout-multiplier 3 "${sdk_090_tests[@]}"
 }
 
 stage_plain() {
@@ -49,6 +57,7 @@ stage_plain() {
   setup build
   ninja -C build -j "$jobs"
   meson test -C build --print-errorlogs --num-processes 1
+  MXC_BIN_DIR=$mxc090_bin_dir meson test -C build --print-errorlogs --num-processes 1 "${sdk_090_tests[@]}"
 }
 
 stage_downstream() {
@@ -104,9 +113,9 @@ fuzz_one() {  # fuzz_one TARGET: runs it for CORDON_FUZZ_SECONDS with its seeds;
 }
 
 stage_windows() {
-  step "Windows: mingw-w64 cross build, processcontainer tests under wine, wxc-exec.exe 0.7.0/0.9.0 conformance"
+  step "Windows: mingw-w64 cross build, processcontainer tests under wine, wxc-exec.exe 0.7.0/0.9.0/1.0.1 conformance"
   scripts/install-deps.sh --windows
-  scripts/setup_sandbox.sh --strict --platform win32 --sdk 0.7.0 --sdk 0.9.0 >/dev/null
+  scripts/setup_sandbox.sh --strict --platform win32 --sdk 0.7.0 --sdk 0.9.0 --sdk 1.0.1 >/dev/null
   # -O2 -Werror (the warnings that need the optimiser's data flow), no debug info (wine shows no lines)
   setup build-mingw --cross-file cross/x86_64-w64-mingw32.txt -Dwerror=true -Ddebug=false
   # a plain ninja: every default target (the CLI and the examples included; the demo itself can only

@@ -5,8 +5,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "cordon/mxc_json.hpp"
 #include "support/run_command.hpp"
@@ -39,6 +41,38 @@ TEST_SUITE("clamp-cli") {
         r = run_command({cordon_exe(), "clamp", "--ceiling-env", "--style", "windows", "-"}, windows_request);
         CHECK(r.exit_code == 2);
         CHECK(r.err.find("--no-canonical") != std::string::npos);
+    }
+
+    TEST_CASE("--contract picks the emitted contract; the report spells fields as the request does") {
+        TempTree t;
+        std::string ceiling = t.file("ceiling.json", R"({"readwritePaths":["C:\\work"],"network":{"defaultPolicy":"allow"}})");
+        const std::string request =
+            R"({"version":"0.6.0-alpha","process":{"commandLine":"dir"},"network":{"defaultPolicy":"allow"}})";
+        std::vector<std::string> base{cordon_exe(), "clamp", "--ceiling", ceiling, "--backend", "processcontainer",
+                                      "--style", "windows", "--no-canonical"};
+        auto with = [&](std::vector<std::string> extra) {
+            auto argv = base;
+            argv.insert(argv.end(), extra.begin(), extra.end());
+            argv.push_back("-");
+            return run_command(argv, request);
+        };
+        auto r = with({});  // SDK 1.0.1: 1.0.0, the legacy default read as egress
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        auto out = boost::json::parse(r.out);
+        CHECK(out.at("version") == "1.0.0");
+        CHECK(out.at("network").at("egress").at("default") == "allow");
+        CHECK(out.at("process").at("env").as_array().empty());
+        auto report = boost::json::parse(r.err);
+        bool spelled = false;
+        for (const auto& d : report.at("decisions").as_array())
+            if (d.at("field") == "/network/defaultPolicy")  // the request's own pointer
+                spelled = d.at("result").at(0).at("field") == "/network/egress/default";  // the emitted config's
+        CHECK(spelled);
+        r = with({"--sdk", "0.9.0", "--contract", "0.6.0-alpha"});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        CHECK(boost::json::parse(r.out).at("network").at("defaultPolicy") == "allow");
+        CHECK(with({"--contract", "0.6.0-alpha"}).exit_code == 2);  // SDK 1.0.1 does not take it
+        CHECK(with({"--contract", "0.8.0-alpha", "--sdk", "0.9.0"}).exit_code == 2);  // read, never emitted
     }
 
     TEST_CASE("windows clamping on Linux: clamped config on stdout, report in --report FILE") {
@@ -101,6 +135,41 @@ TEST_SUITE("clamp-cli") {
                              R"({"version":"0.6.0-alpha","process":{"commandLine":"x"},"filesystem":{"deniedPaths":["/usr/secret"]}})");
         CHECK(r.exit_code == 1);
         CHECK(r.err.find("deniedPaths") != std::string::npos);
+    }
+
+    TEST_CASE("egress: a 1.0.0 request's rules under the ceiling's network.egress, and the refusals") {
+        TempTree t;
+        std::string ceiling = t.file("c.json", R"({"network":{"egress":{
+            "allow":[{"to":[{"cidr":"10.1.0.0/16"}],"ports":[{"port":80,"protocol":"tcp"},{"port":443,"protocol":"tcp"}]}],
+            "deny":[{"to":[{"cidr":"10.1.9.0/24"}]}]}}})");
+        auto clamp = [&](const std::string& egress, std::vector<std::string> extra = {}) {
+            std::vector<std::string> argv{cordon_exe(), "clamp", "--ceiling", ceiling, "--backend", "bubblewrap", "--no-canonical"};
+            argv.insert(argv.end(), extra.begin(), extra.end());
+            argv.push_back("-");
+            return run_command(argv, R"({"version":"1.0.0","process":{"commandLine":"x"},"network":{"egress":)" + egress + "}}");
+        };
+        auto r = clamp(R"({"allow":[{"to":[{"cidr":"10.0.0.0/8"}],"ports":[{"port":443,"protocol":"tcp"}]}]})");
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        CHECK(boost::json::serialize(boost::json::parse(r.out).at("network").at("egress")) ==
+              R"({"default":"deny","allow":[{"to":[{"cidr":"10.1.0.0/16","except":["10.1.9.0/24"]}],"ports":[{"port":443,"protocol":"tcp"}]}]})");
+        auto report = boost::json::parse(r.err);
+        const auto& d = report.at("decisions").as_array().back();  // the rule's decision
+        CHECK(d.at("field") == "/network/egress/allow/0");
+        CHECK(d.at("verdict") == "narrowed");
+        CHECK(std::string(d.at("reason").as_string()).find("partly inside the ceiling's egress deny rules") != std::string::npos);
+        r = clamp(R"({"allow":[{"to":[{"cidr":"10.0.0.0/8"}]}]})", {"--sdk", "0.9.0", "--contract", "0.6.0-alpha"});
+        CHECK(r.exit_code == 1);  // 0.6.0-alpha has no egress rules: refused, never opened or closed
+        CHECK(r.err.find("backend-unsupported") != std::string::npos);
+        std::string open = t.file("open.json", R"({"network":{"defaultPolicy":"allow"}})");
+        r = run_command({cordon_exe(), "clamp", "--ceiling", open, "--backend", "bubblewrap", "--no-canonical", "-"},
+                        R"({"version":"1.0.0","process":{"commandLine":"x"},"network":{"egress":{"allow":[{"to":[{"cidr":"10.0.2.2"}]}]}}})");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("10.0.2.2/32 is slirp4netns's address for the host") != std::string::npos);
+        std::string bad = t.file("bad.json", R"({"network":{"egress":{"allow":[{"to":[{"cidr":"10.0.0.1/8"}]}]}}})");
+        r = run_command({cordon_exe(), "clamp", "--ceiling", bad, "--no-canonical", "-"},
+                        R"({"version":"1.0.0","process":{"commandLine":"x"}})");
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("/network/egress/allow/0/to/0/cidr") != std::string::npos);
     }
 
     TEST_CASE("parse errors exit 2 and name the input; hostile input never crashes") {

@@ -109,7 +109,7 @@ void check_outcome(const ClampOutcome& out, const Ceiling& ceiling, const Policy
     CHECK(out.policy.process.timeout <= request.process.timeout);
     CHECK(out.policy.process.timeout <= ceiling.timeout);
     if (out.policy.process.cwd) CHECK(within_any(Path::parse(*out.policy.process.cwd, style).value(), granted));
-    if (!ceiling.allows_network()) CHECK(out.policy.effective_network_default() == NetworkDefault::block);
+    if (!ceiling.allows_network()) CHECK(out.policy.effective_egress_default() == EgressDefault::deny);
     CHECK(out.policy.effective_containment() == ceiling.containment.value_or(Containment::bubblewrap));
     // The result is a valid config, and every requested item got exactly one decision.
     CHECK(to_mxc_json(out.policy, emit_contract(out.policy)).has_value());
@@ -210,7 +210,7 @@ TEST_SUITE("clamp-property") {
             for (int k = pick(4); k > 0; --k) ro.push_back(gen());
             req["filesystem"] = boost::json::object{{"readwritePaths", json_list(rw)}, {"readonlyPaths", json_list(ro)}};
             Policy request = from_mxc_json(boost::json::serialize(req)).value();
-            auto out = clamp(request, *ceiling, i % 2 ? no_files : caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}});
+            auto out = clamp(request, *ceiling, i % 2 ? no_files : caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
             REQUIRE(out.has_value());
             check_outcome(*out, *ceiling, request, PathStyle::posix, {}, checked);
             // Re-resolving what was granted lands inside the ceiling too: no link escapes.

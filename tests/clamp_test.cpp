@@ -163,12 +163,12 @@ TEST_SUITE("clamp") {
             Ceiling c = lexical_ceiling(PathStyle::posix, ceiling);
             Policy r = request_of(fs_request({}, {}, "", R"(,"network":{"defaultPolicy":"allow"})"));
             ClampOutcome out = clamp_ok(r, c, caps_of(), lexical(PathStyle::posix));
-            CHECK(out.policy.effective_network_default() == NetworkDefault::block);
-            CHECK(decision(out, "/network/defaultPolicy").verdict == Verdict::dropped);
+            CHECK(out.policy.effective_egress_default() == EgressDefault::deny);
+            CHECK(decision(out, "/network/egress/default").verdict == Verdict::dropped);
 
             r = request_of(fs_request({}, {}, "", R"(,"network":{"defaultPolicy":"block","allowedHosts":["example.com"]})"));
             out = clamp_ok(r, c, caps_of(), lexical(PathStyle::posix));
-            CHECK(out.policy.network->allowed_hosts.empty());
+            CHECK(out.policy.network->legacy.allowed_hosts.empty());
             CHECK(decision(out, "/network/allowedHosts/0").verdict == Verdict::dropped);
         }
     }
@@ -191,8 +191,8 @@ TEST_SUITE("clamp") {
         CHECK(out.error().code == ErrorCode::backend_unsupported);
         // Allow without hosts needs no filtering.
         Policy allow = request_of(fs_request({}, {}, "", R"(,"network":{"defaultPolicy":"allow"})"));
-        CHECK(clamp_ok(allow, c, caps_of(), lexical(PathStyle::posix)).policy.effective_network_default() ==
-              NetworkDefault::allow);
+        CHECK(clamp_ok(allow, c, caps_of(), lexical(PathStyle::posix)).policy.effective_egress_default() ==
+              EgressDefault::allow);
     }
 
     TEST_CASE("network: with host filtering, hosts are kept within the ceiling's hosts") {
@@ -202,14 +202,38 @@ TEST_SUITE("clamp") {
         Policy r = request_of(fs_request({}, {}, "",
                                          R"(,"network":{"defaultPolicy":"block","allowedHosts":["API.example.com","npm.pkg.dev","evil.com"]})"));
         ClampOutcome out = clamp_ok(r, c, filtering, lexical(PathStyle::posix));
-        CHECK(out.policy.network->allowed_hosts == std::vector<std::string>{"API.example.com", "npm.pkg.dev"});
+        CHECK(out.policy.network->legacy.allowed_hosts == std::vector<std::string>{"API.example.com", "npm.pkg.dev"});
         CHECK(decision(out, "/network/allowedHosts/2").verdict == Verdict::dropped);
         // "allow everything" under a host-limited ceiling becomes the ceiling's hosts.
         r = request_of(fs_request({}, {}, "", R"(,"network":{"defaultPolicy":"allow"})"));
         out = clamp_ok(r, c, filtering, lexical(PathStyle::posix));
-        CHECK(out.policy.effective_network_default() == NetworkDefault::block);
-        CHECK(out.policy.network->allowed_hosts == std::vector<std::string>{"api.example.com", "*.pkg.dev"});
-        CHECK(decision(out, "/network/defaultPolicy").verdict == Verdict::narrowed);
+        CHECK(out.policy.effective_egress_default() == EgressDefault::deny);
+        CHECK(out.policy.network->legacy.allowed_hosts == std::vector<std::string>{"api.example.com", "*.pkg.dev"});
+        CHECK(decision(out, "/network/egress/default").verdict == Verdict::narrowed);
+    }
+
+    TEST_CASE("env: the backend's default environment is inherited only when the ceiling admits PATH and TERM") {
+        // A 1.0.0 request without `env` asks for the default environment (PATH and TERM on bubblewrap).
+        Policy r = request_of(R"({"version":"1.0.0","process":{"commandLine":"run"}})");
+        REQUIRE(r.process.inherit_default_env);
+        for (const char* ceiling : {"{}", R"({"env":{"allow":["TERM"]}})", R"({"env":{"allow":["P*","TERM"]}})"}) {
+            CAPTURE(ceiling);
+            ClampOutcome out = clamp_ok(r, lexical_ceiling(PathStyle::posix, ceiling), caps_of(Backend::bubblewrap, "1.0.1"),
+                                        lexical(PathStyle::posix));
+            CHECK_FALSE(out.policy.process.inherit_default_env);  // PATH needs its exact name
+            CHECK(decision(out, "/process/inheritDefaultEnv").verdict == Verdict::dropped);
+            CHECK(decision(out, "/process/inheritDefaultEnv").reason.find("PATH") != std::string::npos);
+        }
+        ClampOutcome out = clamp_ok(r, lexical_ceiling(PathStyle::posix, R"({"env":{"allow":["PATH","TERM"]}})"),
+                                    caps_of(Backend::bubblewrap, "1.0.1"), lexical(PathStyle::posix));
+        CHECK(out.policy.process.inherit_default_env);
+        CHECK(decision(out, "/process/inheritDefaultEnv").verdict == Verdict::kept);
+        // Under a legacy request an absent env is empty: nothing to inherit, nothing reported.
+        out = clamp_ok(request_of(R"({"version":"0.6.0-alpha","process":{"commandLine":"run"}})"),
+                       lexical_ceiling(PathStyle::posix, R"({"env":{"allow":["PATH","TERM"]}})"), caps_of(),
+                       lexical(PathStyle::posix));
+        CHECK_FALSE(out.policy.process.inherit_default_env);
+        CHECK(out.report.find("/process/inheritDefaultEnv") == nullptr);
     }
 
     TEST_CASE("env: allow-list with globs; dangerous variables need their exact name") {
@@ -343,7 +367,7 @@ TEST_SUITE("clamp") {
             REQUIRE(c.has_value());
             REQUIRE(c->source_file.has_value());
             CHECK(c->source_file->str() == file);
-            ClampOptions o{PathStyle::posix, canonical, std::nullopt, {}};
+            ClampOptions o{PathStyle::posix, canonical, std::nullopt, {}, {}};
             ClampOutcome out = clamp_ok(request_of(fs_request({file, t.path("etc"), t.root(), t.path("work")}, {})), *c,
                                         caps_of(), o);
             CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("work")});
@@ -383,7 +407,7 @@ TEST_SUITE("clamp") {
             R"({"containment":"processcontainer","ui":{"clipboard":"none"},"processContainer":{"leastPrivilege":true},"lifecycle":{"destroyOnExit":true}})");
         ClampOutcome out = clamp_ok(r, strict, caps_of(Backend::processcontainer), lexical(PathStyle::windows));
         for (const char* field : {"/containerId", "/lifecycle", "/fallback/allowDaclMutation", "/network/enforcementMode",
-                                  "/network/allowLocalNetwork", "/network/proxy", "/ui", "/processContainer/leastPrivilege",
+                                  "/network/allowLocalNetwork", "/runtimeConfig/networkProxy", "/ui", "/processContainer/leastPrivilege",
                                   "/processContainer/ui", "/processContainer/capabilities/0",
                                   "/processContainer/capabilities/1"}) {
             CAPTURE(field);
@@ -405,12 +429,12 @@ TEST_SUITE("clamp") {
         CHECK(out.policy.container_id == "agent");
         CHECK(out.policy.ui->clipboard == ClipboardAccess::all);
         CHECK(out.policy.fallback->allow_dacl_mutation == true);
-        CHECK(out.policy.network->enforcement_mode == EnforcementMode::firewall);
+        CHECK(out.policy.network->legacy.enforcement_mode == EnforcementMode::firewall);
         // Even when allowed, a network capability does not open a blocked network.
         CHECK(out.policy.process_container->capabilities == std::vector<std::string>{"documentsLibrary"});
         CHECK(decision(out, "/processContainer/capabilities/0").reason.find("blocked network") != std::string::npos);
         // Proxy and allowLocalNetwork stay dropped while the network is blocked.
-        CHECK(decision(out, "/network/proxy").verdict == Verdict::dropped);
+        CHECK(decision(out, "/runtimeConfig/networkProxy").verdict == Verdict::dropped);
     }
 
     TEST_CASE("seatbelt section: ceiling-only; profileOverride needs its own permission; no keychain field exists") {
@@ -477,7 +501,7 @@ TEST_SUITE("clamp") {
         Ceiling c = lexical_ceiling(PathStyle::windows, "{}");
         Policy r = request_of(fs_request({}, {}));
         CHECK(clamp(r, c, caps_of(), lexical(PathStyle::posix)).error().code == ErrorCode::invalid_policy);
-        CHECK(clamp(r, c, caps_of(), ClampOptions{PathStyle::windows, true, std::nullopt, {}}).error().code ==
+        CHECK(clamp(r, c, caps_of(), ClampOptions{PathStyle::windows, true, std::nullopt, {}, {}}).error().code ==
               ErrorCode::invalid_policy);
         ClampOptions o = lexical(PathStyle::windows);
         o.executor_dir = "relative\\dir";
@@ -526,7 +550,7 @@ TEST_SUITE("clamp-canonical") {
         Policy r = request_of(fs_request({t.path("granted/escape"), t.path("granted/escape/x"), t.path("granted/inner"),
                                           t.path("granted/loop"), t.path("granted/dangling"), t.path("granted/new/file")},
                                          {}));
-        ClampOutcome out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}});
+        ClampOutcome out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
         CHECK(out.policy.filesystem.readwrite ==
               std::vector<std::string>{t.path("granted/real"), t.path("granted/new/file")});
         CHECK(decision(out, "/filesystem/readwritePaths/0").reason == "outside every ceiling root");
@@ -543,7 +567,7 @@ TEST_SUITE("clamp-canonical") {
         auto c = parse_ceiling("{\"readonlyPaths\":[" + js(t.path("granted")) + "]}", CeilingOptions{PathStyle::posix, true});
         REQUIRE(c.has_value());
         ClampOutcome out = clamp_ok(request_of(fs_request({}, {t.path("granted/locked/inner")})), *c, caps_of(),
-                                    ClampOptions{PathStyle::posix, true, std::nullopt, {}});
+                                    ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
         ::chmod(t.path("granted/locked").c_str(), 0700);
         CHECK(out.policy.filesystem.readonly.empty());
     }
@@ -559,7 +583,7 @@ TEST_SUITE("clamp-canonical") {
         std::filesystem::remove(t.path("root"));
         t.link("root", "b");
         ClampOutcome out = clamp_ok(request_of(fs_request({t.path("root"), t.path("a")}, {})), *c, caps_of(),
-                                    ClampOptions{PathStyle::posix, true, std::nullopt, {}});
+                                    ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
         CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("a")});
     }
 
@@ -576,7 +600,7 @@ TEST_SUITE("clamp-canonical") {
         no_files.file_grants = false;
         Policy r = request_of(fs_request({t.path("rw/notes.txt"), t.path("only/file.txt"), t.path("ro/readme.txt")},
                                          {t.path("ro/readme.txt")}));
-        ClampOutcome out = clamp_ok(r, *c, no_files, ClampOptions{PathStyle::posix, true, std::nullopt, {}});
+        ClampOutcome out = clamp_ok(r, *c, no_files, ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
         CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("rw")});
         CHECK(out.policy.filesystem.readonly == std::vector<std::string>{t.path("ro")});
         const ClampDecision& d = decision(out, "/filesystem/readwritePaths/0");
@@ -585,7 +609,7 @@ TEST_SUITE("clamp-canonical") {
         CHECK(decision(out, "/filesystem/readwritePaths/1").verdict == Verdict::dropped);  // parent not in the ceiling
         CHECK(decision(out, "/filesystem/readonlyPaths/0").verdict == Verdict::narrowed);
         // With file grants the file itself is granted.
-        out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}});
+        out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
         CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("rw/notes.txt"), t.path("only/file.txt")});
     }
 }
@@ -646,11 +670,11 @@ TEST_SUITE("clamp: denials that hold") {
         std::string secret = t.file("w/secret", "s");
         Ceiling c = *parse_ceiling("{\"readwritePaths\":[" + js(t.path("w")) + "]}");
         auto denied_once = clamp(request_of(with_denied({t.path("w")}, {}, {secret})), c, caps_of(),
-                                 ClampOptions{PathStyle::posix, true, std::nullopt, {}});
+                                 ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
         CHECK(denied_once.has_value());
         REQUIRE(::link(secret.c_str(), t.path("w/alias").c_str()) == 0);
         auto out = clamp(request_of(with_denied({t.path("w")}, {}, {secret})), c, caps_of(),
-                         ClampOptions{PathStyle::posix, true, std::nullopt, {}});
+                         ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
         REQUIRE_FALSE(out);
         CHECK(out.error().message.find("2 hard links") != std::string::npos);
         CHECK(out.error().where == "/filesystem/deniedPaths/0");
@@ -675,7 +699,7 @@ TEST_SUITE("clamp: Unix sockets inside grants") {
         int b = listening_socket(t.path("w/docker.sock"));
         Ceiling c = *parse_ceiling("{\"readwritePaths\":[" + js(t.path("w")) + "],\"allowedSockets\":[" +
                                    js(t.path("w/docker.sock")) + "]}");
-        ClampOptions canonical{PathStyle::posix, true, std::nullopt, {}};
+        ClampOptions canonical{PathStyle::posix, true, std::nullopt, {}, {}};
         ClampOutcome out = clamp_ok(request_of(fs_request({t.path("w"), t.path("w/sub/agent.sock")}, {})), c, caps_of(),
                                     canonical);
         // w/sub is pinned so the masked socket cannot be renamed out from under its mask.

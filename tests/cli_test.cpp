@@ -59,6 +59,27 @@ TEST_SUITE("cli") {
         fs::remove(bad);
     }
 
+    TEST_CASE("check --sdk: as strictly as one executor; --contract: one contract; development contracts refused") {
+        const std::string legacy = R"({"version":"0.6.0-alpha","process":{"commandLine":"true"}})";
+        const std::string v100 = R"({"version":"1.0.0","process":{"commandLine":"true"},"network":{"egress":{"default":"deny"}}})";
+        CHECK(run_command({cordon_exe(), "check", "-"}, legacy).exit_code == 0);  // some pinned executor takes each
+        CHECK(run_command({cordon_exe(), "check", "-"}, v100).exit_code == 0);
+        CHECK(run_command({cordon_exe(), "check", "--sdk", "0.9.0", "-"}, legacy).exit_code == 0);
+        auto r = run_command({cordon_exe(), "check", "--sdk", "1.0.1", "-"}, legacy);
+        CHECK(r.exit_code == 1);
+        CHECK(r.out.find("<stdin>: /version: contract \"0.6.0-alpha\" is not accepted here: executor SDK 1.0.1 accepts") !=
+              std::string::npos);
+        CHECK(run_command({cordon_exe(), "check", "--sdk", "0.9.0", "-"}, v100).exit_code == 1);
+        CHECK(run_command({cordon_exe(), "check", "--contract", "1.0.0", "-"}, v100).exit_code == 0);
+        CHECK(run_command({cordon_exe(), "check", "--contract", "1.0.0", "-"}, legacy).exit_code == 1);
+        r = run_command({cordon_exe(), "check", "-"}, R"({"version":"1.1.0-alpha","process":{"commandLine":"true"}})");
+        CHECK(r.exit_code == 1);
+        CHECK(r.out.find("development contract") != std::string::npos);
+        CHECK(run_command({cordon_exe(), "check", "--sdk", "9.9.9", "-"}, legacy).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "check", "--contract", "0.10.0-alpha", "-"}, legacy).exit_code == 2);
+        CHECK(run_command({cordon_exe(), "check", "--sdk"}).exit_code == 2);
+    }
+
     TEST_CASE("check reads standard input with -") {
         auto r = run_command({cordon_exe(), "check", "-"}, R"({"version":"0.6.0-alpha","process":{"commandLine":""}})");
         CHECK(r.exit_code == 1);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Conformance: cordon's verdict on every corpus config equals the real lxc-exec 0.9.0 parser's
-// (../shared/reference/mxc/corpus/parse-verdicts.tsv), and its messages point where the executor's do.
+// Conformance: cordon's verdict on every reference corpus config equals the real executor's, per
+// SDK: lxc-exec 0.9.0 on ../shared/reference/mxc/corpus (146 files, 0.6.0-alpha to 1.0.0) and
+// lxc-exec 1.0.1 on corpus-1.0.0 (120 files), on that corpus rewritten to 0.9.0-alpha (both
+// binaries), and on the legacy corpus; its messages point where the executor's do.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -8,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -24,10 +28,12 @@ using namespace cordon;
 
 namespace {
 
-fs::path corpus_dir() {
+fs::path reference_dir() {
     const char* shared = std::getenv("CORDON_SHARED_DIR");
-    return fs::path(shared ? shared : "../shared") / "reference" / "mxc" / "corpus";
+    return fs::path(shared ? shared : "../shared") / "reference" / "mxc";
 }
+fs::path corpus_dir() { return reference_dir() / "corpus"; }
+fs::path corpus10_dir() { return reference_dir() / "corpus-1.0.0"; }
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -36,50 +42,47 @@ std::string slurp(const fs::path& p) {
     return s.str();
 }
 
-struct Row {
-    std::string name, verdict_070, verdict_090, message_090;
-};
+using Row = std::map<std::string, std::string>;
 
-std::vector<Row> verdicts() {
+// A TSV with a header line, as rows keyed by column name.
+std::vector<Row> read_tsv(const fs::path& path) {
     std::vector<Row> rows;
-    std::ifstream in(corpus_dir() / "parse-verdicts.tsv");
+    std::ifstream in(path);
     std::string line;
-    std::getline(in, line);  // header
+    std::getline(in, line);
+    std::vector<std::string> header;
+    for (std::istringstream h(line); std::getline(h, line, '\t');) header.push_back(line);
     while (std::getline(in, line)) {
+        Row row;
         std::istringstream fields(line);
-        Row r;
-        std::getline(fields, r.name, '\t');
-        std::getline(fields, r.verdict_070, '\t');
-        std::getline(fields, r.verdict_090, '\t');
-        std::getline(fields, r.message_090);
-        rows.push_back(r);
+        for (const auto& name : header) {
+            std::string value;
+            std::getline(fields, value, '\t');
+            row[name] = value;
+        }
+        rows.push_back(row);
     }
     return rows;
 }
 
 bool executor_accepts(const std::string& verdict) { return verdict.rfind("accept", 0) == 0; }
 
-// Contracts the 0.9.0 executor registers that cordon does not model: configs declaring them may go
-// either way (cordon refuses them with "unsupported contract version").
-bool declares_unmodelled_contract(const std::string& text) {
-    try {
-        auto doc = boost::json::parse(text);
-        auto* v = doc.is_object() ? doc.get_object().if_contains("version") : nullptr;
-        if (!v || !v->is_string()) return false;
-        std::string version(v->get_string());
-        return !find_contract(version) && (version == "0.8.0-alpha" || version == "0.9.0-alpha" || version == "0.10.0-alpha");
-    } catch (...) {
-        return false;
-    }
-}
-
-// "Invalid configuration at `filesystem.readwritePaths[0]`: ..." -> "/filesystem/readwritePaths/0"
+// The executor's location of its error, as a JSON pointer: "Invalid configuration at
+// `filesystem.readwritePaths[0]`" or "network.egress.allow[0].to[0].cidr must be ..." ->
+// "/filesystem/readwritePaths/0", "/network/egress/allow/0/to/0/cidr"; "" when it names none.
 std::string executor_pointer(const std::string& message) {
+    std::string path;
     const std::string marker = "Invalid configuration at `";
-    auto at = message.find(marker);
-    if (at == std::string::npos) return "";
-    auto end = message.find('`', at + marker.size());
-    std::string path = message.substr(at + marker.size(), end - at - marker.size());
+    static const std::regex semantic(R"re(parse error: ((network|runtimeConfig|processContainer)[A-Za-z0-9_.\[\]]*) )re");
+    std::smatch m;
+    if (auto at = message.find(marker); at != std::string::npos) {
+        auto end = message.find('`', at + marker.size());
+        path = message.substr(at + marker.size(), end - at - marker.size());
+    } else if (std::regex_search(message, m, semantic)) {
+        path = m[1];
+    } else {
+        return "";
+    }
     std::string pointer = "/";
     for (char c : path) {
         if (c == '.' || c == '[') pointer += '/';
@@ -88,64 +91,134 @@ std::string executor_pointer(const std::string& message) {
     return pointer;
 }
 
+struct Tally {
+    int agreed = 0, total = 0;
+};
+
+// cordon's verdict under `sdk` against the executor's, and its pointer against the executor's.
+void compare(const std::string& name, const std::string& text, const std::string& verdict, const std::string& message,
+             std::string_view sdk, Tally& tally) {
+    CAPTURE(name);
+    CAPTURE(sdk);
+    Violations violations = validate(text, CheckOptions{sdk});
+    bool cordon_valid = violations.empty();
+    std::string detail;
+    for (const auto& v : violations) detail += "\n  " + v.to_string();
+    CHECK_MESSAGE(cordon_valid == executor_accepts(verdict), verdict, " ", message, " / cordon:", detail);
+    ++tally.total;
+    if (cordon_valid == executor_accepts(verdict)) ++tally.agreed;
+    // where the executor names a location, cordon names the same one or a more precise one inside it
+    // (a `phase` key sends the executor to its state-aware parser, whose locations are of another request type)
+    const bool state_aware = message.find("malformed_request") != std::string::npos;
+    if (std::string ptr = executor_pointer(message); !ptr.empty() && !cordon_valid && !state_aware) {
+        bool found = false;
+        for (const auto& v : violations) found = found || v.pointer == ptr || v.pointer.rfind(ptr + "/", 0) == 0;
+        CHECK_MESSAGE(found, "executor points at ", ptr, "; cordon:", detail);
+    }
+}
+
+// The file with `"version": "1.0.0"` spelled `0.9.0-alpha` (as the reference run rewrote it), or "".
+std::string as_090(const std::string& text) {
+    static const std::regex version(R"re("version"(\s*):(\s*)"1\.0\.0")re");
+    if (!std::regex_search(text, version)) return "";
+    return std::regex_replace(text, version, R"("version"$1:$2"0.9.0-alpha")", std::regex_constants::format_first_only);
+}
+
 }  // namespace
 
-TEST_CASE("cordon agrees with lxc-exec 0.9.0 on every corpus config") {
-    auto rows = verdicts();
-    REQUIRE(rows.size() >= 140);
-    int agreed = 0, either_way = 0;
-    for (const auto& row : rows) {
-        CAPTURE(row.name);
-        std::string text = slurp(corpus_dir() / (row.name + ".json"));
-        Violations violations = validate(text);
-        bool cordon_valid = violations.empty();
-        bool executor_valid = executor_accepts(row.verdict_090);
-        if (declares_unmodelled_contract(text)) {
-            ++either_way;
-            std::cout << "either way: " << row.name << " (executor " << row.verdict_090 << ", cordon "
-                      << (cordon_valid ? "valid" : violations.front().to_string()) << ")\n";
-            continue;
-        }
-        std::string detail;
-        for (const auto& v : violations) detail += "\n  " + v.to_string();
-        CHECK_MESSAGE(cordon_valid == executor_valid, row.verdict_090, " / cordon:", detail);
-        if (cordon_valid == executor_valid) ++agreed;
-        // where the executor names a location, cordon names the same one or a more precise one inside it
-        if (std::string ptr = executor_pointer(row.message_090); !ptr.empty() && !cordon_valid) {
-            bool found = false;
-            for (const auto& v : violations)
-                found = found || v.pointer == ptr || v.pointer.rfind(ptr + "/", 0) == 0;
-            CHECK_MESSAGE(found, "executor points at ", ptr, "; cordon:", detail);
-        }
+TEST_CASE("cordon agrees with lxc-exec 0.9.0 on every file of corpus/ (0.6.0-alpha to 1.0.0)") {
+    auto rows = read_tsv(corpus_dir() / "parse-verdicts.tsv");
+    REQUIRE(rows.size() == 146);
+    Tally tally;
+    for (auto& row : rows)
+        compare(row["name"], slurp(corpus_dir() / (row["name"] + ".json")), row["parse_0.9.0"], row["message_0.9.0"],
+                "0.9.0", tally);
+    std::cout << "conformance lxc-exec 0.9.0, corpus/: " << tally.agreed << " of " << tally.total << " agree\n";
+    CHECK(tally.agreed == 146);
+}
+
+TEST_CASE("cordon agrees with lxc-exec 1.0.1 on every file of corpus-1.0.0/ and of corpus/") {
+    Tally tally;
+    for (auto& row : read_tsv(corpus10_dir() / "parse-verdicts.tsv"))
+        compare(row["name"], slurp(corpus10_dir() / (row["name"] + ".json")), row["parse_1.0.1"], row["message_1.0.1"],
+                "1.0.1", tally);
+    std::cout << "conformance lxc-exec 1.0.1, corpus-1.0.0/: " << tally.agreed << " of " << tally.total << " agree\n";
+    CHECK(tally.total == 120);
+    CHECK(tally.agreed == 120);
+    Tally legacy;
+    for (auto& row : read_tsv(corpus10_dir() / "legacy-0.6.0-alpha-corpus-on-1.0.1.tsv"))
+        compare(row["name"], slurp(corpus_dir() / (row["name"] + ".json")),
+                row["class_1.0.1"] == "accept" ? "accept" : "reject", row["message_1.0.1"], "1.0.1", legacy);
+    std::cout << "conformance lxc-exec 1.0.1, corpus/: " << legacy.agreed << " of " << legacy.total << " agree\n";
+    CHECK(legacy.total == 146);
+    CHECK(legacy.agreed == 146);
+}
+
+TEST_CASE("corpus-1.0.0 rewritten to 0.9.0-alpha: cordon agrees with lxc-exec 1.0.1 and 0.9.0") {
+    Tally on_101, on_090;
+    for (auto& row : read_tsv(corpus10_dir() / "parse-verdicts.tsv")) {
+        if (row["parse_1.0.1_as_0.9.0-alpha"] == "n/a") continue;
+        std::string text = as_090(slurp(corpus10_dir() / (row["name"] + ".json")));
+        REQUIRE_MESSAGE(!text.empty(), row["name"]);
+        compare(row["name"], text, row["parse_1.0.1_as_0.9.0-alpha"], "", "1.0.1", on_101);
+        compare(row["name"], text, row["parse_0.9.0_as_0.9.0-alpha"], "", "0.9.0", on_090);
     }
-    std::cout << "conformance: " << agreed << " agree, " << either_way << " may go either way, of " << rows.size()
-              << "\n";
-    CHECK(either_way <= 4);
+    std::cout << "conformance as 0.9.0-alpha: 1.0.1 " << on_101.agreed << " of " << on_101.total << ", 0.9.0 "
+              << on_090.agreed << " of " << on_090.total << " agree\n";
+    CHECK(on_101.total == 112);
+    CHECK(on_101.agreed == 112);
+    CHECK(on_090.agreed == 112);
+}
+
+TEST_CASE("development contracts are refused with a message that says so") {
+    for (const char* version : {"0.10.0-alpha", "1.1.0-alpha"}) {
+        std::string text = std::string(R"({"version":")") + version + R"(","process":{"commandLine":"true"}})";
+        auto v = validate(text);
+        REQUIRE(v.size() == 1);
+        CHECK(v[0].pointer == "/version");
+        CHECK(v[0].message.find("development contract") != std::string::npos);
+    }
 }
 
 TEST_CASE("every valid corpus config round-trips through the policy model") {
-    int round_tripped = 0;
-    for (const auto& entry : fs::directory_iterator(corpus_dir())) {
-        if (entry.path().extension() != ".json") continue;
-        CAPTURE(entry.path().filename().string());
-        auto policy = from_mxc_json(slurp(entry.path()));
-        if (!policy) continue;
-        auto version = boost::json::parse(slurp(entry.path())).at("version").as_string();
-        auto json = to_mxc_json(*policy, *find_contract(std::string(version)));
-        REQUIRE_MESSAGE(json.has_value(), json.error().to_string());
-        CHECK(validate(*json).empty());
-        auto again = from_mxc_json(*json);
-        REQUIRE(again.has_value());
-        CHECK(*again == *policy);
-        ++round_tripped;
-    }
-    std::cout << "round-tripped " << round_tripped << " valid corpus configs\n";
-    CHECK(round_tripped >= 50);
+    int round_tripped = 0, translated_count = 0;
+    for (const fs::path& dir : {corpus_dir(), corpus10_dir()})
+        for (const auto& entry : fs::directory_iterator(dir)) {
+            if (entry.path().extension() != ".json") continue;
+            CAPTURE(entry.path().filename().string());
+            auto policy = from_mxc_json(slurp(entry.path()));
+            if (!policy) continue;
+            auto version = boost::json::parse(slurp(entry.path())).at("version").as_string();
+            const Contract& contract = *find_contract(std::string(version));
+            auto json = to_mxc_json(*policy, contract);
+            if (!json && json.error().where.rfind("/process/env/", 0) == 0) continue;  // refused on purpose
+            REQUIRE_MESSAGE(json.has_value(), json.error().to_string());
+            CHECK(validate(*json).empty());
+            auto again = from_mxc_json(*json);
+            REQUIRE(again.has_value());
+            CHECK(*again == *policy);
+            ++round_tripped;
+            // and through every other contract that can carry it: translation keeps the model
+            for (const Contract* other : known_contracts) {
+                auto translated = to_mxc_json(*policy, *other);
+                if (!translated) continue;
+                CAPTURE(other->version);
+                auto back = from_mxc_json(*translated);
+                REQUIRE_MESSAGE(back.has_value(), back.error().to_string());
+                CHECK(*back == *policy);
+                ++translated_count;
+            }
+        }
+    std::cout << "round-tripped " << round_tripped << " valid corpus configs; " << translated_count
+              << " translations into other contracts kept the policy\n";
+    CHECK(round_tripped >= 100);
 }
 
-TEST_CASE("the closed schema never accepts less than the decoder; the difference is the documented non-schema rules") {
-    std::set<std::string> schema_only_valid;
-    for (const auto& entry : fs::directory_iterator(corpus_dir())) {
+// The decoder and the closed schema are independent gates: the schema never accepts less, and what
+// only the decoder rejects is the documented list of rules a JSON Schema cannot express.
+std::set<std::string> schema_only_valid(const fs::path& dir) {
+    std::set<std::string> out;
+    for (const auto& entry : fs::directory_iterator(dir)) {
         if (entry.path().extension() != ".json") continue;
         std::string text = slurp(entry.path());
         boost::json::value doc;
@@ -159,22 +232,41 @@ TEST_CASE("the closed schema never accepts less than the decoder; the difference
         bool schema_valid = detail::schema_violations(doc, *contract).empty();
         CAPTURE(entry.path().filename().string());
         CHECK_MESSAGE(!(decoder.empty() && !schema_valid), "schema rejects what the decoder accepts");
-        if (schema_valid && !decoder.empty()) schema_only_valid.insert(entry.path().stem().string());
+        if (schema_valid && !decoder.empty()) out.insert(entry.path().stem().string());
     }
-    // Rules a JSON Schema cannot express: NUL, whitespace-only and '"' paths, the backend-section
-    // rule, proxy cross-field rules and URL form.
-    const std::set<std::string> expected{
-        "bad_commandline_nul", "bad_path_double_quote", "bad_path_nul", "bad_path_whitespace",
-        "bad_lxc_section_without_containment", "bad_processcontainer_section_with_lxc", "bad_two_backend_sections",
-        "bad_both_appcontainer_and_processcontainer", "bad_proxy_external_default_block_implicit",
-        "bad_proxy_external_with_allowlist", "bad_proxy_external_with_block", "bad_proxy_on_lxc",
-        "bad_proxy_url_garbage", "bad_proxy_url_no_port", "bad_proxy_with_firewall"};
-    CHECK(schema_only_valid == expected);
+    return out;
+}
+
+void check_same(const std::set<std::string>& actual, const std::set<std::string>& expected) {
+    for (const auto& name : actual) CHECK_MESSAGE(expected.count(name) == 1, "only the decoder rejects ", name);
+    for (const auto& name : expected) CHECK_MESSAGE(actual.count(name) == 1, "the schema rejects ", name, " too");
+}
+
+TEST_CASE("the closed schema never accepts less than the decoder; the difference is the documented non-schema rules") {
+    // NUL, whitespace-only and '"' paths, the backend-section rule, proxy cross-field rules and URL form.
+    check_same(schema_only_valid(corpus_dir()),
+          std::set<std::string>{"bad_commandline_nul", "bad_path_double_quote", "bad_path_nul", "bad_path_whitespace",
+                                "bad_lxc_section_without_containment", "bad_processcontainer_section_with_lxc",
+                                "bad_two_backend_sections", "bad_both_appcontainer_and_processcontainer",
+                                "bad_proxy_external_default_block_implicit", "bad_proxy_external_with_allowlist",
+                                "bad_proxy_external_with_block", "bad_proxy_on_lxc", "bad_proxy_url_garbage",
+                                "bad_proxy_url_no_port", "bad_proxy_with_firewall"});
+    // Plus, for 1.0.0: CIDR, except and port semantics, the proxy URL and its network, the
+    // IsolationSession network.
+    check_same(schema_only_valid(corpus10_dir()),
+          std::set<std::string>{"bad_cidr_host_bits_set", "bad_cidr_hostname", "bad_cidr_prefix_too_long",
+                                "bad_commandline_nul",
+                                "bad_endport_less_than_port", "bad_endport_without_port", "bad_except_host_bits_set",
+                                "bad_except_other_family", "bad_except_outside_cidr", "bad_icmp_with_port",
+                                "bad_isolation_session_without_network", "bad_path_double_quote", "bad_path_nul",
+                                "bad_proxy_no_port", "bad_proxy_remote_host", "bad_proxy_scheme_socks5",
+                                "bad_proxy_with_egress_allow", "bad_proxy_with_rules",
+                                "bad_section_processcontainer_on_bubblewrap"});
 }
 
 int main(int argc, char** argv) {
-    if (!fs::exists(corpus_dir() / "parse-verdicts.tsv")) {
-        std::cout << "SKIP: the reference corpus is not at " << corpus_dir()
+    if (!fs::exists(corpus_dir() / "parse-verdicts.tsv") || !fs::exists(corpus10_dir() / "parse-verdicts.tsv")) {
+        std::cout << "SKIP: the reference corpora are not at " << reference_dir()
                   << " (set CORDON_SHARED_DIR to the shared/ folder beside the project)\n";
         return 77;  // meson's exit code for a skipped test
     }

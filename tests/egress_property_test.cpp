@@ -2,6 +2,8 @@
 // Property: for thousands of random request/ceiling egress pairs (IPv4, IPv6, IPv4-mapped), what clamp_egress grants lies within both and
 // never inside a ceiling deny, checked on concrete packets against a rule-by-rule evaluator and by exact set operations; sets survive rules.
 #include "cordon/egress_clamp.hpp"
+#include "cordon/clamp.hpp"
+#include "cordon/capabilities.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/clamp_helpers.hpp"
 #include "support/egress_helpers.hpp"
 
 using namespace cordon;
@@ -237,4 +240,72 @@ TEST_CASE("property: clamp_egress grants only what both allow, never a ceiling d
     CHECK(v6_points > 10000);
     MESSAGE("egress property: " << cases << " cases; rule verdicts kept " << kept << ", narrowed " << narrowed
                                 << ", dropped " << dropped);
+}
+
+// The ceiling path: the same kind of random pairs through clamp() itself, with the ceiling's rules in
+// a Ceiling (default allow = `network: allow`), random host addresses inside the generated blocks,
+// some of them named by a ceiling allow peer of their own. What the clamped policy emits is exactly
+// (request ∩ ceiling) minus the host addresses the ceiling does not name.
+TEST_CASE("property: through clamp(), the ceiling's egress rules bound the grant and unnamed host addresses never pass") {
+    Generator gen(20261201);
+    Capabilities caps = capabilities_for(Backend::bubblewrap, "1.0.1", "1.0.0").value();
+    caps.silent_peers = {};  // refusals of silent blocks have their own tests
+    const int cases = 1500;
+    int host_blocked = 0, host_named = 0, checked = 0;
+    for (int n = 0; n < cases; ++n) {
+        gen.forget();
+        Egress request = gen.egress(), ceiling_egress = gen.egress();
+        Ceiling ceiling;
+        ceiling.style = PathStyle::posix;
+        ceiling.network = ceiling_egress.effective_default() == EgressDefault::allow ? NetworkDefault::allow
+                                                                                     : NetworkDefault::block;
+        ceiling.egress = Egress{std::nullopt, ceiling_egress.allow, ceiling_egress.deny};
+        std::vector<Cidr> hosts;
+        for (int i = gen.pick(3); i > 0; --i) {
+            Cidr b = gen.blocks().empty() ? Cidr::parse("10.0.0.7").value() : gen.blocks()[gen.pick(static_cast<int>(gen.blocks().size()))];
+            Cidr h = Cidr::host(b.first().unmapped());
+            hosts.push_back(h);
+            if (gen.pick(3) == 0) ceiling.egress.allow.push_back(EgressRule{std::vector<Peer>{Peer{h, {}}}, std::nullopt});
+        }
+        Policy p;
+        p.process.command_line = "true";
+        p.network = NetworkSpec{};
+        p.network->egress = request;
+        ClampOptions options = cordon::test::lexical(PathStyle::posix);
+        options.host_addresses = hosts;
+        CAPTURE(n);
+        CAPTURE(to_json(request));
+        CAPTURE(to_json(ceiling.egress));
+        auto out = clamp(p, ceiling, caps, options);
+        REQUIRE_MESSAGE(out.has_value(), out.error().to_string());
+        const Egress& emitted = out->policy.network.value().egress;
+        EgressSet g = set_of(emitted);
+        Egress effective_ceiling = ceiling.egress;
+        effective_ceiling.default_action = ceiling.network == NetworkDefault::allow ? EgressDefault::allow : EgressDefault::deny;
+        EgressSet r = set_of(request), c = ceiling.allows_network() ? set_of(effective_ceiling) : EgressSet();
+        EgressSet unnamed = detail::unnamed_host_addresses(hosts, effective_ceiling).value();
+        CHECK(g == ((r & c) - unnamed));
+        CHECK((g & unnamed).empty());
+        CHECK((g & EgressSet::from_rules(ceiling.egress.deny).value()).empty());
+        if (g.empty()) CHECK((emitted.allow.empty() && emitted.deny.empty()));  // nothing allowed: no rules, no slirp
+        host_blocked += !((r & c) & unnamed).empty();
+        std::vector<EgressRule> host_rules;
+        for (const Cidr& h : hosts) host_rules.push_back(EgressRule{std::vector<Peer>{Peer{h, {}}}, std::nullopt});
+        host_named += !(g & EgressSet::from_rules(host_rules).value()).empty();  // granted because named
+        for (const Cidr& h : hosts)  // a concrete packet to every host address
+            for (Transport t : {Transport::tcp, Transport::udp}) {
+                Packet pk{h.first(), t, static_cast<std::uint16_t>(1 + gen.pick(40))};
+                bool named = !EgressSet::from_rule(EgressRule{std::vector<Peer>{Peer{h, {}}}, std::nullopt}).value().subset_of(unnamed);
+                CHECK(g.admits(pk) == (named && naive_admits(request, pk) && ceiling.allows_network() &&
+                                       naive_admits(effective_ceiling, pk)));
+                ++checked;
+            }
+        // one decision per requested item, under the directional pointers
+        for (std::size_t i = 0; i < request.allow.size(); ++i)
+            CHECK(out->report.find("/network/egress/allow/" + std::to_string(i)) != nullptr);
+    }
+    CHECK(host_blocked > 50);
+    CHECK(host_named > 20);
+    MESSAGE("ceiling path: " << cases << " cases, " << host_blocked << " where an unnamed host address was kept out, "
+                             << host_named << " where a named one was granted, " << checked << " host packets checked");
 }

@@ -21,6 +21,8 @@
 #include "cordon/detail/sha256.hpp"
 #include "cordon/detail/spawn_verified.hpp"
 #include "cordon/executor.hpp"
+#include "cordon/mxc_codec.hpp"
+#include "cordon/policy.hpp"
 #include "cordon/pins.hpp"
 #include "cordon/verified_executor.hpp"
 #include "support/run_command.hpp"
@@ -129,12 +131,13 @@ TEST_SUITE("executor") {
     }
 
     TEST_CASE("pins: contract acceptance per SDK, lookups, file names") {
-        for (const cordon::Contract* c : cordon::known_contracts) {
-            CHECK(cordon::sdk_accepts_contract("0.7.0", c->version));
-            CHECK(cordon::sdk_accepts_contract("0.9.0", c->version));
-            CHECK_FALSE(cordon::sdk_accepts_contract("1.0.1", c->version));  // 1.0.x dropped every 0.x contract
-        }
-        CHECK_FALSE(cordon::sdk_accepts_contract("0.9.0", "0.9.0-alpha"));  // accepted by lxc-exec, unknown to cordon
+        // Measured (mxc-contract.md section 1, mxc-1.0.md section 3).
+        for (const char* c : {"0.6.0-alpha", "0.7.0-alpha", "0.8.0-alpha", "0.9.0-alpha", "0.10.0-alpha"})
+            CHECK(cordon::sdk_accepts_contract("0.9.0", c));
+        for (const char* c : {"0.9.0-alpha", "1.0.0", "1.1.0-alpha"}) CHECK(cordon::sdk_accepts_contract("1.0.1", c));
+        for (const char* c : {"0.6.0-alpha", "0.7.0-alpha", "0.8.0-alpha", "0.10.0-alpha"})
+            CHECK_FALSE(cordon::sdk_accepts_contract("1.0.1", c));  // 1.0.x dropped every 0.x contract but 0.9
+        CHECK_FALSE(cordon::sdk_accepts_contract("0.9.0", "1.0.0"));
         CHECK_FALSE(cordon::sdk_accepts_contract("0.8.0", "0.6.0-alpha"));
         CHECK_FALSE(cordon::sdk_accepts_contract("0.9.0", ""));
         const ExecutorPin* p = cordon::find_executor_pin("0.9.0", "linux", Arch::x64);
@@ -142,10 +145,29 @@ TEST_SUITE("executor") {
         CHECK(p->sha256 == "01f1ed9f78342405aeb6714e4e05d6d42fdb62465145a94ecdbf753fb60d4c90");
         CHECK(p->size == 12663568);
         CHECK(cordon::find_executor_pin("0.9.0", "darwin", Arch::x64) == nullptr);  // the package has none
-        CHECK(cordon::find_executor_pin("1.0.1", "linux", Arch::x64) == nullptr);   // recorded, not pinned
+        for (const char* os : {"linux", "win32"})
+            for (Arch arch : {Arch::x64, Arch::arm64}) CHECK(cordon::find_executor_pin("1.0.1", os, arch) != nullptr);
+        CHECK(cordon::find_executor_pin("1.0.1", "darwin", Arch::arm64) != nullptr);
         CHECK(cordon::executor_file_name("win32") == std::optional<std::string_view>("wxc-exec.exe"));
         CHECK_FALSE(cordon::executor_file_name("freebsd").has_value());
         CHECK(cordon::find_sdk_release(cordon::default_sdk_version) != nullptr);
+        CHECK(cordon::default_sdk_version == "1.0.1");
+    }
+
+    TEST_CASE("pins: the emitted contract follows the executor SDK") {
+        cordon::Policy p;
+        p.process.command_line = "true";
+        CHECK(cordon::choose_contract(p, "1.0.1").value()->version == "1.0.0");
+        CHECK(cordon::choose_contract(p, "0.9.0").value()->version == "0.9.0-alpha");
+        CHECK(cordon::choose_contract(p, "0.7.0").value()->version == "0.7.0-alpha");
+        p.network = cordon::NetworkSpec{};
+        p.network->proxy = cordon::Proxy{cordon::ProxyLocalhost{3128}};  // legacy-only: the newest legacy contract
+        CHECK(cordon::choose_contract(p, "0.9.0").value()->version == "0.7.0-alpha");
+        auto none = cordon::choose_contract(p, "1.0.1");
+        REQUIRE_FALSE(none.has_value());
+        CHECK(none.error().code == ErrorCode::backend_unsupported);
+        CHECK(none.error().where == "/runtimeConfig/networkProxy");
+        CHECK_FALSE(cordon::choose_contract(p, "9.9.9").has_value());
     }
 
     TEST_CASE("pins: setup_sandbox.sh reads exactly the header's rows") {
@@ -316,12 +338,12 @@ TEST_SUITE("executor") {
         v = cordon::detail::verify_executor_against(dir / "lxc-exec", other, t.pins);
         REQUIRE_FALSE(v.has_value());
         CHECK(v.error().code == ErrorCode::unavailable);
-        // The real table: SDK 1.0.1 is recorded as accepting none of cordon's contracts.
+        // The real table: SDK 1.0.1 is pinned, and these bytes are not its executor.
         spec.sdk_version = "1.0.1";
         v = cordon::verify_executor(dir / "lxc-exec", spec);
         REQUIRE_FALSE(v.has_value());
         CHECK(v.error().code == ErrorCode::untrusted_executor);
-        CHECK(contains(v.error().message, "accept none of cordon's config contracts"));
+        CHECK(contains(v.error().message, "1.0.1"));
         // A pin whose size disagrees with the digest's file never matches.
         t.pins[0].size += 1;
         v = cordon::detail::verify_executor_against(dir / "lxc-exec", {}, t.pins);

@@ -36,9 +36,12 @@ TEST_SUITE("header-only") {
         auto p = from_mxc_json(R"({"version":"0.6.0-alpha","process":{"commandLine":"make"},
                                    "filesystem":{"readonlyPaths":["/src"]}})");
         REQUIRE(p);
-        auto json = to_mxc_json(*p);
+        auto json = to_mxc_json(*p, contract_0_6_0_alpha);
         REQUIRE(json);
         CHECK(*json == R"({"version":"0.6.0-alpha","process":{"commandLine":"make"},"filesystem":{"readonlyPaths":["/src"]}})");
+        json = to_mxc_json(*p);  // 1.0.0, with the empty environment spelled out
+        REQUIRE(json);
+        CHECK(*json == R"({"version":"1.0.0","process":{"commandLine":"make","env":[]},"filesystem":{"readonlyPaths":["/src"]}})");
     }
 
     TEST_CASE("a ceiling file is parsed and a request clamped to it") {
@@ -51,7 +54,7 @@ TEST_SUITE("header-only") {
         request.process.command_line = "true";
         request.filesystem.readwrite = {"/srv/agent/out", "/etc"};
         auto clamped = clamp(request, *ceiling, *capabilities_for(Backend::bubblewrap, "0.9.0"),
-                             ClampOptions{PathStyle::posix, false, std::nullopt, {}});
+                             ClampOptions{PathStyle::posix, false, std::nullopt, {}, {}});
         REQUIRE(clamped);
         CHECK(clamped->policy.filesystem.readwrite == std::vector<std::string>{"/srv/agent/out"});
         CHECK(clamped->policy.process.timeout == Timeout::ms(500));

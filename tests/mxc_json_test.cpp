@@ -26,14 +26,17 @@ Policy full_windows_policy() {
     p.lifecycle = LifecycleSpec{true, false};
     p.fallback = FallbackSpec{false};
     p.network = NetworkSpec{};
-    p.network->default_policy = NetworkDefault::allow;
-    p.network->enforcement_mode = EnforcementMode::capabilities;
-    p.network->allowed_hosts = {"example.com"};
-    p.network->blocked_hosts = {"203.0.113.7"};
-    p.network->allow_local_network = false;
+    p.network->egress.default_action = EgressDefault::allow;
+    p.network->legacy.enforcement_mode = EnforcementMode::capabilities;
+    p.network->legacy.allowed_hosts = {"example.com"};
+    p.network->legacy.blocked_hosts = {"203.0.113.7"};
+    p.network->legacy.allow_local_network = false;
     p.network->proxy = Proxy{ProxyUrl{"http://127.0.0.1:3128"}};
     p.ui = UiSpec{true, ClipboardAccess::read, false};
-    p.process_container = ProcessContainerSpec{true, {"internetClient"}, ProcessContainerUi{UiIsolation::desktop, false, "none", true}};
+    p.process_container = ProcessContainerSpec{};
+    p.process_container->least_privilege = true;
+    p.process_container->capabilities = {"internetClient"};
+    p.process_container->ui = ProcessContainerUi{UiIsolation::desktop, false, "none", true};
     return p;
 }
 
@@ -53,7 +56,7 @@ std::string with_process(const std::string& process_body, const std::string& res
 TEST_SUITE("mxc_json") {
     TEST_CASE("a policy with every field set round-trips and passes the pinned schema") {
         Policy p = full_windows_policy();
-        auto json = to_mxc_json(p);
+        auto json = to_mxc_json(p, contract_0_6_0_alpha);  // host lists exist only in legacy contracts
         REQUIRE_MESSAGE(json.has_value(), json.error().to_string());
         CHECK(validate(*json).empty());
         auto back = from_mxc_json(*json);
@@ -72,9 +75,9 @@ TEST_SUITE("mxc_json") {
         lxc.process.command_line = "true";
         lxc.lxc = LxcSpec{"alpine", "3.19"};
         lxc.network = NetworkSpec{};
-        lxc.network->default_policy = NetworkDefault::allow;
+        lxc.network->egress.default_action = EgressDefault::allow;
         lxc.network->proxy = Proxy{ProxyUrl{"http://10.0.0.1:8080"}};
-        auto json = to_mxc_json(lxc);
+        auto json = to_mxc_json(lxc, contract_0_6_0_alpha);  // a legacy url proxy under "allow"
         REQUIRE_MESSAGE(json.has_value(), json.error().to_string());
         CHECK(*from_mxc_json(*json) == lxc);
 
@@ -107,12 +110,16 @@ TEST_SUITE("mxc_json") {
         CHECK(r.error().where == "/process/commandLine");
     }
 
-    TEST_CASE("a minimal policy emits only version and process") {
+    TEST_CASE("a minimal policy emits only version and process (and, directional, an empty env)") {
         Policy p;
         p.process.command_line = "/bin/true";
-        auto json = to_mxc_json(p);
+        auto json = to_mxc_json(p, contract_0_6_0_alpha);
         REQUIRE(json.has_value());
         CHECK(*json == R"({"version":"0.6.0-alpha","process":{"commandLine":"/bin/true"}})");
+        // An absent env would be the backend's default PATH and TERM under 0.9+: cordon's empty one is explicit.
+        json = to_mxc_json(p);
+        REQUIRE(json.has_value());
+        CHECK(*json == R"({"version":"1.0.0","process":{"commandLine":"/bin/true","env":[]}})");
     }
 
     TEST_CASE("legacy aliases are read as their modern names") {
@@ -122,7 +129,7 @@ TEST_SUITE("mxc_json") {
         CHECK(p->containment == Containment::processcontainer);
         REQUIRE(p->process_container.has_value());
         CHECK(p->process_container->capabilities == std::vector<std::string>{"internetClient"});
-        CHECK(to_mxc_json(*p)->find("\"processContainer\"") != std::string::npos);
+        CHECK(to_mxc_json(*p, contract_0_6_0_alpha)->find("\"processContainer\"") != std::string::npos);
     }
 
     TEST_CASE("env entries keep order, split at the first '=', and keep entries without '='") {
@@ -182,10 +189,51 @@ TEST_SUITE("mxc_json") {
         CHECK(parse_error(R"({"process":{"commandLine":"x"}})").message.find("`version`") != std::string::npos);
         CHECK(parse_error(R"({"version":"0.6.0","process":{"commandLine":"x"}})").where == "/version");
         CHECK(parse_error(R"({"version":0.6,"process":{"commandLine":"x"}})").where == "/version");
-        CHECK(parse_error(R"({"version":"0.9.0-alpha","process":{"commandLine":"x"}})").where == "/version");
+        CHECK(parse_error(R"({"version":"0.10.0-alpha","process":{"commandLine":"x"}})").where == "/version");
+        CHECK(parse_error(R"({"version":"1.1.0-alpha","process":{"commandLine":"x"}})").message.find("development") !=
+              std::string::npos);
+        CHECK(from_mxc_json(R"({"version":"0.9.0-alpha","process":{"commandLine":"x"}})").has_value());
+        CHECK(from_mxc_json(R"({"version":"1.0.0","process":{"commandLine":"x"}})").has_value());
+        // As strictly as one executor: lxc-exec 0.9.0 does not know 1.0.0, 1.0.1 no longer knows 0.6.0-alpha.
+        CHECK_FALSE(validate(R"({"version":"1.0.0","process":{"commandLine":"x"}})", CheckOptions{"0.9.0"}).empty());
+        CHECK_FALSE(validate(R"({"version":"0.6.0-alpha","process":{"commandLine":"x"}})", CheckOptions{"1.0.1"}).empty());
         CHECK(from_mxc_json(R"({"version":"0.7.0-alpha","$schema":"x","_comment":[1],"process":{"commandLine":"x"}})")
                   .has_value());
         CHECK(parse_error(R"({"version":"0.6.0-alpha","$schema":"x","process":{"commandLine":"x"}})").where == "/$schema");
+    }
+
+    TEST_CASE("directional contracts always carry env; an empty name or a NUL is never emitted") {
+        Policy p;
+        p.process.command_line = "true";
+        for (const Contract* c : {&contract_0_9_0_alpha, &contract_1_0_0}) {
+            CAPTURE(c->version);
+            auto doc = boost::json::parse(to_mxc_json(p, *c).value());
+            CHECK(doc.at("process").at("env").as_array().empty());  // absent would be PATH and TERM
+            CHECK_FALSE(doc.at("process").as_object().contains("inheritDefaultEnv"));
+        }
+        p.process.inherit_default_env = true;
+        CHECK(boost::json::parse(to_mxc_json(p).value()).at("process").at("inheritDefaultEnv") == true);
+        auto legacy = to_mxc_json(p, contract_0_6_0_alpha);
+        REQUIRE_FALSE(legacy.has_value());
+        CHECK(legacy.error().where == "/process/inheritDefaultEnv");
+        // Reading: an absent env is the default environment under 0.9+, the empty one before.
+        CHECK(from_mxc_json(R"({"version":"1.0.0","process":{"commandLine":"x"}})")->process.inherit_default_env);
+        CHECK(from_mxc_json(R"({"version":"1.0.0","process":{"commandLine":"x","env":[],"inheritDefaultEnv":true}})")
+                  ->process.inherit_default_env);
+        CHECK_FALSE(from_mxc_json(R"({"version":"1.0.0","process":{"commandLine":"x","env":[]}})")->process.inherit_default_env);
+        CHECK_FALSE(from_mxc_json(R"({"version":"0.6.0-alpha","process":{"commandLine":"x"}})")->process.inherit_default_env);
+        p.process.inherit_default_env = false;
+        for (const EnvVar& bad : {EnvVar{"", "X"}, EnvVar{"A", std::string("x\0y", 3)}}) {
+            p.process.env = {EnvVar{"OK", "1"}, bad};
+            for (const Contract* c : {&contract_0_6_0_alpha, &contract_1_0_0}) {
+                auto r = to_mxc_json(p, *c);
+                REQUIRE_FALSE(r.has_value());
+                CHECK(r.error().code == ErrorCode::invalid_policy);
+                CHECK(r.error().where == "/process/env/1");
+            }
+        }
+        // lxc-exec 1.0.1 does not look into env items when it parses, so neither does a check of 1.0.0.
+        CHECK(validate(R"({"version":"1.0.0","process":{"commandLine":"x","env":["A=\u0000","=X"]}})").empty());
     }
 
     TEST_CASE("NUL is refused in every string") {

@@ -44,8 +44,11 @@ out=$(CORDON_MXC_CACHE="$work/c1" "$script" --sdk 0.0.1 2>&1); rc=$?
 [ "$rc" -eq 0 ] && [[ "$out" == *"'0.0.1' is not pinned"* ]] && pass "unpinned SDK is non-fatal" || fail "unpinned SDK: rc=$rc $out"
 CORDON_MXC_CACHE="$work/c1" "$script" --sdk 0.0.1 --strict >/dev/null 2>&1; rc=$?
 [ "$rc" -eq 1 ] && pass "unpinned SDK with --strict exits 1" || fail "unpinned SDK --strict exited $rc"
-out=$(CORDON_MXC_CACHE="$work/c1" "$script" --sdk 1.0.1 --strict 2>&1); rc=$?
-[ "$rc" -eq 1 ] && [[ "$out" == *"accept none of cordon's config contracts"* ]] && pass "SDK 1.0.1 is refused" || fail "SDK 1.0.1: rc=$rc $out"
+# --- both SDKs cordon speaks are installable: 1.0.1 (the default) and 0.9.0 (--sdk 0.9.0)
+for v in 1.0.1 0.9.0; do
+  row=$("$script" --list-pins | awk -F'\t' -v v="$v" '$1 == "release" && $2 == v && $3 != ""')
+  [ -n "$row" ] && pass "SDK $v has an installable release row" || fail "SDK $v: no installable release row"
+done
 [ ! -e "$work/c1" ] && pass "nothing created for a refused SDK" || fail "cache created for a refused SDK"
 
 # --- npm failing (no network): non-fatal, says what to do; --strict exits 1; nothing installed

@@ -18,9 +18,29 @@ using detail::starts_with;
 using detail::trailing_error_object;
 using detail::trim;
 
-void fail(RunResult& run, ExecutorFailure kind, std::string_view message) {
+void fail(RunResult& run, ExecutorFailure kind, std::string_view message,
+          CommandStarted started = CommandStarted::no) {
     run.failure = kind;
     run.failure_message = detail::bounded_message(message);
+    run.started = started;
+}
+
+bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
+
+// lxc-exec's runner refusals that come before bwrap starts (mxc-1.0.md 4.4, 4.5, 7.6; 0.7.0's
+// timeout minimum). Everything else at exit 255 may come after the sandbox was built: a network
+// setup that fails during startup leaves the workload running (mxc-1.0.md 9.1).
+bool refused_before_start(std::string_view message) {
+    if (contains(message, "exited during startup") || contains(message, "could not install the sandbox network policy") ||
+        contains(message, "before signalling readiness"))
+        return false;
+    for (std::string_view refusal :
+         {"on PATH", "requires a working", "requires util-linux", "is not supported", "is not installed",
+          "is an IPv6 block shorter than", "uses the IPv6 loopback", "must not carry credentials",
+          "requires a non-zero proxy port", "is below the minimum", "requires the --allow-testing-features",
+          "runner validation failed"})
+        if (contains(message, refusal)) return true;
+    return false;
 }
 
 }  // namespace
@@ -33,7 +53,7 @@ void classify_executor_failure(RunResult& run) {
     if (run.signal != 0) {
         if (!run.timed_out)
             fail(run, ExecutorFailure::backend_error,
-                 "the executor was killed by signal " + std::to_string(run.signal));
+                 "the executor was killed by signal " + std::to_string(run.signal), CommandStarted::maybe);
         return;
     }
 
@@ -72,6 +92,9 @@ void classify_executor_failure(RunResult& run) {
         } else {
             fail(run, ExecutorFailure::backend_error, "the executor exited with 255 without a message");
         }
+        // A timeout ran the command (the runner marks it timed out); a refusal before start did not.
+        if (contains(run.failure_message, "timed out after")) run.started = CommandStarted::yes;
+        else if (!refused_before_start(run.failure_message)) run.started = CommandStarted::maybe;
         return;
     }
 

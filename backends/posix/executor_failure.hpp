@@ -18,6 +18,10 @@ namespace cordon::posix {
 ///    (0.7.0), else the dry-run verdict on stdout;
 ///  * exit 2 with a clap usage message -> backend_error (the executor refused its command line);
 ///  * killed by a signal that cordon's timeout did not send -> backend_error.
+/// `run.started`: `no` for every failure but these: exit 255 is `maybe` (the command may have run)
+/// unless the message is one of lxc-exec's refusals before bwrap starts (missing or broken tools,
+/// ingress/hostLoopback allow, refused IPv6 blocks and proxy addresses), and `yes` for the executor's
+/// timeout; a signal cordon did not send is `maybe`.
 /// Anything else is the contained command's own status (failure none). The streams are shared
 /// with the contained command, which could imitate these shapes; the exit code is required too,
 /// so an imitation can only make a failing command look like a failing executor.

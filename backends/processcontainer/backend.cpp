@@ -75,8 +75,26 @@ bool is_absolute(std::wstring_view p) {
     return drive || (p.size() > 2 && p[0] == L'\\' && p[1] == L'\\');
 }
 
+// The host's own value of a system variable (empty when unset).
+std::string host_variable(const wchar_t* name) {
+    DWORD size = ::GetEnvironmentVariableW(name, nullptr, 0);
+    if (size == 0) return "";
+    std::wstring value(size, L'\0');
+    DWORD n = ::GetEnvironmentVariableW(name, value.data(), size);
+    if (n == 0 || n >= size) return "";
+    value.resize(n);
+    return win::narrow(value);
+}
+
+RequiredEnvironment required_environment() {
+    RequiredEnvironment r;
+    if (std::string root = host_variable(L"SystemRoot"); !root.empty()) r.system_root = root;
+    r.local_app_data = host_variable(L"LOCALAPPDATA");
+    return r;
+}
+
 Status run_request(const detail::RunRequest& request, RunResult& result) {
-    auto prepared = prepare_config(request.config_json, is_directory);
+    auto prepared = prepare_config(request.config_json, is_directory, required_environment());
     if (!prepared) return prepared.error();
     auto executor = win::widen(request.executor_path);
     if (!executor || !is_absolute(*executor))

@@ -27,6 +27,7 @@ std::vector<std::string_view> meaningful_lines(std::string_view text) {
 void fail(RunResult& run, ExecutorFailure kind, std::string_view message) {
     run.failure = kind;
     run.failure_message = detail::bounded_message(message);
+    run.started = CommandStarted::no;
 }
 
 }  // namespace
@@ -49,6 +50,9 @@ void classify_executor_output(RunResult& run) {
             fail(run, ExecutorFailure::backend_unavailable, first);
         } else if (starts_with(first, "error: BaseContainer is unavailable")) {
             fail(run, ExecutorFailure::launch_failed, first);
+        } else if (auto message = trailing_error_object(err)) {
+            // 1.0.1 reports its policy validation before any launch as exit 1 with only the error object.
+            fail(run, ExecutorFailure::backend_error, *message);
         }
         return;
     }
@@ -60,6 +64,10 @@ void classify_executor_output(RunResult& run) {
                  "wxc-exec exited with its failure code; its stderr exceeded the output limit, so its message was dropped");
         else if (!lines.empty()) fail(run, ExecutorFailure::backend_error, lines.back());
         else fail(run, ExecutorFailure::backend_error, "wxc-exec exited with its failure code without a message");
+        // "Initialization error: ..." is the container set-up failing before any launch; any other
+        // failure may come after the command started (mxc-1.0.md 9.1 on Linux; unshown on Windows).
+        if (run.failure_message.find("timed out after") != std::string::npos) run.started = CommandStarted::yes;
+        else if (!starts_with(run.failure_message, "Initialization error")) run.started = CommandStarted::maybe;
         return;
     }
     if (run.exit_code == 2 && !lines.empty() && starts_with(lines.front(), "error: ") &&

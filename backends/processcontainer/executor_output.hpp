@@ -16,10 +16,14 @@ namespace cordon::processcontainer {
 ///  * exit 1, first line `error: the '<x>' backend is not available ...` or (wxc-exec)
 ///    `Error: Bubblewrap backend not available on Windows` -> backend_unavailable;
 ///  * exit 1, first line `error: BaseContainer is unavailable; ...` (the dry run's host probe) -> launch_failed;
+///  * exit 1 whose stderr ends in an `{"error":{...}}` object (1.0.1's `policy_validation`, before
+///    any launch) -> backend_error, message: its `message`;
 ///  * exit -1 (Rust's exit(-1): 0xFFFFFFFF from GetExitCodeProcess; 255 when seen through wine or
 ///    a POSIX shell) or 255 -> backend_error, message: `error.message` of the last `{"error":{...}}` object when
 ///    it ends stderr (appended without a newline), else the last stderr line;
 ///  * exit 2 with a clap usage message -> backend_error (wxc-exec refused its own command line).
+/// `run.started` is `no` for each of these, except an exit -1/255 whose message does not begin
+/// `Initialization error` (the container set-up, before any launch): `maybe`.
 /// Anything else is the contained command's own exit code. The contained command shares the
 /// streams and could imitate these shapes, but the exit code must match too, so an imitation can
 /// only make a failing command look like a failing executor, never the reverse.

@@ -2,6 +2,8 @@
 // cordon processcontainer backend: config preparation (cwd default, checks) and the executor's argv.
 #include "prepare.hpp"
 
+#include <utility>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -22,9 +24,35 @@ std::optional<std::string> first_directory(const boost::json::object& filesystem
     return std::nullopt;
 }
 
+bool same_name(std::string_view entry, std::string_view upper_name) {
+    if (entry.size() <= upper_name.size() || entry[upper_name.size()] != '=') return false;
+    for (std::size_t i = 0; i < upper_name.size(); ++i) {
+        char c = entry[i];
+        if ((c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c) != upper_name[i]) return false;
+    }
+    return true;
+}
+
+// wxc-exec refuses an explicit environment without SYSTEMROOT and LOCALAPPDATA (see prepare.hpp).
+void add_required_env(boost::json::object& process, const RequiredEnvironment& required, PreparedConfig& prepared) {
+    auto* env = process.if_contains("env");
+    const auto* inherit = process.if_contains("inheritDefaultEnv");
+    if (!env || !env->is_array() || (inherit && inherit->is_bool() && inherit->get_bool())) return;
+    for (auto [name, value] : {std::pair<std::string_view, const std::string*>{"SYSTEMROOT", &required.system_root},
+                               std::pair<std::string_view, const std::string*>{"LOCALAPPDATA", &required.local_app_data}}) {
+        bool present = false;
+        for (const auto& e : env->get_array())
+            present = present || (e.is_string() && same_name(std::string_view(e.get_string()), name));
+        if (present) continue;
+        env->get_array().emplace_back(std::string(name) + "=" + *value);
+        prepared.added_env.emplace_back(name);
+    }
+}
+
 }  // namespace
 
-Result<PreparedConfig> prepare_config(std::string_view config_json, const DirectoryProbe& is_directory) {
+Result<PreparedConfig> prepare_config(std::string_view config_json, const DirectoryProbe& is_directory,
+                                      const RequiredEnvironment& required) {
     if (auto violations = validate(config_json); !violations.empty()) return to_error(violations);
     try {
         boost::json::value doc = boost::json::parse(boost::json::string_view(config_json.data(), config_json.size()));
@@ -56,6 +84,7 @@ Result<PreparedConfig> prepare_config(std::string_view config_json, const Direct
                 }
             }
         }
+        add_required_env(process, required, prepared);
         prepared.json = boost::json::serialize(doc);
         if (auto violations = validate(prepared.json); !violations.empty()) return to_error(violations);
         return prepared;

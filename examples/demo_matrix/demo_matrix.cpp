@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The demo matrix: an operator ceiling from CORDON_* variables over a fresh Documents folder and a
-// scratch folder, five requests an agent might make, each run in the real sandbox and each verdict
-// proven afterwards by the file system or a socket, not by exit codes.
+// scratch folder, five requests an agent might make, and (POSIX, as root) two egress requests in a
+// throwaway network namespace, each run in the real sandbox and each verdict proven afterwards by
+// the file system or a listener, not by exit codes.
 //
 //   demo_matrix [--plugin-dir DIR] [--executor PATH]
 //
@@ -14,16 +15,25 @@
 using socket_t = SOCKET;
 #else
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 using socket_t = int;
 #endif
 
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -35,6 +45,7 @@ using socket_t = int;
 
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
+#include "cordon/egress_flag.hpp"
 #include "cordon/runner.hpp"
 
 namespace fs = std::filesystem;
@@ -59,11 +70,11 @@ void set_env(const std::string& name, const std::string& value) {
 #endif
 }
 
-// A listener on the host's loopback: if anything inside the sandbox reaches the host network, it
-// shows up here as an accepted connection.
+// A listener on the host's loopback (or another of its addresses): if anything inside the sandbox
+// reaches it, it shows up here as an accepted connection.
 class LoopbackListener {
 public:
-    LoopbackListener() {
+    explicit LoopbackListener(std::uint32_t address = INADDR_LOOPBACK) {
 #if defined(_WIN32)
         WSADATA wsa;
         ::WSAStartup(MAKEWORD(2, 2), &wsa);
@@ -71,7 +82,7 @@ public:
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_addr.s_addr = htonl(address);
         ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
         ::listen(fd_, 4);
         socklen_t len = sizeof addr;
@@ -156,6 +167,103 @@ Commands commands_for(Backend backend, const fs::path& docs, const fs::path& scr
                 (scratch / "net.txt").string() + "'"};
 }
 
+#if !defined(_WIN32)
+// Runs a program (no shell) and tells whether it exited 0.
+bool run_program(std::vector<std::string> argv) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// This process's own throwaway network (and mount) namespace: only lo, with the documentation
+// address 198.51.100.7 on it, so nothing the sandbox does can leave the machine. slirp4netns opens
+// /dev/net/tun as the sandbox's user: where the host left it 0600 (no udev), a 0666 node for the
+// same device is bound over it in this mount namespace only. Root only.
+std::optional<std::string> enter_lab(const fs::path& scratch_root) {
+    if (::unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) return std::string("unshare: ") + std::strerror(errno);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return std::string("mount --make-rprivate /");
+    if (!run_program({"ip", "link", "set", "lo", "up"}) || !run_program({"ip", "addr", "add", "198.51.100.7/32", "dev", "lo"}))
+        return std::string("ip could not set up lo (iproute2)");
+    struct stat st {};
+    if (::stat("/dev/net/tun", &st) == 0 && (st.st_mode & 006) != 006) {
+        const fs::path dev = scratch_root / "lab-dev";
+        fs::create_directories(dev);
+        if (::mount("cordon-demo", dev.c_str(), "tmpfs", 0, "mode=0755") != 0 ||
+            ::mknod((dev / "tun").c_str(), S_IFCHR | 0666, makedev(10, 200)) != 0 || ::chmod((dev / "tun").c_str(), 0666) != 0 ||
+            ::mount((dev / "tun").c_str(), "/dev/net/tun", nullptr, MS_BIND, nullptr) != 0)
+            return std::string("could not give the sandbox's user /dev/net/tun");
+        std::cout << "  (this host's /dev/net/tun is 0600; the demo's namespace binds a 0666 node for it, as\n"
+                     "   distributions ship it)\n";
+    }
+    return std::nullopt;
+}
+
+// The egress rows, in a child process inside its own lab namespace: the ceiling allows tcp to
+// 198.51.100.7 on one port, the agent asks for that port and another; each listener says what reached it.
+std::vector<Row> egress_rows(const Runner& runner, const RunOptions& run_options, const fs::path& root) {
+    std::vector<Row> rows{{"egress to the allowed port", true}, {"egress to another port", false}};
+    int result[2];
+    if (::geteuid() != 0 || ::pipe(result) != 0) {
+        for (Row& r : rows) r.proof = "not run: a throwaway network namespace needs root";
+        return rows;
+    }
+    std::cout.flush();  // or the child would print our buffered lines again
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(result[0]);
+        char verdict[2] = {'?', '?'};
+        try {
+            if (auto problem = enter_lab(root)) throw std::runtime_error(*problem);
+            const std::uint32_t lab = 0xC6336407;  // 198.51.100.7
+            LoopbackListener allowed(lab), other(lab);
+            const std::string a = std::to_string(allowed.port()), b = std::to_string(other.port());
+            set_env("CORDON_EGRESS_ALLOW", "198.51.100.7/32:" + a + "/tcp");  // the operator names the address
+            auto ceiling = ceiling_from_env("CORDON_");
+            if (!ceiling) throw std::runtime_error(ceiling.error().to_string());
+            Policy request;
+            request.process.command_line = "for p in " + a + " " + b +
+                                           "; do timeout 3 bash -c \"echo hello > /dev/tcp/198.51.100.7/$p\"; done; true";
+            request.network = NetworkSpec{};
+            for (const std::string& port : {a, b})
+                request.network->egress.allow.push_back(parse_egress_flag("198.51.100.7:" + port + "/tcp", "request").value());
+            auto clamped = clamp(request, *ceiling, runner.capabilities());
+            if (!clamped) throw std::runtime_error(clamped.error().to_string());
+            auto ran = runner.run(clamped->policy, run_options);
+            if (!ran) throw std::runtime_error(ran.error().to_string());
+            verdict[0] = allowed.knocked() ? 'y' : 'n';
+            verdict[1] = other.knocked() ? 'y' : 'n';
+        } catch (const std::exception& e) {
+            std::cerr << "demo_matrix: egress rows: " << e.what() << "\n";
+        }
+        (void)!::write(result[1], verdict, 2);
+        std::cout.flush();
+        ::_exit(0);
+    }
+    ::close(result[1]);
+    char verdict[2] = {'?', '?'};
+    (void)!::read(result[0], verdict, 2);
+    ::close(result[0]);
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+    rows[0].allowed = verdict[0] == 'y';
+    rows[1].allowed = verdict[1] != 'n';
+    rows[0].proof = verdict[0] == 'y' ? "listener on 198.51.100.7 (lab netns) got the connection"
+                                      : "the allowed port's listener saw nothing";
+    rows[1].proof = verdict[1] == 'n' ? "the other port's listener saw nothing (not in the ceiling)"
+                                      : "the other port's listener was reached";
+    return rows;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -218,7 +326,7 @@ int main(int argc, char** argv) {
             request.filesystem.readonly = {docs.string(), outside.string()};
             request.filesystem.readwrite = {scratch.string()};
             request.network = NetworkSpec{};
-            request.network->default_policy = NetworkDefault::allow;
+            request.network->egress.default_action = EgressDefault::allow;
             auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
             if (!clamped) throw std::runtime_error(clamped.error().to_string());
             auto result = runner->run(clamped->policy, run_options);
@@ -267,6 +375,9 @@ int main(int argc, char** argv) {
                                 : "loopback listener on port " + std::to_string(listener.port()) + " saw nothing";
             rows.push_back(r);
         }
+#if !defined(_WIN32)
+        for (Row& r : egress_rows(*runner, run_options, root)) rows.push_back(r);
+#endif
 
         const auto& exe = runner->executor();
         std::cout << "cordon demo matrix: backend " << to_string(runner->backend()) << ", executor "
@@ -274,18 +385,31 @@ int main(int argc, char** argv) {
                   << exe.sha256().substr(0, 16) << "..., verified)\n"
                   << "ceiling: CORDON_READONLY_PATHS=" << docs.string() << "\n"
                   << "         CORDON_READWRITE_PATHS=" << scratch.string() << "\n"
-                  << "         CORDON_NETWORK=block\n\n";
+                  << "         CORDON_NETWORK=block\n"
+#if !defined(_WIN32)
+                  << "         CORDON_EGRESS_ALLOW=198.51.100.7/32:PORT/tcp (egress rows: the agent also asks another port)\n"
+#endif
+                  << "\n";
         std::cout << "  action                     expected  observed  proof\n";
         bool all_as_expected = true;
+        std::size_t skipped = 0;
         for (const auto& r : rows) {
             auto verdict = [](bool allowed) { return allowed ? std::string("ALLOWED") : std::string("BLOCKED"); };
+            if (r.proof.rfind("not run", 0) == 0) {
+                ++skipped;
+                std::cout << "  " << r.action << std::string(27 - std::min<std::size_t>(27, r.action.size()), ' ')
+                          << verdict(r.expect_allowed) << "   -         " << r.proof << "\n";
+                continue;
+            }
             bool ok = r.allowed == r.expect_allowed;
             all_as_expected = all_as_expected && ok;
             std::string action = r.action + std::string(27 - std::min<std::size_t>(27, r.action.size()), ' ');
             std::cout << "  " << action << verdict(r.expect_allowed) << "   " << verdict(r.allowed) << "   "
                       << r.proof << (ok ? "" : "   <-- UNEXPECTED") << "\n";
         }
-        std::cout << "\n" << (all_as_expected ? "all five verdicts as expected" : "SOME VERDICTS UNEXPECTED") << "\n";
+        const std::string checked = std::to_string(rows.size() - skipped);
+        std::cout << "\n" << (all_as_expected ? "all " + checked + " verdicts as expected" : std::string("SOME VERDICTS UNEXPECTED"))
+                  << "\n";
         fs::remove_all(root);
         return all_as_expected ? 0 : 1;
     } catch (const std::exception& e) {

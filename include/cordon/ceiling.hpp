@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cordon/config.hpp"
+#include "cordon/egress_rule.hpp"
 #include "cordon/path.hpp"
 #include "cordon/policy.hpp"
 #include "cordon/run_limits.hpp"
@@ -78,6 +79,9 @@ struct Ceiling {
     std::optional<RunAs> run_as;
     NetworkDefault network = NetworkDefault::block;
     std::vector<std::string> allowed_hosts;  ///< non-empty: network only to these hosts
+    /// `network.egress.allow` / `deny`: MXC 1.0 rules. What a request may reach is (the allow rules,
+    /// or everything when `network` is allow) minus the deny rules; its default is unused.
+    Egress egress;
     std::vector<std::string> env_allow;      ///< variable names or globs (`LC_*`)
     /// The ceiling's own values for fields a request may not set (containerId, lifecycle, fallback,
     /// ui, processContainer, seatbelt, lxc, network.enforcementMode/allowLocalNetwork/proxy).
@@ -86,7 +90,9 @@ struct Ceiling {
     std::vector<RequestField> request_may_set;
     std::optional<Path> source_file;  ///< the ceiling file in use: a trust anchor, never writable
 
-    bool allows_network() const noexcept { return network == NetworkDefault::allow || !allowed_hosts.empty(); }
+    bool allows_network() const noexcept {
+        return network == NetworkDefault::allow || !allowed_hosts.empty() || !egress.allow.empty();
+    }
     bool request_may(RequestField f) const noexcept {
         for (RequestField g : request_may_set)
             if (g == f) return true;

@@ -3,15 +3,18 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
 #include "cordon/capabilities.hpp"
 #include "cordon/ceiling.hpp"
+#include "cordon/cidr.hpp"
 #include "cordon/clamp_report.hpp"
 #include "cordon/config.hpp"
 #include "cordon/contract.hpp"
 #include "cordon/error.hpp"
+#include "cordon/mxc_codec.hpp"
 #include "cordon/path.hpp"
 #include "cordon/policy.hpp"
 
@@ -35,6 +38,10 @@ struct ClampOptions {
     /// More trust anchors, never granted read-write: Runner::trust_anchors() (the executor's own
     /// directory and the directories its helper programs come from).
     std::vector<TrustAnchor> anchors;
+    /// The host's own addresses, never granted as egress unless the ceiling names them
+    /// (EgressClampOptions). Absent: this host's (detail::host_addresses) when canonicalising, none
+    /// in lexical mode. Only where the backend enforces egress rules.
+    std::optional<std::vector<Cidr>> host_addresses;
 };
 
 struct ClampOutcome {
@@ -42,10 +49,12 @@ struct ClampOutcome {
     ClampReport report;
 };
 
-/// The MXC contract to emit a clamped policy with: the pinned one, or 0.7.0-alpha when it needs Seatbelt.
-inline const Contract& emit_contract(const Policy& p) noexcept {
-    bool seatbelt = p.seatbelt.has_value() || p.effective_containment() == Containment::seatbelt;
-    return seatbelt ? contract_0_7_0_alpha : pinned_contract;
+/// The MXC contract to emit a clamped policy with for executors of `sdk_version`: the newest one
+/// that SDK accepts and that can express the policy (choose_contract), or, when none can, the
+/// pinned one (to_mxc_json then says what it lacks). Runner::prepare refuses instead.
+inline const Contract& emit_contract(const Policy& p, std::string_view sdk_version = default_sdk_version) {
+    auto chosen = choose_contract(p, sdk_version);
+    return chosen ? **chosen : pinned_contract;
 }
 
 /// Clamps `request` to `ceiling`: every granted path lies within a ceiling root of at least the

@@ -14,6 +14,8 @@
 #include "cordon/clamp_report.hpp"
 #include "cordon/config.hpp"
 #include "cordon/contract.hpp"
+#include "cordon/egress_clamp.hpp"
+#include "cordon/egress_flag.hpp"
 #include "cordon/error.hpp"
 #include "cordon/executor.hpp"
 #include "cordon/mxc_json.hpp"

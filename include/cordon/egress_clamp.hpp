@@ -26,6 +26,16 @@ struct EgressDecision {
     std::string reason;  ///< why, in one sentence; empty when kept as asked
 };
 
+/// What clamp_egress needs to know about the host beyond the two sections.
+struct EgressClampOptions {
+    /// The host's own addresses (its interfaces as /32 and /128, loopback blocks): a sandbox whose
+    /// traffic leaves through the host (slirp4netns, NAT) reaches a host service bound to 0.0.0.0
+    /// through any of them, so none is granted unless a ceiling allow rule names it with a peer of
+    /// its own, inside the host block (`A/32`, `A/128`, `127.0.0.1/32`); a ceiling block that merely
+    /// contains it is not enough (docs/mxc-1.0.md section 9.2).
+    std::vector<Cidr> host_addresses;
+};
+
 struct EgressClampOutcome {
     Egress egress;      ///< the clamped section to emit (to_egress of `granted`)
     EgressSet granted;  ///< request ∩ ceiling, exactly
@@ -41,20 +51,25 @@ namespace detail {
 //   granted = R & (A - D - O);  all of asked is granted <=> R within (A - D) | O;
 //   asked is empty <=> R within O;  part of it is denied <=> R meets D - O;
 //   part of it is outside A (and not denied) <=> R not within A | D | O.
+// H, the host's own addresses the ceiling does not name, is taken out of A like a deny rule, with
+// a reason of its own: part of it is the host <=> R meets (H & A) - D - O.
 class EgressClamper {
 public:
-    EgressClamper(const EgressSet& allow, const EgressSet& deny, const EgressSet& own_deny)
-        : ceiling_(allow - deny),
+    EgressClamper(const EgressSet& allow, const EgressSet& deny, const EgressSet& own_deny,
+                  const EgressSet& host = EgressSet())
+        : ceiling_(allow - deny - host),
           grantable_(ceiling_ - own_deny),
           kept_within_(ceiling_ | own_deny),
           own_deny_(own_deny),
           denied_(deny - own_deny),
           answered_(allow | deny | own_deny),
+          host_((host & allow) - deny - own_deny),
           grantable_index_(grantable_),
           kept_index_(kept_within_),
           own_deny_index_(own_deny_),
           denied_index_(denied_),
-          answered_index_(answered_) {}
+          answered_index_(answered_),
+          host_index_(host_) {}
 
     EgressClamper(const EgressClamper&) = delete;  // the indexes point into the sets
     EgressClamper& operator=(const EgressClamper&) = delete;
@@ -79,14 +94,15 @@ public:
         }
         // Traffic both outside the ceiling's allow rules and inside its deny rules is put down to the deny.
         bool none = got.empty();
-        bool denied = denied_index_.meets(rule);
         std::string reason;
+        auto add = [&reason](const std::string& part) { reason += (reason.empty() ? "" : "; ") + part; };
         if (!answered_index_.contains(rule))
-            reason = none ? "outside the ceiling's egress allow rules" : "partly outside the ceiling's egress allow rules";
-        if (denied) {
-            reason += reason.empty() ? "" : "; ";
-            reason += none ? "inside the ceiling's egress deny rules" : "partly inside the ceiling's egress deny rules";
-        }
+            add(none ? "outside the ceiling's egress allow rules" : "partly outside the ceiling's egress allow rules");
+        if (denied_index_.meets(rule))
+            add(none ? "inside the ceiling's egress deny rules" : "partly inside the ceiling's egress deny rules");
+        if (host_index_.meets(rule))
+            add(std::string(none ? "" : "partly ") + "the host's own addresses (" + host_text(host_index_.meet(rule)) +
+                "), which the ceiling does not name as peers of their own");
         d.reason = none ? reason : "narrowed to what the ceiling allows: " + reason;
         if (!none) {
             d.verdict = Verdict::narrowed;
@@ -96,9 +112,39 @@ public:
     }
 
 private:
-    EgressSet ceiling_, grantable_, kept_within_, own_deny_, denied_, answered_;
-    EgressSet::Index grantable_index_, kept_index_, own_deny_index_, denied_index_, answered_index_;
+    // The host addresses in `part`, as peers: "198.51.100.1/32, 127.0.0.0/8".
+    static std::string host_text(const EgressSet& part) {
+        std::string out;
+        for (const EgressRule& r : part.to_egress().allow)
+            for (const Peer& p : r.to.value_or(std::vector<Peer>{})) {
+                std::string cidr = p.cidr.str();
+                if (out.find(cidr) == std::string::npos) out += (out.empty() ? "" : ", ") + cidr;
+            }
+        return out;
+    }
+
+    EgressSet ceiling_, grantable_, kept_within_, own_deny_, denied_, answered_, host_;
+    EgressSet::Index grantable_index_, kept_index_, own_deny_index_, denied_index_, answered_index_, host_index_;
 };
+
+// The host blocks minus the ceiling allow peers that lie inside one of them (those name it), as a
+// set of every service.
+inline Result<EgressSet> unnamed_host_addresses(const std::vector<Cidr>& hosts, const Egress& ceiling) {
+    auto rule_for = [](const Cidr& c) { return EgressRule{std::vector<Peer>{Peer{c, {}}}, std::nullopt}; };
+    std::vector<EgressRule> host, named;
+    for (const Cidr& h : hosts) {
+        host.push_back(rule_for(h.unmapped()));
+        for (const EgressRule& r : ceiling.allow)
+            for (const Peer& p : r.to.value_or(std::vector<Peer>{}))
+                if (h.unmapped().family() == p.cidr.unmapped().family() && h.unmapped().contains(p.cidr.unmapped()))
+                    named.push_back(rule_for(p.cidr.unmapped()));
+    }
+    auto all = EgressSet::from_rules(host, "host addresses");
+    if (!all) return all.error();
+    auto ok = EgressSet::from_rules(named, "host addresses named by the ceiling");
+    if (!ok) return ok.error();
+    return *all - *ok;
+}
 
 }  // namespace detail
 
@@ -107,12 +153,14 @@ private:
 /// ceiling deny rule is ever granted. One decision per requested item: kept (all of it is granted),
 /// narrowed (part of it), dropped (none of it); deny rules only narrow the request and are always kept.
 /// Under a ceiling that allows only some rules, `default: allow` becomes exactly those rules.
+/// The host's own addresses in `options` are granted only where the ceiling names them.
 /// `field` and `ceiling_field` are the JSON pointers of the two egress sections. Errors: invalid-policy
 /// for a rule either side cannot have (check_rule, IPv6 blocks the executor refuses, rule sets too
 /// large to compare); the message of a ceiling error starts with "ceiling: ".
 inline Result<EgressClampOutcome> clamp_egress(const Egress& request, const Egress& ceiling,
                                                std::string_view field = "/network/egress",
-                                               std::string_view ceiling_field = "/network/egress") {
+                                               std::string_view ceiling_field = "/network/egress",
+                                               const EgressClampOptions& options = {}) {
     std::string at(field);
     auto in_ceiling = [](Error e) {
         e.message = "ceiling: " + e.message;
@@ -126,10 +174,12 @@ inline Result<EgressClampOutcome> clamp_egress(const Egress& request, const Egre
     if (!request_allow) return request_allow.error();
     auto request_deny = EgressSet::from_rules(request.deny, at + "/deny");
     if (!request_deny) return request_deny.error();
+    auto host = detail::unnamed_host_addresses(options.host_addresses, ceiling);
+    if (!host) return host.error();
     try {
         EgressSet ceiling_base =
             ceiling.effective_default() == EgressDefault::allow ? EgressSet::everything() : std::move(*ceiling_allow);
-        detail::EgressClamper clamper(ceiling_base, *ceiling_deny, *request_deny);
+        detail::EgressClamper clamper(ceiling_base, *ceiling_deny, *request_deny, *host);
         bool open_default = request.effective_default() == EgressDefault::allow;
         EgressSet asked = (open_default ? EgressSet::everything() : *request_allow) - *request_deny;
         EgressClampOutcome out;

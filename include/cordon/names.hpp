@@ -24,12 +24,14 @@ struct EnumNames;
 
 template <>
 struct EnumNames<Containment> {
-    static constexpr std::array<EnumName<Containment>, 7> table{{
+    static constexpr std::array<EnumName<Containment>, 9> table{{
         {"process", Containment::process},
         {"processcontainer", Containment::processcontainer},
         {"lxc", Containment::lxc},
         {"bubblewrap", Containment::bubblewrap},
         {"seatbelt", Containment::seatbelt},
+        {"isolation_session", Containment::isolation_session},
+        {"wslc", Containment::wslc},
         {"appcontainer", Containment::processcontainer},
         {"macos_sandbox", Containment::seatbelt},
     }};
@@ -57,6 +59,16 @@ struct EnumNames<UiIsolation> {
     static constexpr std::array<EnumName<UiIsolation>, 4> table{{
         {"container", UiIsolation::container}, {"desktop", UiIsolation::desktop},
         {"handles", UiIsolation::handles}, {"atoms", UiIsolation::atoms}}};
+};
+template <>
+struct EnumNames<CaptureMode> {
+    static constexpr std::array<EnumName<CaptureMode>, 2> table{{
+        {"block", CaptureMode::block}, {"allow", CaptureMode::allow}}};
+};
+template <>
+struct EnumNames<EgressDefault> {
+    static constexpr std::array<EnumName<EgressDefault>, 2> table{{
+        {"allow", EgressDefault::allow}, {"deny", EgressDefault::deny}}};
 };
 template <>
 struct EnumNames<LaunchMethod> {

@@ -47,7 +47,7 @@ struct ExecutorPin {
     std::uint64_t size;       ///< bytes
 };
 
-/// One SDK release: its npm tarball and the config contracts (of `known_contracts`) its executors accept.
+/// One SDK release: its npm tarball and the config contracts (of `all_contracts`) its executors accept.
 struct SdkRelease {
     std::string_view version;
     std::string_view tarball_sha256;  ///< of `microsoft-mxc-sdk-<version>.tgz`; empty = recorded only, not installable
@@ -60,17 +60,18 @@ struct SdkRelease {
 // scripts/setup_sandbox.sh and scripts/setup_sandbox.ps1 read these rows from this file, so keep
 // one row per line in exactly this shape; tests/executor_test.cpp checks that they see the same rows.
 
-// Contract acceptance is measured (docs/mxc-contract.md section 1): 0.7.0 checks a semver range
-// (>=0.4, <=0.8) and 0.9.0 an exact list that includes both; 1.0.1 accepts only 0.9.0-alpha,
-// 1.0.0 and 1.1.0-alpha, so none of cordon's contracts: it is recorded, never pinned or installed.
+// Contract acceptance is measured (docs/mxc-contract.md section 1, ../shared/docs/mxc-1.0.md section
+// 3): 0.9.0 and 1.0.1 compare `version` against an exact list (development contracts included;
+// cordon refuses those itself). 0.7.0 checks a semver range (>=0.4, <=0.8); it would take an
+// 0.8.0-alpha config but ignore its directional fields, so only 0.6/0.7 are listed for it.
 inline constexpr std::array<SdkRelease, 3> sdk_releases{{
     {"0.7.0", "a0fdfd5c1bc44d5812d12632885f0660fb93f6130216e636a63047299cd1126f", 16148572, "0.6.0-alpha 0.7.0-alpha"},
-    {"0.9.0", "cd71e820e998659a7d6b5d15155980689226edd4c4600b0bcc641403e091a421", 37360893, "0.6.0-alpha 0.7.0-alpha"},
-    {"1.0.1", "", 0, ""},
+    {"0.9.0", "cd71e820e998659a7d6b5d15155980689226edd4c4600b0bcc641403e091a421", 37360893, "0.6.0-alpha 0.7.0-alpha 0.8.0-alpha 0.9.0-alpha 0.10.0-alpha"},
+    {"1.0.1", "416d9607c9d4652395d95c3d9c5f5605f1f2f845da1a63228bee41b7392cef49", 38256855, "0.9.0-alpha 1.0.0 1.1.0-alpha"},
 }};
 
 // The x64 packages ship no mxc-exec-mac (macOS executors exist for arm64 only).
-inline constexpr std::array<ExecutorPin, 10> executor_pins{{
+inline constexpr std::array<ExecutorPin, 15> executor_pins{{
     {"0.7.0", "win32", Arch::x64, "wxc-exec.exe", "db0a3422be9e1b396cc1b2547c70ff16b27412438a31c10a45abf370cac86ae2", 6220096},
     {"0.7.0", "win32", Arch::arm64, "wxc-exec.exe", "e430d0e4f44f616e91db684f8d825a6dc93e06a1262b8d00bcaac7522a317aab", 2364216},
     {"0.7.0", "linux", Arch::x64, "lxc-exec", "1efe3f817f5ae9ba9f9f2fd59142e79b2dde7a4dd024576b0ddb635fc87edeb5", 7397384},
@@ -81,6 +82,11 @@ inline constexpr std::array<ExecutorPin, 10> executor_pins{{
     {"0.9.0", "linux", Arch::x64, "lxc-exec", "01f1ed9f78342405aeb6714e4e05d6d42fdb62465145a94ecdbf753fb60d4c90", 12663568},
     {"0.9.0", "linux", Arch::arm64, "lxc-exec", "a75385fff645483d5ea61508cf78cbb94a2d0c0db6a44f247cd8f7aded5d4cbf", 5484152},
     {"0.9.0", "darwin", Arch::arm64, "mxc-exec-mac", "67b86dbcf81032354871ecb482f948de6ae5f332d6d9b2ae14a116afe95ab2f6", 4136096},
+    {"1.0.1", "win32", Arch::x64, "wxc-exec.exe", "090f5d1f7bb93104ab08dcd4e8034ef954aeefcdaf6658dde5f7dff4cfc12f3a", 12152632},
+    {"1.0.1", "win32", Arch::arm64, "wxc-exec.exe", "91aa4171e8809f33f19622c381116188eab7d8c8cffad231230a31b58146ee77", 5945656},
+    {"1.0.1", "linux", Arch::x64, "lxc-exec", "5bd6bdf45bc6c0ecc9bccf372762b571de1f468142c4b2ff80fdb4c540922f26", 12426568},
+    {"1.0.1", "linux", Arch::arm64, "lxc-exec", "e8391d55c566ce95c6c838d349941fa0797f037fa617aa0fa4ec39443c6ccddf", 5187184},
+    {"1.0.1", "darwin", Arch::arm64, "mxc-exec-mac", "c54390e48a25187fdae10758c6a286bede49416cb610c88c6705fd8445e97f60", 3947232},
 }};
 
 namespace detail {
@@ -93,11 +99,7 @@ constexpr std::size_t sdk_release_index(std::string_view version) noexcept {
     return i;
 }
 
-constexpr bool is_known_contract(std::string_view version) noexcept {
-    for (const Contract* c : known_contracts)
-        if (c->version == version) return true;
-    return false;
-}
+constexpr bool is_known_contract(std::string_view version) noexcept { return find_contract(version) != nullptr; }
 
 }  // namespace detail
 

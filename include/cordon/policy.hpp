@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// cordon: the policy model, a value-type image of the MXC one-shot config (contracts 0.6.0-alpha and 0.7.0-alpha).
+// cordon: the policy model: what one run may do, independent of the MXC contract it is read from or emitted as.
 #pragma once
 
 #include <cstdint>  // std::uint16_t
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cordon/config.hpp"
+#include "cordon/egress_rule.hpp"
 #include "cordon/run_limits.hpp"
 #include "cordon/timeout.hpp"
 
@@ -19,14 +20,31 @@ namespace cordon {
 /// Which MXC containment backend runs the command. `process` lets the executor pick for its host
 /// (bubblewrap on Linux, processcontainer on Windows, seatbelt on macOS). The legacy spellings
 /// `appcontainer` and `macos_sandbox` are read as `processcontainer` and `seatbelt`.
-enum class Containment : std::uint8_t { process, processcontainer, lxc, bubblewrap, seatbelt };
+/// `isolation_session` and `wslc` (contracts 0.9.0-alpha on) are Windows backends cordon reads and
+/// checks but has no runner for.
+enum class Containment : std::uint8_t { process, processcontainer, lxc, bubblewrap, seatbelt, isolation_session, wslc };
 
-/// Network default. `block` is the zero value: a default-constructed policy denies.
+/// The legacy `network.defaultPolicy` spelling (contracts 0.6.0-alpha to 0.8.0-alpha, and the
+/// ceiling file). Legacy `block` is directional `deny`: the policy model holds EgressDefault.
 enum class NetworkDefault : std::uint8_t { block, allow };
 enum class EnforcementMode : std::uint8_t { capabilities, firewall, both };
 enum class ClipboardAccess : std::uint8_t { none, read, write, all };
 enum class UiIsolation : std::uint8_t { container, desktop, handles, atoms };
 enum class LaunchMethod : std::uint8_t { exec, open };
+/// `processContainer.captureDenials.mode` (0.8.0-alpha on).
+enum class CaptureMode : std::uint8_t { block, allow };
+
+/// `network.ingress.default` / `hostLoopback`: the wire's NetworkAction (allow | deny), the same
+/// two values as an egress default; `deny` is the zero value.
+using NetworkAction = EgressDefault;
+
+/// Legacy default <-> directional default: `block` is `deny`.
+constexpr EgressDefault to_egress_default(NetworkDefault d) noexcept {
+    return d == NetworkDefault::allow ? EgressDefault::allow : EgressDefault::deny;
+}
+constexpr NetworkDefault to_network_default(EgressDefault d) noexcept {
+    return d == EgressDefault::allow ? NetworkDefault::allow : NetworkDefault::block;
+}
 
 /// One `process.env` entry. MXC splits at the first '='; an entry without '=' (value absent) is
 /// legal JSON that bubblewrap silently drops, so it is kept here to round-trip and reported by clamp.
@@ -45,10 +63,16 @@ struct EnvVar {
     friend bool operator!=(const EnvVar& a, const EnvVar& b) { return !(a == b); }
 };
 
+/// The command and its environment. The environment inside the sandbox is exactly: the backend's
+/// default environment if `inherit_default_env` (bubblewrap: fixed PATH and TERM, never copied
+/// from the host), overridden by `env` in order. Nothing of the caller's environment is inherited.
+/// Contracts say this differently (0.6-0.8: an absent `env` is empty; 0.9 on: an absent `env` is
+/// the default), so the codecs translate; the model says what the sandbox gets.
 struct ProcessSpec {
     std::string command_line;          ///< `commandLine`: `sh -c` on POSIX executors, CreateProcessW on Windows
     std::optional<std::string> cwd;    ///< `cwd`, passed verbatim
-    std::vector<EnvVar> env;           ///< `env`, in order; nothing else is inherited
+    std::vector<EnvVar> env;           ///< `env`, in order
+    bool inherit_default_env = false;  ///< start from the backend's default environment (0.9.0-alpha on)
     Timeout timeout;                   ///< `timeout`; absent and 0 both mean none
 };
 
@@ -68,7 +92,8 @@ struct FallbackSpec {
     std::optional<bool> allow_dacl_mutation;  ///< Windows tier-3 consent (executor default true)
 };
 
-/// `network.proxy`: exactly one of three variants.
+/// The proxy the sandbox's traffic goes through. Legacy contracts spell it `network.proxy` (one of
+/// three variants); directional ones `runtimeConfig.networkProxy`, a loopback URL only (ProxyUrl).
 struct ProxyLocalhost {
     std::uint16_t port = 0;  ///< 1..65535
 };
@@ -78,15 +103,41 @@ struct ProxyUrl {
 };
 using Proxy = std::variant<ProxyLocalhost, ProxyBuiltinTestServer, ProxyUrl>;
 
-struct NetworkSpec {
-    std::optional<NetworkDefault> default_policy;  ///< absent means block on every executor
-    std::optional<EnforcementMode> enforcement_mode;
-    std::vector<std::string> allowed_hosts;
-    std::vector<std::string> blocked_hosts;
-    std::optional<bool> allow_local_network;
-    std::optional<Proxy> proxy;
+/// `network.ingress`: connections into the sandbox, and from it to the host's loopback services.
+struct Ingress {
+    std::optional<NetworkAction> default_action;  ///< `default`; absent means deny
+    std::optional<NetworkAction> host_loopback;   ///< `hostLoopback`; absent means deny
+    NetworkAction effective_default() const noexcept { return default_action.value_or(NetworkAction::deny); }
+    NetworkAction effective_host_loopback() const noexcept { return host_loopback.value_or(NetworkAction::deny); }
+};
 
-    NetworkDefault effective_default() const { return default_policy.value_or(NetworkDefault::block); }
+/// Legacy-only network fields (contracts 0.6.0-alpha to 0.8.0-alpha) with no directional
+/// counterpart. They are read so that configs check and round-trip, but host lists are never run
+/// (no backend enforces them under a legacy contract), and no directional contract can carry them.
+struct LegacyNetwork {
+    std::optional<EnforcementMode> enforcement_mode;  ///< `enforcementMode`
+    std::vector<std::string> allowed_hosts;           ///< `allowedHosts`
+    std::vector<std::string> blocked_hosts;           ///< `blockedHosts`
+    std::optional<bool> allow_local_network;          ///< `allowLocalNetwork` (Seatbelt only)
+    bool empty() const noexcept {
+        return !enforcement_mode && allowed_hosts.empty() && blocked_hosts.empty() && !allow_local_network;
+    }
+};
+
+/// The network, contract-neutral. Egress: what the sandbox may reach (deny by default; legacy
+/// `defaultPolicy` is `egress.default`, `block` = deny). Ingress: what may reach it. Proxy: where
+/// its traffic is sent. `legacy`: the fields only legacy contracts have.
+struct NetworkSpec {
+    Egress egress;                ///< `network.egress` (legacy: `defaultPolicy` only, no rules)
+    Ingress ingress;              ///< `network.ingress` (directional contracts and 0.8.0-alpha)
+    std::optional<Proxy> proxy;   ///< legacy `network.proxy`, directional `runtimeConfig.networkProxy`
+    LegacyNetwork legacy;
+
+    EgressDefault effective_default() const noexcept { return egress.effective_default(); }
+    /// Egress rules, ingress or loopback grants: anything beyond one default for all traffic.
+    bool has_directional_detail() const noexcept {
+        return !egress.allow.empty() || !egress.deny.empty() || ingress.default_action || ingress.host_loopback;
+    }
 };
 
 struct UiSpec {
@@ -102,11 +153,22 @@ struct ProcessContainerUi {
     std::optional<bool> ime;
 };
 
+/// `processContainer.captureDenials` (0.8.0-alpha on).
+struct CaptureDenials {
+    std::optional<CaptureMode> mode;
+    std::optional<std::string> output_path;  ///< `outputPath`
+    std::optional<bool> retain_etl;          ///< `retainEtl`
+};
+
 /// Windows-only `processContainer` section (legacy key `appContainer`).
 struct ProcessContainerSpec {
     std::optional<bool> least_privilege;
+    std::optional<bool> learning_mode;      ///< `learningMode` (0.8.0-alpha on)
     std::vector<std::string> capabilities;  ///< AppContainer capability names, e.g. internetClient
+    std::optional<CaptureDenials> capture_denials;  ///< 0.8.0-alpha on
     std::optional<ProcessContainerUi> ui;
+    std::optional<std::vector<std::string>> enumerate_paths;  ///< `filesystem.enumeratePaths` (0.9.0-alpha on)
+    std::optional<std::string> allowed_proxy_peer;            ///< `network.allowedProxyPeer` (0.8.0-alpha on)
 };
 
 struct LxcSpec {
@@ -116,12 +178,33 @@ struct LxcSpec {
 
 /// macOS `seatbelt` section (contract 0.7.0-alpha on). `keychainAccess` has no field on purpose:
 /// keychain access is never grantable through cordon (only `false` is accepted when parsing).
+/// `launchMethod` exists up to 0.8.0-alpha.
 struct SeatbeltSpec {
     std::optional<std::string> profile_override;
     std::optional<bool> gui_access;
     std::optional<LaunchMethod> launch_method;
     std::optional<bool> nested_pty;
     std::vector<std::string> extra_mach_lookups;
+};
+
+/// `telemetry` (0.9.0-alpha on).
+struct TelemetrySpec {
+    std::optional<bool> enabled;
+};
+
+/// One `wslc.portMappings` entry (its protocol is always tcp, the only value the contract has).
+struct WslcPortMapping {
+    std::uint16_t windows_port = 0;    ///< nonzero
+    std::uint16_t container_port = 0;  ///< nonzero
+};
+
+/// Windows `wslc` section (0.9.0-alpha on); cordon reads and checks it, and has no runner for it.
+struct WslcSpec {
+    std::optional<std::string> target_os, image, image_tar_path, storage_path;
+    std::optional<std::uint32_t> cpu_count;
+    std::optional<std::uint64_t> memory_mb;
+    std::optional<bool> gpu;
+    std::optional<std::vector<WslcPortMapping>> port_mappings;
 };
 
 /// A complete one-shot MXC request. Optional sections are std::optional so that "absent" and
@@ -133,11 +216,13 @@ struct Policy {
     FilesystemSpec filesystem;
     std::optional<LifecycleSpec> lifecycle;
     std::optional<FallbackSpec> fallback;
-    std::optional<NetworkSpec> network;  ///< absent means block
+    std::optional<NetworkSpec> network;  ///< absent: egress, ingress and host loopback all deny
     std::optional<UiSpec> ui;
     std::optional<ProcessContainerSpec> process_container;
     std::optional<LxcSpec> lxc;
     std::optional<SeatbeltSpec> seatbelt;
+    std::optional<TelemetrySpec> telemetry;
+    std::optional<WslcSpec> wslc;
 
     // cordon's own run controls: in no MXC contract (never emitted or parsed); clamp sets them from
     // the ceiling and Runner::run applies them (RunOptions can only narrow them further).
@@ -145,8 +230,9 @@ struct Policy {
     Limits limits;                ///< POSIX: resource limits of the whole sandbox tree
 
     Containment effective_containment() const { return containment.value_or(Containment::process); }
-    NetworkDefault effective_network_default() const {
-        return network ? network->effective_default() : NetworkDefault::block;
+    /// The egress default (absent network: deny).
+    EgressDefault effective_egress_default() const {
+        return network ? network->effective_default() : EgressDefault::deny;
     }
 };
 
@@ -161,20 +247,27 @@ struct Policy {
 inline bool operator==(const ProxyLocalhost& a, const ProxyLocalhost& b) { return a.port == b.port; }
 inline bool operator==(const ProxyBuiltinTestServer&, const ProxyBuiltinTestServer&) { return true; }
 inline bool operator==(const ProxyUrl& a, const ProxyUrl& b) { return a.url == b.url; }
-CORDON_DETAIL_EQ(ProcessSpec, x.command_line, x.cwd, x.env, x.timeout)
+CORDON_DETAIL_EQ(ProcessSpec, x.command_line, x.cwd, x.env, x.inherit_default_env, x.timeout)
 CORDON_DETAIL_EQ(FilesystemSpec, x.readwrite, x.readonly, x.denied)
 CORDON_DETAIL_EQ(LifecycleSpec, x.destroy_on_exit, x.preserve_policy)
 CORDON_DETAIL_EQ(FallbackSpec, x.allow_dacl_mutation)
-CORDON_DETAIL_EQ(NetworkSpec, x.default_policy, x.enforcement_mode, x.allowed_hosts, x.blocked_hosts,
-                 x.allow_local_network, x.proxy)
+CORDON_DETAIL_EQ(Ingress, x.default_action, x.host_loopback)
+CORDON_DETAIL_EQ(LegacyNetwork, x.enforcement_mode, x.allowed_hosts, x.blocked_hosts, x.allow_local_network)
+CORDON_DETAIL_EQ(NetworkSpec, x.egress, x.ingress, x.proxy, x.legacy)
 CORDON_DETAIL_EQ(UiSpec, x.disable, x.clipboard, x.injection)
 CORDON_DETAIL_EQ(ProcessContainerUi, x.isolation, x.desktop_system_control, x.system_settings, x.ime)
-CORDON_DETAIL_EQ(ProcessContainerSpec, x.least_privilege, x.capabilities, x.ui)
+CORDON_DETAIL_EQ(CaptureDenials, x.mode, x.output_path, x.retain_etl)
+CORDON_DETAIL_EQ(ProcessContainerSpec, x.least_privilege, x.learning_mode, x.capabilities, x.capture_denials, x.ui,
+                 x.enumerate_paths, x.allowed_proxy_peer)
 CORDON_DETAIL_EQ(LxcSpec, x.distribution, x.release)
 CORDON_DETAIL_EQ(SeatbeltSpec, x.profile_override, x.gui_access, x.launch_method, x.nested_pty,
                  x.extra_mach_lookups)
+CORDON_DETAIL_EQ(TelemetrySpec, x.enabled)
+CORDON_DETAIL_EQ(WslcPortMapping, x.windows_port, x.container_port)
+CORDON_DETAIL_EQ(WslcSpec, x.target_os, x.image, x.image_tar_path, x.storage_path, x.cpu_count, x.memory_mb, x.gpu,
+                 x.port_mappings)
 CORDON_DETAIL_EQ(Policy, x.container_id, x.containment, x.process, x.filesystem, x.lifecycle, x.fallback,
-                 x.network, x.ui, x.process_container, x.lxc, x.seatbelt, x.run_as, x.limits)
+                 x.network, x.ui, x.process_container, x.lxc, x.seatbelt, x.telemetry, x.wslc, x.run_as, x.limits)
 }  // namespace cordon
 
 #undef CORDON_DETAIL_EQ

@@ -93,6 +93,26 @@ constexpr std::string_view to_string(ExecutorFailure f) noexcept {
     return "?";
 }
 
+/// Whether the contained command started. The executor's failure kind alone does not say: lxc-exec
+/// exits 255 both when it refuses before anything runs and when its network setup fails after the
+/// sandbox was built, and then the workload usually runs to completion anyway (with the network
+/// closed, but with its file side effects: ../shared/docs/mxc-1.0.md 9.1).
+enum class CommandStarted : std::uint8_t {
+    yes,    ///< it ran: `exit_code` is its status (or the run timed out / was cancelled)
+    no,     ///< the executor refused or failed before the command could start: none of it ran
+    maybe,  ///< the executor failed after the sandbox was set up, or in a way that does not say when:
+            ///< the command may have run, partly or fully; do not retry a non-idempotent command blindly
+};
+
+constexpr std::string_view to_string(CommandStarted s) noexcept {
+    switch (s) {
+        case CommandStarted::yes: return "yes";
+        case CommandStarted::no: return "no";
+        case CommandStarted::maybe: return "maybe";
+    }
+    return "?";
+}
+
 struct RunResult {
     int exit_code = -1;            ///< contained command's exit status (or the executor's, see failure)
     int signal = 0;                ///< signal that ended the executor, 0 if it exited
@@ -108,6 +128,9 @@ struct RunResult {
     bool cgroup = false;
     ExecutorFailure failure = ExecutorFailure::none;
     std::string failure_message;   ///< the executor's own words when failure != none
+    /// With a failure: whether the command may still have run (the backend tells from the executor's
+    /// words). `yes` without a failure.
+    CommandStarted started = CommandStarted::yes;
     std::vector<std::string> invocation;  ///< executor argv as launched (or, for a dry run, as it would be)
 };
 

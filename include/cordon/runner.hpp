@@ -13,6 +13,7 @@
 #include "cordon/backend_host.hpp"
 #include "cordon/capabilities.hpp"
 #include "cordon/clamp.hpp"
+#include "cordon/detail/helper_tools.hpp"
 #include "cordon/detail/run_wire.hpp"
 #include "cordon/error.hpp"
 #include "cordon/executor.hpp"
@@ -50,6 +51,7 @@ struct RunnerState {
     LoadedBackend loaded;
     VerifiedExecutor executor;
     Capabilities capabilities;
+    std::vector<HelperTool> network_tools;  ///< Capabilities::network_tools as found here, when made
 };
 
 }  // namespace detail
@@ -64,15 +66,26 @@ public:
     Backend backend() const noexcept { return state_->backend; }
     const Capabilities& capabilities() const noexcept { return state_->capabilities; }
     const VerifiedExecutor& executor() const noexcept { return state_->executor; }
+    /// The programs the executor needs for a network that is more than closed (egress rules), as it
+    /// will find them on the root-only PATH it gets; looked up when the runner was made.
+    const std::vector<detail::HelperTool>& network_tools() const noexcept { return state_->network_tools; }
 
     /// The policy as this runner would send it: containment pinned to the runner's backend, every
-    /// capability and preflight check applied. Errors: invalid-policy, backend-unsupported.
+    /// capability and preflight check applied, the network tools it needs found usable here.
+    /// Errors: invalid-policy, backend-unsupported.
     Result<Policy> prepare(const Policy& policy) const;
 
     /// The exact MXC config text `run` hands to the executor.
     Result<std::string> config_for(const Policy& policy) const;
 
-    /// Runs an already clamped policy. The policy's run_as and limits (from the ceiling) apply;
+    /// The contract this runner emits `policy` with: the newest one its verified executor accepts
+    /// that can express the policy (choose_contract). Errors: backend-unsupported.
+    Result<const Contract*> contract_for(const Policy& policy) const;
+
+    /// Runs an already clamped policy. A network more than closed (egress rules, `default: allow`, a
+    /// proxy) is refused (backend-unsupported) when the executor's network tools are not all usable
+    /// here (network_tools()) or its devices not usable by the sandbox's user (/dev/net/tun).
+    /// The policy's run_as and limits (from the ceiling) apply;
     /// `options` can only lower the limits, and naming another user there is refused. The sandbox's
     /// user must be able to use every grant. While it runs, no other run of this host (as this user
     /// sees them) may be able to write a parent directory of its paths, nor it of theirs
@@ -89,13 +102,15 @@ public:
     }
 
     /// What a clamp for this runner must never grant read-write (ClampOptions::anchors): the
-    /// verified executor's own directory and the root-only directories it runs helpers from.
+    /// verified executor's own directory, the root-only directories it runs helpers from, and every
+    /// directory a network tool's symlinks pass through (/etc/alternatives for iptables on Debian).
     std::vector<TrustAnchor> trust_anchors() const;
 
     /// Slack added to cordon's own timer beyond the policy timeout.
     static constexpr std::uint32_t timeout_slack_ms = 250;
 
 private:
+    std::optional<Capabilities> network_row(const Policy& prepared) const;
     Result<detail::RunRequest> request_for(const Policy& prepared, const RunOptions& options) const;
 
     std::shared_ptr<const detail::RunnerState> state_;

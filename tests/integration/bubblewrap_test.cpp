@@ -23,6 +23,7 @@
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/runner.hpp"
+#include "../support/run_command.hpp"
 #include "../support/test_user.hpp"
 
 extern "C" const cordon_backend_v1* cordon_backend_bubblewrap_v1(void);
@@ -136,6 +137,40 @@ std::vector<int> processes_with(const std::string& marker) {
 
 }  // namespace
 
+TEST_CASE("every directory a network helper comes through is a trust anchor: a read-write /etc is only read") {
+    Runner run = runner();
+    auto anchors = run.trust_anchors();
+    auto anchored = [&anchors](const std::string& dir) {
+        for (const auto& a : anchors)
+            if (a.path == dir) return true;
+        return false;
+    };
+    bool through_etc = false;
+    for (const auto& tool : run.network_tools())
+        for (const auto& dir : tool.dirs) {
+            CHECK_MESSAGE(anchored(dir), std::string(tool.name + " comes through " + dir));
+            through_etc = through_etc || dir.rfind("/etc/", 0) == 0;
+        }
+    if (!through_etc) {
+        MESSAGE("SKIP: no network helper resolves through /etc here (Debian's /etc/alternatives)");
+        return;
+    }
+    auto ceiling = parse_ceiling(R"({"readwritePaths":["/etc"]})");
+    REQUIRE(ceiling.has_value());
+    Policy request;
+    request.process.command_line = "true";
+    request.filesystem.readwrite = {"/etc"};
+    ClampOptions with;
+    with.anchors = anchors;
+    auto clamped = clamp(request, *ceiling, run.capabilities(), with);
+    REQUIRE_MESSAGE(clamped.has_value(), clamped.error().to_string());
+    CHECK(clamped->policy.filesystem.readwrite.empty());
+    CHECK(clamped->policy.filesystem.readonly == std::vector<std::string>{"/etc"});
+    auto control = clamp(request, *ceiling, run.capabilities(), ClampOptions{});  // no anchors: stays writable
+    REQUIRE(control.has_value());
+    CHECK(control->policy.filesystem.readwrite == std::vector<std::string>{"/etc"});
+}
+
 TEST_CASE("the demo matrix: documents read-only, work read-write, everything else and the network blocked") {
     Scratch s;
     Ceiling ceiling = ceiling_for(s);
@@ -183,13 +218,21 @@ TEST_CASE("the demo matrix: documents read-only, work read-write, everything els
         CHECK_MESSAGE(r.out.find("connected") == std::string::npos, describe(r));
         CHECK(ready == 0);  // nothing ever knocked
 
-        // control: the same probe under a ceiling that allows the network does reach the listener,
-        // so the verdict above is the sandbox's doing and not a broken probe
-        Policy open = request_for(s, "bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + port + " && echo connected'");
+        // control: the verdict above is the sandbox's doing and not a broken probe. Under a legacy
+        // contract an open network shares the host's namespace, so the same probe in the sandbox
+        // reaches the listener; under a directional one (1.0.0) even an open network never reaches
+        // the host's loopback (mxc-1.0.md 7.3), so the probe is shown to work outside the sandbox.
+        const std::string probe = "exec 3<>/dev/tcp/127.0.0.1/" + port + " && echo connected";
+        Policy open = request_for(s, "bash -c '" + probe + "'");
         open.network = NetworkSpec{};
-        open.network->default_policy = NetworkDefault::allow;
-        auto control = run_clamped(ceiling_for(s, R"(,"network":{"defaultPolicy":"allow"})"), open);
-        CHECK_MESSAGE(control.out == "connected\n", describe(control));
+        open.network->egress.default_action = EgressDefault::allow;
+        if (runner().contract_for(open).value()->family == ContractFamily::legacy) {
+            auto control = run_clamped(ceiling_for(s, R"(,"network":{"defaultPolicy":"allow"})"), open);
+            CHECK_MESSAGE(control.out == "connected\n", describe(control));
+        } else {
+            auto control = cordon::test::run_command({"bash", "-c", probe});
+            CHECK(control.out == "connected\n");
+        }
         CHECK(::poll(&pfd, 1, 1000) == 1);
         ::close(server);
     }
@@ -332,7 +375,7 @@ TEST_CASE("host lists fail closed on bubblewrap instead of opening the network")
     Runner run = runner();
     Policy p = request_for(s, "true");
     p.network = NetworkSpec{};
-    p.network->allowed_hosts = {"example.com"};
+    p.network->legacy.allowed_hosts = {"example.com"};
     auto result = run.run(p);
     REQUIRE_FALSE(result.has_value());
     CHECK(result.error().code == ErrorCode::backend_unsupported);

@@ -14,4 +14,12 @@ for row in "write to Documents +BLOCKED +BLOCKED" "read from Documents +ALLOWED 
            "network to the host +BLOCKED +BLOCKED"; do
   echo "$out" | grep -Eq "$row" || { echo "missing row: $row"; exit 1; }
 done
-echo "$out" | grep -q "all five verdicts as expected"
+if [ "$(id -u)" -eq 0 ]; then  # the egress rows run in a throwaway network namespace: root only
+  for row in "egress to the allowed port +ALLOWED +ALLOWED +listener on 198.51.100.7" \
+             "egress to another port +BLOCKED +BLOCKED +the other port's listener saw nothing"; do
+    echo "$out" | grep -Eq "$row" || { echo "missing row: $row"; exit 1; }
+  done
+  echo "$out" | grep -q "all 7 verdicts as expected"
+else
+  echo "$out" | grep -q "all 5 verdicts as expected"
+fi

@@ -281,7 +281,7 @@ TEST_CASE("helpers: a bwrap planted in /usr/local/sbin is never run (the executo
     CHECK_FALSE(fs::exists(marker));
     // Control: the executor itself looks bwrap up on PATH; with /usr/local/sbin first it runs the plant.
     fs::path config = lab.op / "config.json";
-    spit(config, R"({"version":"0.6.0-alpha","process":{"commandLine":"true"}})");
+    spit(config, R"({"version":"0.9.0-alpha","process":{"commandLine":"true"}})");  // SDK 0.9.0 and 1.0.1 take it
     run_command({"setpriv", "--reuid=" + cordon::test::test_user()->name, "--regid=" + cordon::test::test_user()->name,
                  "--clear-groups", "env", "PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
                  readable_executor(lab).string(), "--config", config.string()});

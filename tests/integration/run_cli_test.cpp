@@ -25,11 +25,14 @@
 #include <vector>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "../support/process_gone.hpp"
 #include "../support/run_command.hpp"
 #include "../support/test_user.hpp"
 #include "cordon/executor.hpp"
+#include "cordon/mxc_codec.hpp"
+#include "cordon/verified_executor.hpp"
 
 namespace fs = std::filesystem;
 using cordon::test::required_env;
@@ -299,6 +302,15 @@ TEST_CASE("an unavailable or tampered executor exits 126") {
     CHECK(r.err.find("untrusted-executor") != std::string::npos);
 }
 
+// The contract cordon emits for the executor under test (MXC_BIN_DIR): 1.0.0 for SDK 1.0.1, 0.9.0-alpha for 0.9.0.
+std::string emitted_contract() {
+    auto exe = cordon::open_trusted_executor({});
+    REQUIRE_MESSAGE(exe.has_value(), exe.error().to_string());
+    cordon::Policy minimal;
+    minimal.process.command_line = "true";
+    return std::string(cordon::choose_contract(minimal, exe->sdk_version()).value()->version);
+}
+
 TEST_CASE("--json prints one object with the result, the config and the clamp report") {
     Work w;
     auto r = cordon_run(w, {"--json", "--rw", w.dir.string(), "--ro", "/etc/hostname-not-granted", "--", "echo",
@@ -307,7 +319,9 @@ TEST_CASE("--json prints one object with the result, the config and the clamp re
     auto v = boost::json::parse(r.out);
     CHECK(v.at("stdout") == "hi\n");
     CHECK(v.at("cordon_exit") == 0);
-    CHECK(v.at("config").at("version") == "0.6.0-alpha");
+    CHECK(v.at("config").at("version").as_string() == emitted_contract());
+    CHECK(v.at("config").at("process").at("env").as_array().empty());  // spelled out: nothing inherited
+    CHECK(v.at("started") == "yes");
     CHECK(v.at("report").at("summary").at("dropped").as_int64() >= 1);
     CHECK(v.at("invocation").as_array().size() >= 3);
 }
@@ -316,9 +330,40 @@ TEST_CASE("--dry-run prints the config and the invocation and runs nothing") {
     Work w;
     auto r = cordon_run(w, {"--dry-run", "--rw", w.dir.string(), "--cwd", w.dir.string(), "--", "touch", "ran"});
     CHECK(r.exit_code == 0);
-    CHECK(r.out.find("config: {\"version\":\"0.6.0-alpha\"") != std::string::npos);
+    CHECK(r.out.find("config: {\"version\":\"" + emitted_contract() + "\"") != std::string::npos);
     CHECK(r.out.find("invocation: lxc-exec --config") != std::string::npos);
     CHECK_FALSE(fs::exists(w.dir / "ran"));
+}
+
+TEST_CASE("--egress: the grant under CORDON_EGRESS_ALLOW reaches the config narrowed; bad or silent grants exit 125") {
+    Work w;
+    auto vars = w.ceiling();
+    vars.push_back("CORDON_EGRESS_ALLOW=198.51.100.0/24:443/tcp");
+    auto run = [&](std::vector<std::string> args) { return run_command(cordon_argv(std::move(args)), "", vars); };
+    auto r = run({"--dry-run", "--egress", "198.51.0.0/16:443", "--", "true"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto config = boost::json::parse(r.out.substr(r.out.find('{'), r.out.find("\ninvocation:") - r.out.find('{')));
+    CHECK(boost::json::serialize(config.at("network").at("egress")) ==
+          R"({"default":"deny","allow":[{"to":[{"cidr":"198.51.100.0/24"}],"ports":[{"port":443,"protocol":"tcp"}]}]})");
+    // With the network off (nothing asked) nothing but a closed network: no rules, no slirp4netns.
+    r = run({"--dry-run", "--", "true"});
+    REQUIRE(r.exit_code == 0);
+    config = boost::json::parse(r.out.substr(r.out.find('{'), r.out.find("\ninvocation:") - r.out.find('{')));
+    const auto* net = config.as_object().if_contains("network");
+    CHECK((!net || !net->as_object().contains("egress") ||
+           (!net->at("egress").as_object().contains("allow") && !net->at("egress").as_object().contains("deny"))));
+    r = run({"--egress", "198.51.100.1/24:443", "--", "true"});
+    CHECK(r.exit_code == 125);
+    CHECK(r.err.find("--egress: \"198.51.100.1/24:443\": not an address or CIDR block") != std::string::npos);
+    CHECK(r.err.find("host part of address was not zero") != std::string::npos);
+    vars.back() = "CORDON_EGRESS_ALLOW=0.0.0.0/0,127.0.0.1/32,2001:db8::/32";  // names loopback: past the host rule
+    for (const char* silent : {"127.0.0.1:8080", "10.0.2.2:80", "[2001:db8::7]:443"}) {
+        CAPTURE(std::string(silent));
+        r = run({"--egress", silent, "--", "true"});
+        CHECK(r.exit_code == 125);
+        CHECK(r.err.find("backend-unsupported") != std::string::npos);
+        CHECK(r.err.find("would never be reached on bubblewrap") != std::string::npos);
+    }
 }
 
 TEST_CASE("probe reports the backend, the verified executor and measured capabilities") {
@@ -326,6 +371,9 @@ TEST_CASE("probe reports the backend, the verified executor and measured capabil
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("backend: bubblewrap") != std::string::npos);
     CHECK(r.out.find("host filtering      NO") != std::string::npos);
+    CHECK(r.out.find("capabilities at contract " + emitted_contract()) != std::string::npos);
+    CHECK(r.out.find("egress rules        yes") != std::string::npos);  // a directional row, both SDKs
+    CHECK(r.out.find("ingress allow       NO") != std::string::npos);
     CHECK(r.out.find("(measured)") != std::string::npos);
     r = run_command({required_env("CORDON_EXE"), "probe", "--json"});
     CHECK(r.exit_code == 0);
@@ -333,8 +381,43 @@ TEST_CASE("probe reports the backend, the verified executor and measured capabil
     CHECK(v.at("ready") == true);
     CHECK(v.at("executor").at("sha256").as_string().size() == 64);
     CHECK(v.at("capabilities").at("read_allowlist") == true);
+    CHECK(v.at("capabilities").at("egress_rules") == true);
     r = run_command({required_env("CORDON_EXE"), "probe", "--executor", "/nonexistent/lxc-exec"});
     CHECK(r.exit_code == 3);
+}
+
+TEST_CASE("probe reports the network helpers as the executor will find them, and /dev/net/tun for its user") {
+    auto r = run_command({required_env("CORDON_EXE"), "probe", "--json"});
+    REQUIRE(r.exit_code == 0);
+    auto v = boost::json::parse(r.out);
+    const std::string path(v.at("executor_path").as_string());
+    CHECK(path.find("/usr/local") == std::string::npos);
+    const auto& tools = v.at("network_tools").as_array();
+    std::vector<std::string> names;
+    for (const auto& t : tools) {
+        const std::string name(t.at("name").as_string());
+        names.push_back(name);
+        // The oracle: the shell's own PATH search over the same directories (execvp's order).
+        auto which = run_command({"/bin/sh", "-c", "PATH=" + path + " command -v " + name});
+        const bool found = which.exit_code == 0;
+        CHECK_MESSAGE(t.at("usable").as_bool() == found, name);  // the system's own tools are root's
+        if (found) CHECK(which.out == std::string(t.at("path").as_string()) + "\n");
+        else CHECK(std::string(t.at("problem").as_string()).find("not installed") != std::string::npos);
+    }
+    CHECK(names == std::vector<std::string>{"slirp4netns", "iptables", "ip6tables", "iptables-restore",
+                                            "ip6tables-restore", "ip", "nsenter", "unshare"});
+    const auto& devices = v.at("network_devices").as_array();
+    REQUIRE(devices.size() == 1);
+    CHECK(devices[0].at("path") == "/dev/net/tun");
+    struct stat st {};
+    if (::stat("/dev/net/tun", &st) == 0) {
+        auto uid = static_cast<uid_t>(devices[0].at("uid").as_int64());
+        unsigned bits = st.st_uid == uid ? (st.st_mode >> 6) & 7u : st.st_mode & 7u;  // no group of its own here
+        CHECK(devices[0].at("usable").as_bool() == ((bits & 6u) == 6u));
+    }
+    r = run_command({required_env("CORDON_EXE"), "probe"});
+    CHECK(r.out.find("network helpers (for egress rules):") != std::string::npos);
+    CHECK(r.out.find("executor PATH: " + path + "\n") != std::string::npos);
 }
 
 int main(int argc, char** argv) {

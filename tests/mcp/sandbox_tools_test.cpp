@@ -24,7 +24,7 @@ TEST_SUITE("mcp-sandbox-tools") {
         CHECK(p->process.cwd == std::optional<std::string>("/tmp/w"));
         CHECK(p->process.env == std::vector<EnvVar>{{"LANG", std::string("C")}, {"X", std::string()}});
         CHECK(p->process.timeout.wire_value() == 500);
-        CHECK(p->effective_network_default() == NetworkDefault::allow);
+        CHECK(p->effective_egress_default() == EgressDefault::allow);
         CHECK(p->filesystem.readonly == a.readonly_paths);
         CHECK(p->filesystem.readwrite == a.readwrite_paths);
 

@@ -33,12 +33,12 @@ inline ClampOutcome clamp_ok(const Policy& request, const Ceiling& ceiling, cons
                              ClampOptions options) {
     auto out = clamp(request, ceiling, caps, options);
     REQUIRE_MESSAGE(out.has_value(), (out ? std::string() : out.error().to_string()));
-    auto json = to_mxc_json(out->policy, emit_contract(out->policy));
+    auto json = to_mxc_json(out->policy, emit_contract(out->policy, caps.sdk_version));  // as that SDK gets it
     REQUIRE_MESSAGE(json.has_value(), (json ? std::string() : json.error().to_string()));
     return *out;
 }
 
-inline ClampOptions lexical(PathStyle style) { return ClampOptions{style, false, std::nullopt, {}}; }
+inline ClampOptions lexical(PathStyle style) { return ClampOptions{style, false, std::nullopt, {}, {}}; }
 
 /// A JSON string literal of `s` (paths with backslashes, quotes).
 inline std::string js(const std::string& s) {

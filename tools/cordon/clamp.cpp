@@ -15,25 +15,31 @@
 #include "cordon/clamp.hpp"
 #include "cordon/detail/output_file.hpp"
 #include "cordon/mxc_json.hpp"
+#include "cordon/pins.hpp"
+
+#include <boost/json/parse.hpp>
 
 namespace cordon::cli {
 
 extern const std::string_view clamp_help =
     "Usage: cordon clamp (--ceiling FILE | --ceiling-env [PREFIX]) [--backend NAME]\n"
     "                    [--style posix|windows] [--no-canonical] [--report FILE]\n"
-    "                    [--executor-dir DIR] [--sdk VERSION] REQUEST.json|-\n"
+    "                    [--executor-dir DIR] [--sdk VERSION] [--contract VERSION]\n"
+    "                    REQUEST.json|-\n"
     "\n"
-    "Clamps an MXC 0.6.0-alpha/0.7.0-alpha request to the operator ceiling so it can only\n"
-    "narrow, and prints the clamped MXC config on stdout (valid under the pinned schema;\n"
-    "0.7.0-alpha when it needs Seatbelt). The report (JSON: per requested item kept,\n"
-    "narrowed, downgraded or dropped, and why) goes to stderr, or to --report FILE.\n"
+    "Clamps an MXC request (any contract `cordon check` reads) to the operator ceiling so it\n"
+    "can only narrow, and prints the clamped MXC config on stdout: in the newest contract the\n"
+    "executor SDK accepts that can express it (1.0.0 for SDK 1.0.1), or in --contract. The\n"
+    "report (JSON: per requested item kept, narrowed, downgraded or dropped, and why; fields\n"
+    "spelled as in the request) goes to stderr, or to --report FILE.\n"
     "\n"
     "  --ceiling FILE        ceiling file (docs/ceiling.md); also a trust anchor: never writable\n"
     "  --ceiling-env [P]     ceiling from P...READONLY_PATHS, ...READWRITE_PATHS, ...TIMEOUT_MS,\n"
     "                        ...NETWORK (P defaults to CORDON_; ENTRABOT_SANDBOX_ works too)\n"
     "  --backend NAME        whose capabilities decide fail-closed questions: bubblewrap,\n"
     "                        processcontainer or seatbelt (default: this host's backend)\n"
-    "  --sdk VERSION         executor SDK version of the capability row (default 0.9.0)\n"
+    "  --sdk VERSION         executor SDK whose contracts and capability row apply (default 1.0.1)\n"
+    "  --contract VERSION    emit this contract (one the SDK accepts), e.g. 0.6.0-alpha with --sdk 0.9.0\n"
     "  --style S             path style, default this host's; windows needs --no-canonical here\n"
     "  --no-canonical        lexical only: no symlink resolution (for testing other styles)\n"
     "  --executor-dir DIR    the executor's directory, a trust anchor never granted read-write\n"
@@ -43,7 +49,7 @@ extern const std::string_view clamp_help =
     "\n"
     "Example:\n"
     "  echo '{\"readwritePaths\":[\"C:\\\\work\"],\"timeout\":30000}' > ceiling.json\n"
-    "  echo '{\"version\":\"0.6.0-alpha\",\"process\":{\"commandLine\":\"dir\"},\n"
+    "  echo '{\"version\":\"1.0.0\",\"process\":{\"commandLine\":\"dir\"},\n"
     "        \"filesystem\":{\"readwritePaths\":[\"c:\\\\WORK\\\\src\",\"C:\\\\Windows\"]}}' |\n"
     "    cordon clamp --ceiling ceiling.json --backend processcontainer --style windows \\\n"
     "      --no-canonical --report report.json -\n";
@@ -51,7 +57,7 @@ extern const std::string_view clamp_help =
 extern const std::string_view explain_help =
     "Usage: cordon explain (--ceiling FILE | --ceiling-env [PREFIX]) [--backend NAME]\n"
     "                      [--style posix|windows] [--no-canonical] [--executor-dir DIR]\n"
-    "                      [--sdk VERSION] REQUEST.json|-\n"
+    "                      [--sdk VERSION] [--contract VERSION] REQUEST.json|-\n"
     "\n"
     "Clamps the request like `cordon clamp` and prints the decisions as a table: for each\n"
     "requested item whether it was kept, narrowed, downgraded or dropped, what it became,\n"
@@ -80,6 +86,21 @@ bool is_prefix_word(std::string_view s) {
 namespace {
 
 enum class Output { config_and_report, table };
+
+// The report in the wire's spelling: requested fields as the request's contract names them,
+// results as the emitted one does (the clamp reports in the model's, the directional, pointers).
+void spell_report(ClampReport& report, const std::string& request_text, const Contract& emitted) {
+    const Contract* asked = &emitted;
+    try {
+        auto doc = boost::json::parse(request_text);
+        if (auto* c = find_contract(std::string(doc.at("version").as_string()))) asked = c;
+    } catch (...) {  // already validated; keep the emitted contract's spelling
+    }
+    for (ClampDecision& d : report.decisions) {
+        d.field = wire_pointer(*asked, d.field);
+        for (ClampResultItem& item : d.result) item.field = wire_pointer(emitted, item.field);
+    }
+}
 
 void print_table(const ClampReport& report, std::string_view ceiling_name, std::string_view backend, std::string_view sdk) {
     struct Line { std::string field, requested, verdict, result, why; };
@@ -110,7 +131,7 @@ void print_table(const ClampReport& report, std::string_view ceiling_name, std::
 }
 
 int clamp_command(std::string_view command, const Args& args, Output output) {
-    std::optional<std::string> ceiling_file, env_prefix, report_file, executor_dir, request_file;
+    std::optional<std::string> ceiling_file, env_prefix, report_file, executor_dir, request_file, contract_name;
     std::string backend_name(to_string(host_backend()));
     std::string sdk(default_sdk_version);
     PathStyle style = host_path_style();
@@ -140,6 +161,8 @@ int clamp_command(std::string_view command, const Args& args, Output output) {
             std::optional<std::string> v;
             if (!value(v)) return usage_error(command, "--sdk needs a VERSION");
             sdk = *v;
+        } else if (a == "--contract") {
+            if (!value(contract_name)) return usage_error(command, "--contract needs a VERSION");
         } else if (a == "--style") {
             std::optional<std::string> v;
             if (!value(v)) return usage_error(command, "--style needs posix or windows");
@@ -164,7 +187,10 @@ int clamp_command(std::string_view command, const Args& args, Output output) {
     auto backend = backend_from_string(backend_name);
     if (!backend || *backend == Backend::session)
         return usage_error(command, "unknown backend '" + backend_name + "'; expected bubblewrap, processcontainer or seatbelt");
-    auto caps = capabilities_for(*backend, sdk);
+    const Contract* contract = contract_name ? find_contract(*contract_name) : nullptr;
+    if (contract_name && (!contract || !contract->emitted || !sdk_accepts_contract(sdk, *contract_name)))
+        return usage_error(command, "--contract " + *contract_name + ": not a contract cordon emits for SDK " + sdk);
+    auto caps = contract ? capabilities_for(*backend, sdk, contract->version) : capabilities_for(*backend, sdk);
     if (!caps) return usage_error(command, "no capability data for " + backend_name + " with SDK " + sdk);
     if (canonicalize && style != host_path_style())
         return usage_error(command, "--style " + std::string(to_string(style)) +
@@ -181,10 +207,16 @@ int clamp_command(std::string_view command, const Args& args, Output output) {
         e.where = (*request_file == "-" ? std::string("<stdin>") : *request_file) + ": " + e.where;
         return fail(command, e, exit_usage);
     }
-    auto out = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir, {}});
+    auto out = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir, {}, {}});
     if (!out) return fail(command, out.error(), out.error().code == ErrorCode::backend_unsupported ? 1 : exit_usage);
-    auto json = to_mxc_json(out->policy, emit_contract(out->policy));
+    if (!contract) {
+        auto chosen = choose_contract(out->policy, sdk);
+        if (!chosen) return fail(command, chosen.error(), 1);
+        contract = *chosen;
+    }
+    auto json = to_mxc_json(out->policy, *contract);
     if (!json) return fail(command, json.error(), 1);
+    spell_report(out->report, *text, *contract);
 
     if (output == Output::table) {
         print_table(out->report, ceiling_file ? *ceiling_file : "environment " + *env_prefix + "*", backend_name, sdk);

@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: MIT
 // cordon probe: what would run here: backend, verified executor, and what it enforces (measured or assumed).
+#if !defined(_WIN32)
+#include <unistd.h>
+#endif
+
 #include <iostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "cordon/ceiling_loader.hpp"
 #include "cordon/detail/capabilities_wire.hpp"
+#include "cordon/detail/trusted_dirs.hpp"
 #include "cordon/runner.hpp"
 #include "static_backends.hpp"
 
@@ -20,12 +28,79 @@ extern const std::string_view probe_help =
     "Makes the runner `cordon run` would use and reports it: the backend for this host, the\n"
     "executor (path, SHA-256, the SDK version it matches), and the backend's capabilities with\n"
     "that executor, each marked measured (by cordon's tests against the real executor) or\n"
-    "assumed (from upstream documentation; not runnable here).\n"
+    "assumed (from upstream documentation; not runnable here). Then the PATH the executor gets\n"
+    "(only directories root alone can write) and the helper programs it needs there for egress\n"
+    "rules: each found where, or why it cannot be used (egress rules are then refused).\n"
     "\n"
     "Exit status: 0 ready, 1 untrusted executor or unsupported backend, 3 unavailable, 2 usage.\n"
     "\n"
     "Example:\n"
     "  eval \"$(scripts/setup_sandbox.sh --print-env)\" && cordon probe --json\n";
+
+namespace {
+
+std::string helper_path(const Capabilities& caps) {
+    std::string path;
+    for (const std::string& dir : detail::trusted_helper_dirs(caps.helper_dirs)) path += (path.empty() ? "" : ":") + dir;
+    return path;
+}
+
+boost::json::array tools_json(const std::vector<detail::HelperTool>& tools) {
+    boost::json::array out;
+    for (const auto& t : tools)
+        out.push_back({{"name", t.name}, {"path", t.path}, {"resolved", t.resolved}, {"usable", t.usable()},
+                       {"problem", t.problem}});
+    return out;
+}
+
+// The devices the network tools open, for the sandbox's default user (the ceiling's runAs may name another).
+RunAs probe_user() {
+    if (auto who = detail::default_run_as()) return *who;
+#if defined(_WIN32)
+    return RunAs{};
+#else
+    return RunAs{static_cast<std::uint32_t>(::geteuid()), static_cast<std::uint32_t>(::getegid())};
+#endif
+}
+
+std::vector<std::pair<std::string, std::string>> devices(const Capabilities& caps) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (std::string_view rest = caps.network_devices; !rest.empty();) {
+        auto cut = rest.find(' ');
+        std::string dev(rest.substr(0, cut));
+        rest.remove_prefix(cut == std::string_view::npos ? rest.size() : cut + 1);
+        if (!dev.empty()) out.emplace_back(dev, detail::device_problem(dev, probe_user()));
+    }
+    return out;
+}
+
+boost::json::array devices_json(const Capabilities& caps) {
+    boost::json::array out;
+    for (const auto& [dev, problem] : devices(caps))
+        out.push_back({{"path", dev}, {"uid", probe_user().uid}, {"usable", problem.empty()}, {"problem", problem}});
+    return out;
+}
+
+void print_tools(const Capabilities& caps, const std::vector<detail::HelperTool>& tools) {
+    std::cout << "executor PATH: " << helper_path(caps) << "\n";
+    if (tools.empty()) return;
+    bool all = true;
+    std::cout << "network helpers (for egress rules):\n";
+    for (const auto& t : tools) {
+        all = all && t.usable();
+        std::cout << "  " << t.name << std::string(t.name.size() < 20 ? 20 - t.name.size() : 1, ' ');
+        if (!t.usable()) std::cout << "NO   " << t.problem << "\n";
+        else std::cout << t.path << (t.resolved != t.path ? " -> " + t.resolved : "") << "\n";
+    }
+    for (const auto& [dev, problem] : devices(caps)) {
+        all = all && problem.empty();
+        std::cout << "  " << dev << std::string(dev.size() < 20 ? 20 - dev.size() : 1, ' ')
+                  << (problem.empty() ? "usable by uid " + std::to_string(probe_user().uid) : "NO   " + problem) << "\n";
+    }
+    if (!all) std::cout << "Egress rules are refused (backend-unsupported) until every helper is usable.\n";
+}
+
+}  // namespace
 
 int run_probe(const Args& args) {
     bool json = false;
@@ -64,7 +139,10 @@ int run_probe(const Args& args) {
                                 {"sha256", exe.sha256()},
                                 {"sdk_version", exe.sdk_version()},
                                 {"contracts", find_sdk_release(exe.sdk_version())->contracts}}},
-                              {"capabilities", boost::json::parse(detail::capabilities_to_json(caps))}};
+                              {"capabilities", boost::json::parse(detail::capabilities_to_json(caps))},
+                              {"executor_path", helper_path(caps)},
+                              {"network_tools", tools_json(runner->network_tools())},
+                              {"network_devices", devices_json(caps)}};
         std::cout << boost::json::serialize(o) << "\n";
         return 0;
     }
@@ -76,17 +154,23 @@ int run_probe(const Args& args) {
     std::cout << "backend: " << to_string(runner->backend()) << "\n"
               << "executor: " << exe.path().string() << "\n"
               << "  sha256 " << exe.sha256() << "\n"
-              << "  SDK " << exe.sdk_version() << ", verified against cordon's pin\n"
-              << "capabilities (source: " << caps.source << "):\n";
+              << "  SDK " << exe.sdk_version() << ", verified against cordon's pin; accepts contracts "
+              << find_sdk_release(exe.sdk_version())->contracts << "\n"
+              << "capabilities at contract " << detail::first_word(caps.contracts) << " (source: " << caps.source
+              << "):\n";
     row("read allow-list", caps.read_allowlist);
     row("write allow-list", caps.write_allowlist);
     row("denied paths", caps.denied_paths);
     row("network block", caps.network_block);
     row("host filtering", caps.host_filtering);
+    row("egress rules", caps.egress_rules);
+    row("ingress allow", caps.ingress);
+    row("proxy enforced", caps.proxy_enforced);
     row("executor timeout", caps.executor_timeout);
     row("file-level grants", caps.file_grants);
     row("ui limits", caps.ui_limits);
     std::cout << "A policy needing a capability marked NO is refused (backend-unsupported).\n";
+    print_tools(caps, runner->network_tools());
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "cordon/detail/base64.hpp"
 #include "cordon/detail/output_file.hpp"
 #include "cordon/detail/utf8.hpp"
+#include "cordon/egress_flag.hpp"
 #include "cordon/names.hpp"
 #include "cordon/posix_command_line.hpp"
 #include "cordon/runner.hpp"
@@ -49,6 +50,9 @@ extern const std::string_view run_help =
     "  --rw PATH             read-write grant (repeatable)\n"
     "  --timeout MS          timeout in milliseconds (0 = none; the ceiling's limit still applies)\n"
     "  --network block|allow network default (the ceiling decides whether allow is possible)\n"
+    "  --egress CIDR[:PORT[-ENDPORT]][/tcp|/udp]\n"
+    "                        an egress grant, e.g. 10.1.0.0/16:443/tcp (repeatable); the\n"
+    "                        ceiling's network.egress rules bound it (docs/egress-rules.md)\n"
     "  --env KEY=VALUE       environment variable for the command (repeatable; ceiling allow-list)\n"
     "  --cwd DIR             working directory (must lie inside a granted path)\n"
     "Running:\n"
@@ -69,8 +73,9 @@ extern const std::string_view run_help =
     "SIGTERM, SIGINT and SIGHUP kill the command's whole tree; cordon then exits 128+signal.\n"
     "\n"
     "Exit status: the command's own, 124 on timeout, 125 when the policy is refused or\n"
-    "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed,\n"
-    "128+N after signal N.\n"
+    "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed\n"
+    "before the command started, 123 when the executor failed after the sandbox was set up\n"
+    "(the command may have run: do not retry it blindly), 128+N after signal N.\n"
     "\n"
     "Example:\n"
     "  CORDON_READONLY_PATHS=$HOME/Documents CORDON_READWRITE_PATHS=/tmp/work \\\n"
@@ -82,10 +87,11 @@ namespace {
 constexpr int exit_timeout = 124;
 constexpr int exit_refused = 125;
 constexpr int exit_executor = 126;
+constexpr int exit_may_have_run = 123;  // the executor failed; the command may have run
 
 struct RunArgs {
     std::optional<std::string> ceiling_file;
-    std::vector<std::string> ro, rw, env;
+    std::vector<std::string> ro, rw, env, egress;
     std::optional<std::string> timeout, network, cwd, executor, output_limit, report, stdin_mode;
     bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false;
     std::vector<std::string> argv;
@@ -132,6 +138,7 @@ std::optional<std::string> parse_args(const Args& args, RunArgs& out) {
         else if (a == "--ro") multi = &out.ro;
         else if (a == "--rw") multi = &out.rw;
         else if (a == "--env") multi = &out.env;
+        else if (a == "--egress") multi = &out.egress;
         else if (a == "--json") { out.json = true; continue; }
         else if (a == "--dry-run") { out.dry_run = true; continue; }
         else if (a == "--config-base64") { out.base64 = true; continue; }
@@ -250,7 +257,13 @@ std::optional<int> request_from(const RunArgs& a, Backend backend, Policy& reque
         auto n = enum_from_string<NetworkDefault>(*a.network);
         if (!n) return refuse("--network: expected block or allow");
         request.network = NetworkSpec{};
-        request.network->default_policy = *n;
+        request.network->egress.default_action = to_egress_default(*n);
+    }
+    for (std::size_t i = 0; i < a.egress.size(); ++i) {
+        auto rule = parse_egress_flag(a.egress[i], "--egress");
+        if (!rule) return exit_for(rule.error());
+        if (!request.network) request.network = NetworkSpec{};
+        request.network->egress.allow.push_back(std::move(*rule));
     }
     return std::nullopt;
 }
@@ -258,7 +271,8 @@ std::optional<int> request_from(const RunArgs& a, Backend backend, Policy& reque
 int exit_status(const RunResult& r) {
     if (r.timed_out) return exit_timeout;
     if (r.failure == ExecutorFailure::config_rejected) return exit_refused;
-    if (r.failure != ExecutorFailure::none) return exit_executor;
+    if (r.failure != ExecutorFailure::none)
+        return r.started == CommandStarted::no ? exit_executor : exit_may_have_run;
     if (r.signal) return 128 + r.signal;
     return r.exit_code;
 }
@@ -275,6 +289,7 @@ void print_json(const RunResult& r, const std::string& config, const ClampReport
     o["timed_out"] = r.timed_out;
     o["failure"] = to_string(r.failure);
     o["failure_message"] = r.failure_message;
+    o["started"] = to_string(r.started);
     boost::json::array invocation;
     for (const auto& arg : r.invocation) invocation.emplace_back(arg);
     o["invocation"] = std::move(invocation);
@@ -298,7 +313,11 @@ void print_outcome(const RunOptions& options, const RunResult& r) {
                   << " stderr bytes dropped\n";
     if (r.timed_out) std::cerr << "cordon run: timed out; the whole process tree was killed\n";
     else if (r.failure != ExecutorFailure::none)
-        std::cerr << "cordon run: executor " << to_string(r.failure) << ": " << r.failure_message << "\n";
+        std::cerr << "cordon run: executor " << to_string(r.failure) << ": " << r.failure_message
+                  << (r.started == CommandStarted::no
+                          ? "; the command did not start\n"
+                          : "; the executor failed, and the command may have run (its effects may exist): do not "
+                            "retry it blindly\n");
 }
 
 }  // namespace

@@ -145,6 +145,33 @@ TEST_CASE("prepare_config defaults process.cwd to the first existing granted dir
     }
 }
 
+TEST_CASE("prepare_config adds the variables wxc-exec requires to an explicit environment, and only those") {
+    auto never = [](const std::string&) { return false; };
+    processcontainer::RequiredEnvironment host{"C:\\Windows", "C:\\Users\\u\\AppData\\Local"};
+    auto v100 = [](const std::string& process) { return "{\"version\":\"1.0.0\",\"process\":" + process + "}"; };
+    auto p = processcontainer::prepare_config(v100(R"({"commandLine":"x","env":["A=1"]})"), never, host);
+    REQUIRE(p);
+    auto env = parsed(p->json).at("process").at("env").as_array();
+    REQUIRE(env.size() == 3);
+    CHECK(env[0] == "A=1");
+    CHECK(env[1] == "SYSTEMROOT=C:\\Windows");
+    CHECK(env[2] == "LOCALAPPDATA=C:\\Users\\u\\AppData\\Local");
+    CHECK(p->added_env == std::vector<std::string>{"SYSTEMROOT", "LOCALAPPDATA"});
+    // a variable already given (in any case) is left as given
+    p = processcontainer::prepare_config(v100(R"({"commandLine":"x","env":["SystemRoot=D:\\W","localappdata=E:\\L"]})"),
+                                         never, host);
+    REQUIRE(p);
+    CHECK(parsed(p->json).at("process").at("env").as_array().size() == 2);
+    CHECK(p->added_env.empty());
+    // the default environment (inheritDefaultEnv) and an absent env (legacy contracts) need nothing
+    p = processcontainer::prepare_config(v100(R"({"commandLine":"x","env":[],"inheritDefaultEnv":true})"), never, host);
+    REQUIRE(p);
+    CHECK(parsed(p->json).at("process").at("env").as_array().empty());
+    p = processcontainer::prepare_config(config(R"("process":{"commandLine":"x"})"), never, host);
+    REQUIRE(p);
+    CHECK_FALSE(parsed(p->json).at("process").as_object().contains("env"));
+}
+
 TEST_CASE("prepare_config refuses other backends, invalid configs and over-long command lines") {
     auto never = [](const std::string&) { return false; };
     auto other = processcontainer::prepare_config(config(R"("containment":"bubblewrap","process":{"commandLine":"x"})"), never);
@@ -207,6 +234,22 @@ TEST_CASE("wxc-exec failures are told apart from the contained command's exit co
                                 "CreateAppContainerProfile failed: Not implemented. (0x80004001)\"}}\n");
         CHECK(r.failure == ExecutorFailure::backend_error);
         CHECK(r.failure_message == "Initialization error: CreateAppContainerProfile failed: Not implemented. (0x80004001)");
+    }
+    SUBCASE("started: the container set-up fails before any launch; other failures may come after") {
+        auto init = classified(-1, "{\"error\":{\"code\":\"backend_error\",\"message\":\"Initialization error: x\"}}\n");
+        CHECK(init.started == CommandStarted::no);
+        CHECK(classified(255, "{\"error\":{\"code\":\"backend_error\",\"message\":\"lost\"}}").started ==
+              CommandStarted::maybe);
+        CHECK(classified(1, "Request error\nbad\n").started == CommandStarted::no);
+        CHECK(classified(7, "").started == CommandStarted::yes);
+    }
+    SUBCASE("1.0.1: exit 1 with only a policy_validation object is the executor's refusal, not the command's status") {
+        auto r = classified(1, "{\"error\":{\"code\":\"policy_validation\",\"message\":\"The supplied `process.env` "
+                               "cannot launch a Windows process container\"}}\n");
+        CHECK(r.failure == ExecutorFailure::backend_error);
+        CHECK(r.failure_message.find("process.env") != std::string::npos);
+        CHECK(r.started == CommandStarted::no);
+        CHECK(classified(1, "plain output of a failing command\n").failure == ExecutorFailure::none);
     }
     SUBCASE("exit 255 without an object: the last line (0.7.0)") {
         auto r = classified(255, "something\nscript timed out after 1000ms\n");

@@ -111,9 +111,9 @@ Policy script_policy(std::vector<std::string> script, const std::string& grant) 
 
 detail::RunRequest request_for(const Policy& p, std::uint32_t timeout_ms = 20000) {
     detail::RunRequest r;
-    r.config_json = to_mxc_json(p).value();
+    r.config_json = to_mxc_json(p, emit_contract(p)).value();  // 1.0.0, for SDK 1.0.1
     r.executor_path = fake_executor();
-    r.sdk_version = "0.9.0";
+    r.sdk_version = std::string(default_sdk_version);
     r.timeout_ms = timeout_ms;
     r.options.grace_ms = 1000;
     return r;
@@ -395,7 +395,7 @@ TEST_CASE("the processcontainer capabilities row makes clamp grant a file's pare
     const std::string dir = area("file-grant");
     const std::string file = dir + "\\secret-sibling-exposed.txt";
     spit(file, "data");
-    auto caps = capabilities_for(Backend::processcontainer, "0.9.0");
+    auto caps = capabilities_for(Backend::processcontainer, default_sdk_version);
     REQUIRE(caps);
     CHECK_FALSE(caps->file_grants);
     CeilingOptions ceiling_options;
@@ -638,6 +638,7 @@ TEST_CASE("the real wxc-exec.exe, verified against its pin, launched through the
         p.process.command_line = windows_cmd_command_line({"echo", "contained"}).value();
         p.filesystem.readwrite = {grant};
         auto request = request_for(p);
+        request.config_json = to_mxc_json(p, emit_contract(p, sdk)).value();  // the contract this SDK gets
         request.executor_path = narrow(verified->launch_path().wstring());
         request.sdk_version = sdk;
         auto result = run(request);  // the verifier's handle is still open: CreateProcessW must cope

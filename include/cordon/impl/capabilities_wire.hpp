@@ -16,14 +16,20 @@
 namespace cordon::detail {
 
 inline boost::json::object capabilities_object(const Capabilities& c) {
+    boost::json::array silent;
+    for (const SilentPeer& p : c.silent_peers) silent.push_back(boost::json::array{p.cidr, p.why});
     return boost::json::object{
         {"backend", to_string(c.backend)},
         {"sdk_version", c.sdk_version},
+        {"contracts", c.contracts},
         {"read_allowlist", c.read_allowlist},
         {"write_allowlist", c.write_allowlist},
         {"denied_paths", c.denied_paths},
         {"network_block", c.network_block},
         {"host_filtering", c.host_filtering},
+        {"egress_rules", c.egress_rules},
+        {"ingress", c.ingress},
+        {"proxy_enforced", c.proxy_enforced},
         {"executor_timeout", c.executor_timeout},
         {"file_grants", c.file_grants},
         {"ui_limits", c.ui_limits},
@@ -33,6 +39,9 @@ inline boost::json::object capabilities_object(const Capabilities& c) {
         {"rename_guard", c.rename_guard == RenameGuard::object_bound     ? "object_bound"
                          : c.rename_guard == RenameGuard::bind_ancestors ? "bind_ancestors"
                                                                          : "none"},
+        {"network_tools", c.network_tools},
+        {"network_devices", c.network_devices},
+        {"silent_peers", std::move(silent)},
     };
 }
 

@@ -18,6 +18,8 @@
 #endif
 
 #include "cordon/ceiling_loader.hpp"
+#include "cordon/egress_flag.hpp"
+#include "cordon/egress_set.hpp"
 #include "cordon/contract.hpp"
 #include "cordon/detail/input_file.hpp"
 #include "cordon/detail/json_pointer.hpp"
@@ -120,12 +122,95 @@ inline Status env_limits(std::string_view value, const std::string& where, Limit
     return {};
 }
 
+// CORDON_EGRESS_ALLOW / _DENY: `cordon run --egress` grants separated by ','.
+inline Status env_egress(std::string_view value, const std::string& where, std::vector<EgressRule>& out) {
+    for (std::size_t i = 0; !value.empty() || i == 0; ++i) {
+        auto cut = value.find(',');
+        auto rule = parse_egress_flag(value.substr(0, cut), where + "[" + std::to_string(i) + "]");
+        if (!rule) return rule.error();
+        out.push_back(std::move(*rule));
+        value.remove_prefix(cut == std::string_view::npos ? value.size() : cut + 1);
+        if (cut != std::string_view::npos && value.empty())
+            return make_error(ErrorCode::invalid_policy, "an empty entry after the last ','", where);
+    }
+    return {};
+}
+
 inline std::vector<std::string> string_array(const boost::json::value* v) {
     std::vector<std::string> out;
     if (!v || !v->is_array()) return out;
     for (const auto& item : v->get_array())
         if (item.is_string()) out.emplace_back(item.get_string().data(), item.get_string().size());
     return out;
+}
+
+// `network.egress.allow` / `deny` (types already checked by the schema), with the executor's value
+// checks and messages (make_peer, make_port_spec) at the ceiling's own JSON pointers.
+inline Result<std::vector<EgressRule>> ceiling_egress_rules(const boost::json::object& egress, const char* key) {
+    std::vector<EgressRule> out;
+    const boost::json::value* list = egress.if_contains(key);
+    if (!list) return out;
+    const std::string base = std::string("/network/egress/") + key;
+    for (std::size_t i = 0; i < list->get_array().size(); ++i) {
+        const std::string at = pointer_child(base, i);
+        const boost::json::object& r = list->get_array()[i].get_object();
+        EgressRule rule;
+        if (const auto* to = r.if_contains("to")) {
+            rule.to.emplace();
+            for (std::size_t k = 0; k < to->get_array().size(); ++k) {
+                const boost::json::object& peer = to->get_array()[k].get_object();
+                std::vector<std::string> except = string_array(peer.if_contains("except"));
+                const auto& cidr = peer.at("cidr").get_string();
+                auto p = make_peer(std::string_view(cidr.data(), cidr.size()), except, pointer_child(at + "/to", k));
+                if (!p) return p.error();
+                rule.to->push_back(std::move(*p));
+            }
+        }
+        if (const auto* ports = r.if_contains("ports")) {
+            rule.ports.emplace();
+            for (std::size_t k = 0; k < ports->get_array().size(); ++k) {
+                const boost::json::object& port = ports->get_array()[k].get_object();
+                auto number = [&port](const char* name) -> std::optional<std::int64_t> {
+                    if (const auto* v = port.if_contains(name)) return integer_of(*v);
+                    return std::nullopt;
+                };
+                std::optional<std::string_view> protocol;
+                if (const auto* v = port.if_contains("protocol"))
+                    protocol = std::string_view(v->get_string().data(), v->get_string().size());
+                auto spec = make_port_spec(number("port"), number("endPort"), protocol, pointer_child(at + "/ports", k));
+                if (!spec) return spec.error();
+                rule.ports->push_back(*spec);
+            }
+        }
+        if (Status s = check_rule(rule, at); !s) return s.error();
+        out.push_back(std::move(rule));
+    }
+    return out;
+}
+
+// The ceiling's egress rules, and the combinations that would say two things at once.
+inline Status ceiling_egress(const boost::json::object& network, Ceiling& c) {
+    const boost::json::value* egress = network.if_contains("egress");
+    if (!egress) return {};
+    for (auto [key, list] : {std::pair{"allow", &c.egress.allow}, std::pair{"deny", &c.egress.deny}}) {
+        auto rules = ceiling_egress_rules(egress->get_object(), key);
+        if (!rules) return rules.error();
+        *list = std::move(*rules);
+    }
+    if (Status s = check_egress(c.egress); !s) return s.error();
+    // What only the set can tell: IPv6 blocks the executor refuses, sets too large to compare.
+    for (auto [key, list] : {std::pair{"/network/egress/allow", &c.egress.allow}, std::pair{"/network/egress/deny", &c.egress.deny}})
+        if (auto set = EgressSet::from_rules(*list, key); !set) return set.error();
+    if (!c.egress.allow.empty() && c.network == NetworkDefault::allow)
+        return make_error(ErrorCode::invalid_policy,
+                          "egress allow rules under defaultPolicy \"allow\" would allow nothing more: state the rules, "
+                          "or allow everything and list what to deny",
+                          "/network/egress/allow");
+    if ((!c.egress.allow.empty() || !c.egress.deny.empty()) && !c.allowed_hosts.empty())
+        return make_error(ErrorCode::invalid_policy,
+                          "egress rules and allowedHosts cannot be mixed (host lists are never enforced; state CIDR rules)",
+                          "/network/egress");
+    return {};
 }
 
 inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const CeilingOptions& options) {
@@ -142,6 +227,7 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
     for (std::string_view key : {"containment", "containerId", "lifecycle", "fallback", "network", "ui",
                                  "processContainer", "seatbelt", "lxc"})
         if (auto* v = obj.if_contains(key)) mxc[key] = *v;
+    if (auto* net = mxc.if_contains("network")) net->get_object().erase("egress");  // MXC 1.0 rules: below
     Policy fields = MxcDecoder(contract_0_7_0_alpha, violations).decode(mxc);
     if (!violations.empty()) return to_error(violations);
 
@@ -150,9 +236,11 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
     c.canonical = options.canonicalize;
     c.containment = fields.containment;
     if (fields.network) {
-        c.network = fields.network->effective_default();
-        c.allowed_hosts = fields.network->allowed_hosts;
+        c.network = to_network_default(fields.network->effective_default());
+        c.allowed_hosts = fields.network->legacy.allowed_hosts;
     }
+    if (auto* net = obj.if_contains("network"))
+        if (Status s = ceiling_egress(net->get_object(), c); !s) return s.error();
     for (auto [key, list] : {std::pair{"readonlyPaths", &c.readonly}, std::pair{"readwritePaths", &c.readwrite},
                              std::pair{"deniedPaths", &c.denied}, std::pair{"allowedSockets", &c.allowed_sockets}}) {
         std::string base = pointer_child("", key);
@@ -231,6 +319,16 @@ CORDON_FUNC Result<Ceiling> ceiling_from_env(std::string_view prefix, const Ceil
             else if (*value == "allow") c.network = NetworkDefault::allow;
             else return make_error(ErrorCode::invalid_policy, "expected \"block\" or \"allow\", got \"" + *value + "\"", name);
         }
+        for (auto [suffix, list] : {std::pair{"EGRESS_ALLOW", &c.egress.allow}, std::pair{"EGRESS_DENY", &c.egress.deny}}) {
+            name = std::string(prefix) + suffix;
+            if (auto value = lookup(name))
+                if (Status s = detail::env_egress(*value, name, *list); !s) return s.error();
+        }
+        if (!c.egress.allow.empty() && c.network == NetworkDefault::allow)
+            return make_error(ErrorCode::invalid_policy,
+                              "egress allow rules under NETWORK=allow would allow nothing more: state the rules, or "
+                              "allow everything and list what to deny",
+                              std::string(prefix) + "EGRESS_ALLOW");
         name = std::string(prefix) + "ENV_ALLOW";
         if (auto value = lookup(name)) {
             auto items = split_path_list(*value, options.style, name);

@@ -18,9 +18,11 @@
 #include "cordon/clamp.hpp"
 #include "cordon/detail/env_rules.hpp"
 #include "cordon/detail/fs_probe.hpp"
+#include "cordon/detail/host_addresses.hpp"
 #include "cordon/detail/json_pointer.hpp"
 #include "cordon/detail/limit_fields.hpp"
 #include "cordon/detail/socket_scan.hpp"
+#include "cordon/egress_clamp.hpp"
 #include "cordon/names.hpp"
 
 namespace cordon {
@@ -475,6 +477,25 @@ private:
                     break;
             }
         }
+        inherit_default_env(fold);
+    }
+
+    // The backend's default environment (bubblewrap: fixed PATH and TERM values, never the host's)
+    // is inherited only when the ceiling admits those names, as it would admit them one by one.
+    void inherit_default_env(bool fold) {
+        if (!req_.process.inherit_default_env) return;
+        std::string missing;
+        for (const char* name : {"PATH", "TERM"})
+            if (detail::judge_env_name(name, ceil_.env_allow, fold) != detail::EnvVerdict::allowed)
+                missing += missing.empty() ? name : std::string(" and ") + name;
+        if (missing.empty()) {
+            out_.process.inherit_default_env = true;
+            decide("/process/inheritDefaultEnv", "true", Verdict::kept, {{"/process/inheritDefaultEnv", "true"}}, "");
+        } else {
+            decide("/process/inheritDefaultEnv", "true", Verdict::dropped, {},
+                   "the backend's default environment sets " + missing +
+                       ", which the ceiling's env allow-list does not admit; the sandbox gets only the allowed entries");
+        }
     }
 
     void timeout() {
@@ -528,81 +549,184 @@ private:
         return s;
     }
 
+    // The model's pointers are the directional wire's (/network/egress/...); a legacy request's
+    // `defaultPolicy` is reported at /network/egress/default (the legacy codec maps it back).
     Status network() {
         const NetworkSpec* asked = req_.network ? &*req_.network : nullptr;
         NetworkSpec net = ceil_.fields.network.value_or(NetworkSpec{});
-        net.allowed_hosts.clear();
-        net.blocked_hosts.clear();
-        NetworkDefault want = req_.effective_network_default();
-        std::string want_text(to_string(want));
-        if (!ceil_.allows_network()) {
-            net.default_policy = NetworkDefault::block;
-            if (asked && asked->default_policy)
-                decide("/network/defaultPolicy", want_text, want == NetworkDefault::block ? Verdict::kept : Verdict::dropped,
-                       {{"/network/defaultPolicy", "block"}},
-                       want == NetworkDefault::block ? "" : "the ceiling blocks the network");
-            if (asked) {
-                for (std::size_t i = 0; i < asked->allowed_hosts.size(); ++i)
-                    decide(pointer_child("/network/allowedHosts", i), asked->allowed_hosts[i], Verdict::dropped, {},
-                           "the ceiling blocks the network");
-                for (std::size_t i = 0; i < asked->blocked_hosts.size(); ++i)
-                    decide(pointer_child("/network/blockedHosts", i), asked->blocked_hosts[i], Verdict::dropped, {},
-                           "the ceiling blocks the network, so there is nothing to block");
-            }
-        } else {
-            if (want == NetworkDefault::allow && !ceil_.allowed_hosts.empty()) {
-                // "Everything" under a ceiling that allows only some hosts becomes those hosts.
-                net.default_policy = NetworkDefault::block;
-                net.allowed_hosts = ceil_.allowed_hosts;
-                std::vector<ClampResultItem> result{{"/network/defaultPolicy", "block"}};
-                for (const auto& h : ceil_.allowed_hosts) result.push_back({"/network/allowedHosts", h});
-                decide("/network/defaultPolicy", want_text, Verdict::narrowed, std::move(result),
-                       "the ceiling allows only its listed hosts");
-            } else {
-                net.default_policy = want;
-                if (asked && asked->default_policy)
-                    decide("/network/defaultPolicy", want_text, Verdict::kept, {{"/network/defaultPolicy", want_text}}, "");
-            }
-            if (asked) {
-                for (std::size_t i = 0; i < asked->allowed_hosts.size(); ++i) {
-                    const std::string& h = asked->allowed_hosts[i];
-                    std::string field = pointer_child("/network/allowedHosts", i);
-                    if (ceil_.allowed_hosts.empty() || host_allowed(h, ceil_.allowed_hosts)) {
-                        bool dup = false;
-                        for (const auto& x : net.allowed_hosts) dup = dup || x == h;
-                        if (!dup) net.allowed_hosts.push_back(h);
-                        decide(field, h, Verdict::kept, {{"/network/allowedHosts", h}}, "");
-                    } else {
-                        decide(field, h, Verdict::dropped, {}, "not among the ceiling's allowed hosts");
-                    }
-                }
-                for (std::size_t i = 0; i < asked->blocked_hosts.size(); ++i) {
-                    net.blocked_hosts.push_back(asked->blocked_hosts[i]);
-                    decide(pointer_child("/network/blockedHosts", i), asked->blocked_hosts[i], Verdict::kept,
-                           {{"/network/blockedHosts", asked->blocked_hosts[i]}}, "");
-                }
-            }
-        }
-        if ((!net.allowed_hosts.empty() || !net.blocked_hosts.empty()) && !caps_.host_filtering)
+        net.egress = Egress{};
+        net.ingress = Ingress{};
+        net.legacy.allowed_hosts.clear();
+        net.legacy.blocked_hosts.clear();
+        if (Status s = egress(asked, net); !s) return s;
+        if (asked) ingress(*asked);
+        if ((!net.legacy.allowed_hosts.empty() || !net.legacy.blocked_hosts.empty()) && !caps_.host_filtering)
             return make_error(ErrorCode::backend_unsupported,
                               "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
                                   std::string(caps_.sdk_version) +
-                                  ") does not enforce host lists with the pinned contract; refusing rather than "
+                                  ") does not enforce host lists; refusing rather than "
                                   "dropping them or running with the network open",
                               "/network");
         // Ceiling-only network fields: the ceiling's values, or the request's where the ceiling allows
         // it and the network is not blocked (a proxy shares the host network on bubblewrap).
         if (asked) {
-            const bool open = net.effective_default() == NetworkDefault::allow || !net.allowed_hosts.empty();
-            take_field(asked->enforcement_mode, net.enforcement_mode, RequestField::network_enforcement_mode,
-                       "/network/enforcementMode", [](EnforcementMode m) { return std::string(to_string(m)); }, true);
-            take_field(asked->allow_local_network, net.allow_local_network, RequestField::network_allow_local_network,
-                       "/network/allowLocalNetwork", [](bool b) { return std::string(b ? "true" : "false"); }, open);
-            take_field(asked->proxy, net.proxy, RequestField::network_proxy, "/network/proxy",
+            const bool open = net.effective_default() == EgressDefault::allow || !net.legacy.allowed_hosts.empty();
+            take_field(asked->legacy.enforcement_mode, net.legacy.enforcement_mode,
+                       RequestField::network_enforcement_mode, "/network/enforcementMode",
+                       [](EnforcementMode m) { return std::string(to_string(m)); }, true);
+            take_field(asked->legacy.allow_local_network, net.legacy.allow_local_network,
+                       RequestField::network_allow_local_network, "/network/allowLocalNetwork",
+                       [](bool b) { return std::string(b ? "true" : "false"); }, open);
+            take_field(asked->proxy, net.proxy, RequestField::network_proxy, "/runtimeConfig/networkProxy",
                        [](const Proxy&) { return std::string("(proxy)"); }, open);
         }
         out_.network = std::move(net);
         return {};
+    }
+
+    // A ceiling that blocks or lists hosts (legacy) decides the default itself and takes no rules;
+    // any other ceiling (`allow`, egress rules) goes through clamp_egress as sets.
+    Status egress(const NetworkSpec* asked, NetworkSpec& net) {
+        if (ceil_.allows_network() && ceil_.allowed_hosts.empty()) {
+            if (Status s = egress_sets(asked, net); !s) return s;
+            if (asked) host_lists(*asked, net);
+            return {};
+        }
+        const EgressDefault want = req_.effective_egress_default();
+        const std::string want_text(to_string(want));
+        const std::string field = "/network/egress/default";
+        const bool asked_default = asked && asked->egress.default_action;
+        net.egress.default_action = EgressDefault::deny;
+        if (!ceil_.allows_network()) {
+            if (asked_default)
+                decide(field, want_text, want == EgressDefault::deny ? Verdict::kept : Verdict::dropped,
+                       {{field, "deny"}}, want == EgressDefault::deny ? "" : "the ceiling blocks the network");
+        } else if (want == EgressDefault::allow) {
+            // "Everything" under a ceiling that allows only some hosts becomes those hosts.
+            net.legacy.allowed_hosts = ceil_.allowed_hosts;
+            std::vector<ClampResultItem> result{{field, "deny"}};
+            for (const auto& h : ceil_.allowed_hosts) result.push_back({"/network/allowedHosts", h});
+            decide(field, want_text, Verdict::narrowed, std::move(result), "the ceiling allows only its listed hosts");
+        } else if (asked_default) {
+            decide(field, want_text, Verdict::kept, {{field, want_text}}, "");
+        }
+        if (!asked) return {};
+        host_lists(*asked, net);
+        for (std::size_t i = 0; i < asked->egress.allow.size(); ++i)
+            decide(pointer_child("/network/egress/allow", i), to_json(asked->egress.allow[i]), Verdict::dropped, {},
+                   ceil_.allows_network() ? "the ceiling allows only its listed hosts, no egress rules"
+                                          : "the ceiling blocks the network");
+        for (std::size_t i = 0; i < asked->egress.deny.size(); ++i)
+            decide(pointer_child("/network/egress/deny", i), to_json(asked->egress.deny[i]), Verdict::dropped, {},
+                   "nothing is allowed, so there is nothing to deny");
+        return {};
+    }
+
+    // The request's egress ∩ the ceiling's (its rules, or everything under `allow`), minus its deny
+    // rules and, where the backend enforces rules, the host's own addresses the ceiling does not name.
+    Status egress_sets(const NetworkSpec* asked, NetworkSpec& net) {
+        Egress ceiling = ceil_.egress;
+        ceiling.default_action = ceil_.network == NetworkDefault::allow ? EgressDefault::allow : EgressDefault::deny;
+        const Egress request = asked ? asked->egress : Egress{};
+        EgressClampOptions options;
+        if (caps_.egress_rules)
+            options.host_addresses = opt_.host_addresses ? *opt_.host_addresses
+                                     : opt_.canonicalize ? detail::host_addresses()
+                                                         : std::vector<Cidr>{};
+        auto clamped = clamp_egress(request, ceiling, "/network/egress", "/network/egress", options);
+        if (!clamped) return clamped.error();
+        if (request.default_action == EgressDefault::deny)
+            decide("/network/egress/default", "deny", Verdict::kept, {{"/network/egress/default", "deny"}}, "");
+        for (EgressDecision& d : clamped->decisions) {
+            if (Status s = reachable(d); !s) return s;
+            std::vector<ClampResultItem> result;
+            const bool rules = !d.granted.allow.empty() || !d.granted.deny.empty();
+            if (d.field == "/network/egress/default" && d.verdict != Verdict::dropped)
+                result.push_back({d.field, std::string(to_string(d.granted.effective_default()))});
+            if (d.verdict != Verdict::dropped && (rules || d.field != "/network/egress/default"))
+                result.push_back({"/network/egress", to_json(d.granted)});
+            decide(d.field, d.requested, d.verdict, std::move(result), std::move(d.reason));
+        }
+        net.egress = std::move(clamped->egress);
+        if ((!net.egress.allow.empty() || !net.egress.deny.empty()) && !caps_.egress_rules)
+            return make_error(ErrorCode::backend_unsupported,
+                              "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
+                                  std::string(caps_.sdk_version) + ", contract " + std::string(detail::first_word(caps_.contracts)) +
+                                  ") does not enforce egress rules; refusing rather than running without them",
+                              "/network/egress");
+        return {};
+    }
+
+    // A grant that lies wholly in blocks the backend accepts and never reaches (127.0.0.0/8, slirp's
+    // 10.0.2.2, IPv6 on bubblewrap) is refused: it would run and silently do nothing.
+    Status reachable(const EgressDecision& d) {
+        if (d.verdict == Verdict::dropped || caps_.silent_peers.size == 0 || d.field.find("/deny/") != std::string::npos)
+            return {};
+        auto granted = EgressSet::from_egress(d.granted);
+        if (!granted || granted->empty()) return {};
+        if (!silent_) {
+            silent_.emplace();
+            auto v4 = EgressSet::from_rule(EgressRule{std::vector<Peer>{Peer{*Cidr::parse("0.0.0.0/0"), {}}}, std::nullopt});
+            for (const SilentPeer& p : caps_.silent_peers) {
+                auto block = Cidr::parse(p.cidr);
+                if (!block) continue;
+                auto set = p.cidr == "::/0" && v4 ? Result<EgressSet>(EgressSet::everything() - *v4)
+                                                  : EgressSet::from_rule(EgressRule{std::vector<Peer>{Peer{*block, {}}}, std::nullopt});
+                if (set) silent_->push_back({p, std::move(*set)});
+            }
+        }
+        EgressSet all;
+        for (const auto& entry : *silent_) all = all | entry.second;
+        if (!granted->subset_of(all)) return {};
+        for (const auto& [peer, set] : *silent_)
+            if (granted->intersects(set))
+                return make_error(ErrorCode::backend_unsupported,
+                                  d.requested + " would never be reached on " + std::string(to_string(caps_.backend)) +
+                                      " (SDK " + std::string(caps_.sdk_version) + "): " + std::string(peer.cidr) + " " +
+                                      std::string(peer.why),
+                                  d.field);
+        return {};
+    }
+
+    void host_lists(const NetworkSpec& asked, NetworkSpec& net) {
+        const LegacyNetwork& legacy = asked.legacy;
+        const bool open = ceil_.allows_network();
+        for (std::size_t i = 0; i < legacy.allowed_hosts.size(); ++i) {
+            const std::string& h = legacy.allowed_hosts[i];
+            std::string field = pointer_child("/network/allowedHosts", i);
+            if (open && (ceil_.allowed_hosts.empty() || host_allowed(h, ceil_.allowed_hosts))) {
+                bool dup = std::find(net.legacy.allowed_hosts.begin(), net.legacy.allowed_hosts.end(), h) !=
+                           net.legacy.allowed_hosts.end();
+                if (!dup) net.legacy.allowed_hosts.push_back(h);
+                decide(field, h, Verdict::kept, {{"/network/allowedHosts", h}}, "");
+            } else {
+                decide(field, h, Verdict::dropped, {},
+                       open ? "not among the ceiling's allowed hosts" : "the ceiling blocks the network");
+            }
+        }
+        for (std::size_t i = 0; i < legacy.blocked_hosts.size(); ++i) {
+            std::string field = pointer_child("/network/blockedHosts", i);
+            if (!open) {
+                decide(field, legacy.blocked_hosts[i], Verdict::dropped, {},
+                       "the ceiling blocks the network, so there is nothing to block");
+                continue;
+            }
+            net.legacy.blocked_hosts.push_back(legacy.blocked_hosts[i]);
+            decide(field, legacy.blocked_hosts[i], Verdict::kept, {{"/network/blockedHosts", legacy.blocked_hosts[i]}},
+                   "");
+        }
+    }
+
+    // The ceiling grants no way in: ingress and host-loopback `allow` are dropped, `deny` kept.
+    void ingress(const NetworkSpec& asked) {
+        auto one = [&](const std::optional<NetworkAction>& a, const char* field) {
+            if (!a) return;
+            std::string text(to_string(*a));
+            if (*a == NetworkAction::deny) decide(field, text, Verdict::kept, {{field, text}}, "");
+            else decide(field, text, Verdict::dropped, {{field, "deny"}}, "the ceiling grants no ingress");
+        };
+        one(asked.ingress.default_action, "/network/ingress/default");
+        one(asked.ingress.host_loopback, "/network/ingress/hostLoopback");
     }
 
     // One ceiling-only field: the request's value replaces the ceiling's only when the ceiling names
@@ -651,8 +775,8 @@ private:
                        "/processContainer/leastPrivilege", yes_no, here);
             take_field(a.ui, merged.ui, RequestField::process_container_ui, "/processContainer/ui",
                        [](const ProcessContainerUi&) { return std::string("(section)"); }, here);
-            const bool blocked = out_.network && out_.network->effective_default() == NetworkDefault::block &&
-                                 out_.network->allowed_hosts.empty();
+            const bool blocked = out_.network && out_.network->effective_default() == EgressDefault::deny &&
+                                 out_.network->legacy.allowed_hosts.empty() && out_.network->egress.allow.empty();
             std::vector<std::string> caps_out;
             bool caps_taken = false;
             for (std::size_t i = 0; i < a.capabilities.size(); ++i) {
@@ -708,6 +832,7 @@ private:
     const Capabilities& caps_;
     const ClampOptions& opt_;
     std::vector<Anchor> anchors_;
+    std::optional<std::vector<std::pair<SilentPeer, EgressSet>>> silent_;  // caps_.silent_peers as sets, when needed
     std::vector<Denial> denied_;
     std::vector<Path> sockets_;  // found by socket_rule, masked once the grants are known
     std::size_t socket_budget_ = detail::socket_scan_limit;

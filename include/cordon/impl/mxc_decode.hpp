@@ -1,215 +1,98 @@
 // SPDX-License-Identifier: MIT
-// cordon: typed, strict decoding of an MXC config value into a Policy, collecting every violation
+// cordon: typed, strict decoding of an MXC config value into a Policy, collecting every violation:
+// the parts every contract shares, with the network handed to the contract family's codec
 // (part of the implementation of mxc_json.hpp).
 #pragma once
 
-#include <cstdint>  // INT64_MAX
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>  // std::is_pointer_v
-#include <utility>      // std::declval, std::pair
+#include <utility>  // std::declval, std::pair
 #include <vector>
 
 #include <boost/json/value.hpp>
 
 #include "cordon/contract.hpp"
 #include "cordon/detail/json_pointer.hpp"
-#include "cordon/detail/proxy_url.hpp"
+#include "cordon/impl/mxc_codec_directional.hpp"
+#include "cordon/impl/mxc_codec_legacy.hpp"
+#include "cordon/impl/mxc_reader.hpp"
 #include "cordon/names.hpp"
 #include "cordon/policy.hpp"
 #include "cordon/violation.hpp"
 
 namespace cordon::detail {
 
-inline std::string_view json_kind_name(const boost::json::value& v) {
-    switch (v.kind()) {
-        case boost::json::kind::null: return "null";
-        case boost::json::kind::bool_: return "a boolean";
-        case boost::json::kind::int64:
-        case boost::json::kind::uint64: return "an integer";
-        case boost::json::kind::double_: return "a non-integer number";
-        case boost::json::kind::string: return "a string";
-        case boost::json::kind::array: return "an array";
-        case boost::json::kind::object: return "an object";
-    }
-    return "a value";
+/// Root keys of a contract, in the executor's order (its "expected one of" list).
+inline Keys root_keys(const Contract& c) {
+    Keys keys;
+    if (c.annotations) keys.insert(keys.end(), {"$schema", "_comment"});
+    keys.insert(keys.end(), {"version", "containerId", "containment", "lifecycle", "process", "filesystem",
+                             "fallback", "network", "ui"});
+    if (c.aliases) keys.push_back("appContainer");
+    keys.insert(keys.end(), {"processContainer", "lxc"});
+    if (c.seatbelt && c.aliases) keys.push_back("macos_sandbox");
+    if (c.seatbelt) keys.push_back("seatbelt");
+    if (c.directional_network) keys.push_back("runtimeConfig");
+    if (c.windows_09) keys.insert(keys.end(), {"telemetry", "wslc"});
+    return keys;
 }
 
-/// An integer JSON value as int64 (Boost.JSON stores unsigned values it was given as uint64).
-inline std::optional<std::int64_t> integer_of(const boost::json::value& v) {
-    if (v.is_int64()) return v.get_int64();
-    if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
-        return static_cast<std::int64_t>(v.get_uint64());
-    return std::nullopt;
+/// Containment values of a contract, in the executor's order.
+inline Keys containment_names(const Contract& c) {
+    Keys names{"process", "processcontainer"};
+    if (c.aliases) names.push_back("appcontainer");
+    names.insert(names.end(), {"lxc", "bubblewrap"});
+    if (c.seatbelt) names.push_back("seatbelt");
+    if (c.seatbelt && c.aliases) names.push_back("macos_sandbox");
+    if (c.windows_09) names.insert(names.end(), {"isolation_session", "wslc"});
+    return names;
 }
 
-inline std::string quoted_list(std::initializer_list<std::string_view> names, char quote = '`') {
-    std::string out;
-    for (auto name : names) {
-        if (!out.empty()) out += ", ";
-        out += quote;
-        out += name;
-        out += quote;
-    }
-    return out;
-}
-
-inline bool is_blank(std::string_view s) {
-    return s.find_first_not_of(" \t\n\r\v\f") == std::string_view::npos;
-}
-
-// Reads one config. Every check reports to `out` and decoding goes on, so a user sees all problems
-// at once; the decoded Policy is meaningful only when no violation was added.
-class MxcDecoder {
+// Reads one config. Every check reports to the reader's violations and decoding goes on, so a user
+// sees all problems at once; the decoded Policy is meaningful only when no violation was added.
+class MxcDecoder : public MxcReader {
 public:
-    MxcDecoder(const Contract& contract, Violations& out) : contract_(contract), out_(out) {}
+    using MxcReader::MxcReader;
 
     Policy decode(const boost::json::value& root) {
         Policy policy;
         const boost::json::object* obj = as_object(root, "");
         if (!obj) return policy;
-        std::vector<std::string_view> allowed{"version", "containerId", "containment", "lifecycle", "process",
-                                              "filesystem", "fallback", "network", "ui", "appContainer",
-                                              "processContainer", "lxc"};
-        if (contract_.annotations) allowed.insert(allowed.begin(), {"$schema", "_comment"});
-        if (contract_.seatbelt) allowed.insert(allowed.end(), {"macos_sandbox", "seatbelt"});
-        check_keys(*obj, "", allowed);
-        if (contract_.annotations) string_field(*obj, "", "$schema");
-
+        check_keys(*obj, "", root_keys(contract()));
+        if (contract().annotations) string_field(*obj, "", "$schema");
         policy.container_id = string_field(*obj, "", "containerId");
-        policy.containment = containment(*obj);
-        if (auto* v = obj->if_contains("process")) {
-            policy.process = process(*v, "/process");
-        } else {
-            add("", "missing required field `process`");
-        }
+        policy.containment = enum_field<Containment>(*obj, "", "containment", containment_names(contract()));
+        if (auto* v = obj->if_contains("process")) policy.process = process(*v, "/process");
+        else add("", "missing required field `process`");
         if (auto* v = obj->if_contains("filesystem")) policy.filesystem = filesystem(*v, "/filesystem");
         if (auto* v = obj->if_contains("lifecycle")) policy.lifecycle = lifecycle(*v, "/lifecycle");
         if (auto* v = obj->if_contains("fallback")) policy.fallback = fallback(*v, "/fallback");
-        if (auto* v = obj->if_contains("network")) policy.network = network(*v, "/network");
         if (auto* v = obj->if_contains("ui")) policy.ui = ui(*v, "/ui");
         policy.process_container = aliased_section(*obj, "processContainer", "appContainer",
                                                    [this](const auto& v, const auto& p) { return process_container(v, p); });
         if (auto* v = obj->if_contains("lxc")) policy.lxc = lxc(*v, "/lxc");
-        if (contract_.seatbelt)
+        if (contract().seatbelt)
             policy.seatbelt = aliased_section(*obj, "seatbelt", "macos_sandbox",
                                               [this](const auto& v, const auto& p) { return seatbelt(v, p); });
-
+        if (contract().windows_09) {
+            if (auto* t = object_field(*obj, "", "telemetry")) policy.telemetry = telemetry(*t);
+            if (auto* w = object_field(*obj, "", "wslc")) policy.wslc = wslc(*w);
+        }
+        if (contract().family == ContractFamily::legacy) LegacyCodec::decode_network(*this, *obj, policy);
+        else DirectionalCodec::decode_network(*this, *obj, policy);
         check_backend_sections(*obj, policy);
-        if (policy.network) check_proxy_rules(policy);
         return policy;
     }
 
 private:
-    void add(std::string pointer, std::string message) { out_.push_back({std::move(pointer), std::move(message)}); }
-
-    void type_error(const boost::json::value& v, const std::string& pointer, std::string_view expected) {
-        std::string message = "expected " + std::string(expected) + ", got " + std::string(json_kind_name(v));
-        if (v.is_null()) message += " (null is never accepted: omit the field instead)";
-        add(pointer, std::move(message));
-    }
-
-    const boost::json::object* as_object(const boost::json::value& v, const std::string& pointer) {
-        if (v.is_object()) return &v.get_object();
-        type_error(v, pointer, "an object");
-        return nullptr;
-    }
-
-    void check_keys(const boost::json::object& obj, const std::string& pointer,
-                    const std::vector<std::string_view>& allowed) {
-        for (const auto& member : obj) {
-            std::string_view key(member.key().data(), member.key().size());
-            bool known = false;
-            for (auto a : allowed) known = known || a == key;
-            if (known) continue;
-            std::string expected;
-            for (auto a : allowed) expected += (expected.empty() ? "`" : ", `") + std::string(a) + "`";
-            add(pointer_child(pointer, key), "unknown field `" + std::string(key) + "`; expected one of " + expected);
-        }
-    }
-
-    // A string value; NUL is refused everywhere because executors and kernels cut C strings at it.
-    std::optional<std::string> string_value(const boost::json::value& v, const std::string& pointer) {
-        if (!v.is_string()) {
-            type_error(v, pointer, "a string");
-            return std::nullopt;
-        }
-        std::string s(v.get_string().data(), v.get_string().size());
-        if (s.find('\0') != std::string::npos) {
-            add(pointer, "must not contain a NUL character");
-            return std::nullopt;
-        }
-        return s;
-    }
-
-    std::optional<std::string> string_field(const boost::json::object& obj, const std::string& pointer,
-                                            std::string_view key) {
-        auto* v = obj.if_contains(key);
-        if (!v) return std::nullopt;
-        return string_value(*v, pointer_child(pointer, key));
-    }
-
-    std::optional<bool> bool_field(const boost::json::object& obj, const std::string& pointer, std::string_view key) {
-        auto* v = obj.if_contains(key);
-        if (!v) return std::nullopt;
-        if (v->is_bool()) return v->get_bool();
-        type_error(*v, pointer_child(pointer, key), "a boolean");
-        return std::nullopt;
-    }
-
-    // `check_item(item, pointer)` may add violations for an item that is a valid string.
-    template <class CheckItem = bool (*)(const std::string&, const std::string&)>
-    std::vector<std::string> string_list(const boost::json::object& obj, const std::string& pointer,
-                                         std::string_view key, CheckItem check_item = nullptr) {
-        std::vector<std::string> out;
-        auto* v = obj.if_contains(key);
-        if (!v) return out;
-        std::string here = pointer_child(pointer, key);
-        if (!v->is_array()) {
-            type_error(*v, here, "an array of strings");
-            return out;
-        }
-        std::size_t i = 0;
-        for (const auto& item : v->get_array()) {
-            std::string item_pointer = pointer_child(here, i++);
-            auto s = string_value(item, item_pointer);
-            if (!s) continue;
-            if constexpr (!std::is_pointer_v<CheckItem>) check_item(*s, item_pointer);
-            out.push_back(std::move(*s));
-        }
-        return out;
-    }
-
-    template <class E>
-    std::optional<E> enum_field(const boost::json::object& obj, const std::string& pointer, std::string_view key,
-                                std::initializer_list<std::string_view> accepted) {
-        auto* v = obj.if_contains(key);
-        if (!v) return std::nullopt;
-        std::string here = pointer_child(pointer, key);
-        auto s = string_value(*v, here);
-        if (!s) return std::nullopt;
-        for (auto name : accepted)
-            if (name == *s) return enum_from_string<E>(name);
-        add(here, "unknown value \"" + *s + "\"; expected one of " + quoted_list(accepted, '"'));
-        return std::nullopt;
-    }
-
-    std::optional<Containment> containment(const boost::json::object& obj) {
-        if (contract_.seatbelt)
-            return enum_field<Containment>(obj, "", "containment",
-                                           {"process", "processcontainer", "appcontainer", "lxc", "bubblewrap",
-                                            "seatbelt", "macos_sandbox"});
-        return enum_field<Containment>(obj, "", "containment",
-                                       {"process", "processcontainer", "appcontainer", "lxc", "bubblewrap"});
-    }
-
     ProcessSpec process(const boost::json::value& v, const std::string& pointer) {
         ProcessSpec spec;
         auto* obj = as_object(v, pointer);
         if (!obj) return spec;
-        check_keys(*obj, pointer, {"commandLine", "cwd", "env", "timeout"});
+        if (contract().inherit_default_env) check_keys(*obj, pointer, {"commandLine", "cwd", "env", "inheritDefaultEnv", "timeout"});
+        else check_keys(*obj, pointer, {"commandLine", "cwd", "env", "timeout"});
         if (!obj->contains("commandLine")) {
             add(pointer, "missing required field `commandLine`");
         } else if (auto s = string_field(*obj, pointer, "commandLine")) {
@@ -217,7 +100,14 @@ private:
             spec.command_line = std::move(*s);
         }
         spec.cwd = string_field(*obj, pointer, "cwd");
-        for (auto& entry : string_list(*obj, pointer, "env")) spec.env.push_back(EnvVar::parse(entry));
+        // lxc-exec 1.0.1 does not look into env items at parse time (a NUL fails only the real run).
+        const bool directional = contract().family == ContractFamily::directional;
+        for (auto& entry : string_list(*obj, pointer, "env", nullptr, directional)) spec.env.push_back(EnvVar::parse(entry));
+        // Directional contracts: an absent `env` is the backend's default environment.
+        if (contract().inherit_default_env) {
+            auto inherit = bool_field(*obj, pointer, "inheritDefaultEnv");
+            spec.inherit_default_env = !obj->contains("env") || inherit.value_or(false);
+        }
         if (auto* t = obj->if_contains("timeout")) spec.timeout = timeout(*t, pointer + "/timeout");
         return spec;
     }
@@ -270,52 +160,6 @@ private:
         return FallbackSpec{bool_field(*obj, pointer, "allowDaclMutation")};
     }
 
-    std::optional<NetworkSpec> network(const boost::json::value& v, const std::string& pointer) {
-        auto* obj = as_object(v, pointer);
-        if (!obj) return std::nullopt;
-        check_keys(*obj, pointer,
-                   {"defaultPolicy", "enforcementMode", "allowedHosts", "blockedHosts", "allowLocalNetwork", "proxy"});
-        NetworkSpec spec;
-        spec.default_policy = enum_field<NetworkDefault>(*obj, pointer, "defaultPolicy", {"allow", "block"});
-        spec.enforcement_mode =
-            enum_field<EnforcementMode>(*obj, pointer, "enforcementMode", {"capabilities", "firewall", "both"});
-        spec.allowed_hosts = string_list(*obj, pointer, "allowedHosts");
-        spec.blocked_hosts = string_list(*obj, pointer, "blockedHosts");
-        spec.allow_local_network = bool_field(*obj, pointer, "allowLocalNetwork");
-        if (auto* p = obj->if_contains("proxy")) spec.proxy = proxy(*p, pointer + "/proxy");
-        return spec;
-    }
-
-    std::optional<Proxy> proxy(const boost::json::value& v, const std::string& pointer) {
-        auto* obj = as_object(v, pointer);
-        if (!obj) return std::nullopt;
-        check_keys(*obj, pointer, {"localhost", "builtinTestServer", "url"});
-        if (obj->size() != 1) {
-            add(pointer, "expected exactly one of `localhost`, `builtinTestServer`, `url`, got " +
-                             std::to_string(obj->size()) + " fields");
-            return std::nullopt;
-        }
-        const auto& member = *obj->begin();
-        std::string here = pointer_child(pointer, std::string_view(member.key().data(), member.key().size()));
-        const boost::json::value& value = member.value();
-        if (member.key() == "localhost") {
-            auto port = integer_of(value);
-            if (port && *port >= 1 && *port <= 65535) return Proxy{ProxyLocalhost{static_cast<std::uint16_t>(*port)}};
-            if (value.is_int64() || value.is_uint64()) add(here, "expected a port from 1 to 65535");
-            else type_error(value, here, "a port number from 1 to 65535");
-        } else if (member.key() == "builtinTestServer") {
-            if (value.is_bool() && value.get_bool()) return Proxy{ProxyBuiltinTestServer{}};
-            if (value.is_bool()) add(here, "expected true (omit the proxy instead of disabling it)");
-            else type_error(value, here, "true");
-        } else if (member.key() == "url") {
-            if (auto s = string_value(value, here)) {
-                if (auto problem = proxy_url_problem(*s)) add(here, *problem);
-                else return Proxy{ProxyUrl{std::move(*s)}};
-            }
-        }
-        return std::nullopt;
-    }
-
     std::optional<UiSpec> ui(const boost::json::value& v, const std::string& pointer) {
         auto* obj = as_object(v, pointer);
         if (!obj) return std::nullopt;
@@ -329,7 +173,7 @@ private:
     auto aliased_section(const boost::json::object& obj, std::string_view key, std::string_view alias, Decode decode)
         -> decltype(decode(std::declval<const boost::json::value&>(), std::declval<const std::string&>())) {
         auto* primary = obj.if_contains(key);
-        auto* legacy = obj.if_contains(alias);
+        auto* legacy = contract().aliases ? obj.if_contains(alias) : nullptr;
         if (primary && legacy) {
             add(pointer_child("", alias), "duplicate section: `" + std::string(alias) + "` is the legacy name of `" +
                                               std::string(key) + "`; give only one");
@@ -342,21 +186,62 @@ private:
     std::optional<ProcessContainerSpec> process_container(const boost::json::value& v, const std::string& pointer) {
         auto* obj = as_object(v, pointer);
         if (!obj) return std::nullopt;
-        check_keys(*obj, pointer, {"leastPrivilege", "capabilities", "ui"});
+        const Contract& c = contract();
+        Keys keys{"leastPrivilege"};
+        if (c.process_container_08) keys.push_back("learningMode");
+        keys.push_back("capabilities");
+        if (c.process_container_08) keys.push_back("captureDenials");
+        keys.push_back("ui");
+        if (c.windows_09) keys.push_back("filesystem");
+        if (c.process_container_08) keys.push_back("network");
+        check_keys(*obj, pointer, keys);
         ProcessContainerSpec spec;
         spec.least_privilege = bool_field(*obj, pointer, "leastPrivilege");
-        spec.capabilities = string_list(*obj, pointer, "capabilities");
-        if (auto* u = obj->if_contains("ui")) {
-            std::string here = pointer + "/ui";
-            if (auto* uo = as_object(*u, here)) {
-                check_keys(*uo, here, {"isolation", "desktopSystemControl", "systemSettings", "ime"});
-                spec.ui = ProcessContainerUi{
-                    enum_field<UiIsolation>(*uo, here, "isolation", {"container", "desktop", "handles", "atoms"}),
-                    bool_field(*uo, here, "desktopSystemControl"), string_field(*uo, here, "systemSettings"),
-                    bool_field(*uo, here, "ime")};
+        spec.capabilities = string_list(*obj, pointer, "capabilities", [&](const std::string& cap, const std::string& at) {
+            if (c.process_container_08) check_capability(cap, at);
+        });
+        if (auto* u = object_field(*obj, pointer, "ui")) spec.ui = process_container_ui(*u, pointer + "/ui");
+        if (c.process_container_08) process_container_08(*obj, pointer, spec);
+        if (c.windows_09)
+            if (auto* fs = object_field(*obj, pointer, "filesystem")) {
+                check_keys(*fs, pointer + "/filesystem", {"enumeratePaths"});
+                if (fs->contains("enumeratePaths"))
+                    spec.enumerate_paths = path_list(*fs, pointer + "/filesystem", "enumeratePaths");
             }
-        }
         return spec;
+    }
+
+    // From 0.8.0-alpha: several capabilities are separate entries, and the logging modes are reserved.
+    void check_capability(const std::string& cap, const std::string& at) {
+        if (cap.find(',') != std::string::npos)
+            add(at, "capability must not contain a comma; give each capability as its own array entry");
+        std::string upper = cap;
+        for (char& ch : upper) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
+        if (upper == "LEARNINGMODELOGGING" || upper == "PERMISSIVELEARNINGMODE")
+            add(at, "learningModeLogging and permissiveLearningMode are reserved; use learningMode or captureDenials");
+    }
+
+    ProcessContainerUi process_container_ui(const boost::json::object& uo, const std::string& here) {
+        check_keys(uo, here, {"isolation", "desktopSystemControl", "systemSettings", "ime"});
+        return ProcessContainerUi{
+            enum_field<UiIsolation>(uo, here, "isolation", {"container", "desktop", "handles", "atoms"}),
+            bool_field(uo, here, "desktopSystemControl"), string_field(uo, here, "systemSettings"),
+            bool_field(uo, here, "ime")};
+    }
+
+    void process_container_08(const boost::json::object& obj, const std::string& pointer, ProcessContainerSpec& spec) {
+        spec.learning_mode = bool_field(obj, pointer, "learningMode");
+        if (auto* cd = object_field(obj, pointer, "captureDenials")) {
+            std::string here = pointer + "/captureDenials";
+            check_keys(*cd, here, {"mode", "outputPath", "retainEtl"});
+            spec.capture_denials = CaptureDenials{enum_field<CaptureMode>(*cd, here, "mode", {"block", "allow"}),
+                                                  string_field(*cd, here, "outputPath"),
+                                                  bool_field(*cd, here, "retainEtl")};
+        }
+        if (auto* net = object_field(obj, pointer, "network")) {
+            check_keys(*net, pointer + "/network", {"allowedProxyPeer"});
+            spec.allowed_proxy_peer = string_field(*net, pointer + "/network", "allowedProxyPeer");
+        }
     }
 
     std::optional<LxcSpec> lxc(const boost::json::value& v, const std::string& pointer) {
@@ -374,17 +259,64 @@ private:
     std::optional<SeatbeltSpec> seatbelt(const boost::json::value& v, const std::string& pointer) {
         auto* obj = as_object(v, pointer);
         if (!obj) return std::nullopt;
-        check_keys(*obj, pointer,
-                   {"profileOverride", "guiAccess", "launchMethod", "nestedPty", "keychainAccess", "extraMachLookups"});
+        if (contract().seatbelt_launch_method)
+            check_keys(*obj, pointer,
+                       {"profileOverride", "guiAccess", "launchMethod", "nestedPty", "keychainAccess", "extraMachLookups"});
+        else check_keys(*obj, pointer, {"profileOverride", "guiAccess", "nestedPty", "keychainAccess", "extraMachLookups"});
         SeatbeltSpec spec;
         spec.profile_override = string_field(*obj, pointer, "profileOverride");
         spec.gui_access = bool_field(*obj, pointer, "guiAccess");
-        spec.launch_method = enum_field<LaunchMethod>(*obj, pointer, "launchMethod", {"exec", "open"});
+        if (contract().seatbelt_launch_method)
+            spec.launch_method = enum_field<LaunchMethod>(*obj, pointer, "launchMethod", {"exec", "open"});
         spec.nested_pty = bool_field(*obj, pointer, "nestedPty");
         if (bool_field(*obj, pointer, "keychainAccess").value_or(false))
             add(pointer + "/keychainAccess", "keychain access is never grantable through cordon; only false is accepted");
         spec.extra_mach_lookups = string_list(*obj, pointer, "extraMachLookups");
         return spec;
+    }
+
+    TelemetrySpec telemetry(const boost::json::object& obj) {
+        check_keys(obj, "/telemetry", {"enabled"});
+        return TelemetrySpec{bool_field(obj, "/telemetry", "enabled")};
+    }
+
+    WslcSpec wslc(const boost::json::object& obj) {
+        const std::string at = "/wslc";
+        check_keys(obj, at,
+                   {"targetOs", "image", "imageTarPath", "cpuCount", "memoryMb", "gpu", "storagePath", "portMappings"});
+        WslcSpec spec;
+        spec.target_os = string_field(obj, at, "targetOs");
+        spec.image = string_field(obj, at, "image");
+        spec.image_tar_path = string_field(obj, at, "imageTarPath");
+        spec.storage_path = string_field(obj, at, "storagePath");
+        if (auto n = integer_field(obj, at, "cpuCount", 0, 4294967295u)) spec.cpu_count = static_cast<std::uint32_t>(*n);
+        spec.memory_mb = integer_field(obj, at, "memoryMb", 0, static_cast<std::uint64_t>(-1));
+        spec.gpu = bool_field(obj, at, "gpu");
+        auto* maps = obj.if_contains("portMappings");
+        if (!maps) return spec;
+        if (!maps->is_array()) {
+            type_error(*maps, at + "/portMappings", "an array of port mappings");
+            return spec;
+        }
+        spec.port_mappings.emplace();
+        for (std::size_t i = 0; i < maps->get_array().size(); ++i)
+            if (auto m = port_mapping(maps->get_array()[i], pointer_child(at + "/portMappings", i)))
+                spec.port_mappings->push_back(*m);
+        return spec;
+    }
+
+    std::optional<WslcPortMapping> port_mapping(const boost::json::value& v, const std::string& at) {
+        auto* m = as_object(v, at);
+        if (!m) return std::nullopt;
+        check_keys(*m, at, {"windowsPort", "containerPort", "protocol"});
+        for (const char* key : {"windowsPort", "containerPort"})
+            if (!m->contains(key)) add(at, "missing required field `" + std::string(key) + "`");
+        if (auto proto = string_field(*m, at, "protocol"); proto && *proto != "tcp")
+            add(at + "/protocol", "unknown value \"" + *proto + "\"; expected \"tcp\"");
+        auto w = integer_field(*m, at, "windowsPort", 1, 65535);
+        auto c = integer_field(*m, at, "containerPort", 1, 65535);
+        if (!w || !c) return std::nullopt;
+        return WslcPortMapping{static_cast<std::uint16_t>(*w), static_cast<std::uint16_t>(*c)};
     }
 
     // Each executor accepts only the section of the backend it runs. cordon asks for the explicit
@@ -405,41 +337,9 @@ private:
         };
         require({"processContainer", "appContainer"}, Containment::processcontainer);
         require({"lxc"}, Containment::lxc);
-        if (contract_.seatbelt) require({"seatbelt", "macos_sandbox"}, Containment::seatbelt);
+        if (contract().seatbelt) require({"seatbelt", "macos_sandbox"}, Containment::seatbelt);
+        if (contract().windows_09) require({"wslc"}, Containment::wslc);
     }
-
-    // Cross-field proxy rules of the executors' parsers (docs/mxc-contract.md a.4). `process` is held
-    // to the bubblewrap rules because that is what it resolves to on Linux.
-    void check_proxy_rules(const Policy& policy) {
-        const NetworkSpec& net = *policy.network;
-        if (!net.proxy) return;
-        const std::string where = "/network/proxy";
-        const bool external = !std::holds_alternative<ProxyBuiltinTestServer>(*net.proxy);
-        switch (policy.effective_containment()) {
-            case Containment::process:
-            case Containment::bubblewrap:
-                if (net.enforcement_mode == EnforcementMode::firewall || net.enforcement_mode == EnforcementMode::both)
-                    add(where, "bubblewrap: a proxy cannot be combined with enforcementMode \"firewall\" or \"both\"");
-                if (external && (!net.allowed_hosts.empty() || !net.blocked_hosts.empty() ||
-                                 net.effective_default() == NetworkDefault::block))
-                    add(where,
-                        "bubblewrap: an external proxy (localhost/url) cannot be combined with allowedHosts, "
-                        "blockedHosts or defaultPolicy \"block\" (an absent defaultPolicy means block): set "
-                        "\"defaultPolicy\": \"allow\" and let the proxy enforce hosts");
-                break;
-            case Containment::lxc:
-                if (std::holds_alternative<ProxyLocalhost>(*net.proxy))
-                    add(where + "/localhost",
-                        "lxc: a localhost proxy is not reachable from the container's network namespace; use `url`");
-                break;
-            case Containment::processcontainer:
-            case Containment::seatbelt:
-                break;
-        }
-    }
-
-    const Contract& contract_;
-    Violations& out_;
 };
 
 }  // namespace cordon::detail

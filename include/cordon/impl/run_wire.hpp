@@ -155,6 +155,7 @@ CORDON_FUNC std::string encode_result(const Status& status, const RunResult& r) 
     o["cgroup"] = r.cgroup;
     o["failure"] = to_string(r.failure);
     o["failure_message"] = r.failure_message;
+    o["started"] = to_string(r.started);
     boost::json::array invocation;
     for (const auto& arg : r.invocation) invocation.emplace_back(arg);
     o["invocation"] = std::move(invocation);
@@ -189,6 +190,12 @@ CORDON_FUNC Result<RunResult> decode_result(std::string_view text) {
             if (to_string(f) == failure) { r.failure = f; known = true; }
         if (!known) throw std::invalid_argument("unknown failure kind");
         r.failure_message = std::string(o.at("failure_message").as_string());
+        // absent from older backends: a failure then says nothing about the command, so it may have run
+        const auto* started = o.if_contains("started");
+        std::string_view s = started && started->is_string() ? std::string_view(started->get_string()) : "";
+        r.started = s == "yes" || (s.empty() && r.failure == ExecutorFailure::none) ? CommandStarted::yes
+                    : s == "no"                                                   ? CommandStarted::no
+                                                                                  : CommandStarted::maybe;
         for (const auto& arg : o.at("invocation").as_array()) r.invocation.emplace_back(arg.as_string());
         auto status = o.at("status").to_number<std::int64_t>();
         if (status != 0) {

@@ -76,7 +76,76 @@ inline Status preflight_bubblewrap(const Policy& p) {
     return {};
 }
 
+// A network that is more than closed: egress rules, `default: allow` or a proxy. lxc-exec runs its
+// network tools for it (slirp4netns, iptables, ...); a closed one needs none of them.
+inline bool needs_network_helpers(const Policy& p) {
+    if (!p.network) return false;
+    const Egress& e = p.network->egress;
+    return e.effective_default() == EgressDefault::allow || !e.allow.empty() || !e.deny.empty() ||
+           p.network->proxy.has_value();
+}
+
+// The devices those tools open as the sandbox's user (`who`; unset: this process's).
+inline Status check_network_devices(std::string_view devices, const std::optional<RunAs>& who) {
+#if !defined(_WIN32)
+    RunAs user = who ? *who : RunAs{static_cast<std::uint32_t>(::geteuid()), static_cast<std::uint32_t>(::getegid())};
+    while (!devices.empty()) {
+        auto cut = devices.find(' ');
+        std::string dev(devices.substr(0, cut));
+        devices.remove_prefix(cut == std::string_view::npos ? devices.size() : cut + 1);
+        if (dev.empty()) continue;
+        if (std::string problem = device_problem(dev, user); !problem.empty())
+            return make_error(ErrorCode::backend_unsupported, "egress rules need " + problem, "/network/egress");
+    }
+#else
+    (void)devices;
+    (void)who;
+#endif
+    return {};
+}
+
 }  // namespace detail
+
+// The capability row of the contract a prepared policy is emitted with, when it runs network tools.
+CORDON_FUNC std::optional<Capabilities> Runner::network_row(const Policy& prepared) const {
+    if (!detail::needs_network_helpers(prepared)) return std::nullopt;
+    auto contract = contract_for(prepared);
+    if (!contract) return std::nullopt;
+    auto row = capabilities_for(backend(), executor().sdk_version(), (*contract)->version);
+    if (!row || row->network_tools.empty()) return std::nullopt;
+    return row;
+}
+
+namespace detail {
+
+// What the policy needs that the backend, with this SDK and contract, does not enforce: refused
+// up front (fail closed), never run weaker than asked.
+inline Status check_capabilities(const Policy& p, const Capabilities& caps, const Contract& contract) {
+    const std::string who = std::string(to_string(caps.backend)) + " (SDK " + std::string(caps.sdk_version) +
+                            ", contract " + std::string(contract.version) + ")";
+    auto refuse = [&](std::string what, std::string where) -> Status {
+        return make_error(ErrorCode::backend_unsupported, who + " does not enforce " + what + "; refusing", std::move(where));
+    };
+    if (p.network) {
+        const NetworkSpec& n = *p.network;
+        if ((!n.legacy.allowed_hosts.empty() || !n.legacy.blocked_hosts.empty()) && !caps.host_filtering)
+            return refuse("host lists (running them would leave the network unfiltered)", "/network");
+        if ((!n.egress.allow.empty() || !n.egress.deny.empty()) && !caps.egress_rules)
+            return refuse("egress rules", "/network/egress");
+        if (n.ingress.effective_default() == NetworkAction::allow && !caps.ingress)
+            return refuse("ingress \"allow\"", "/network/ingress/default");
+        if (n.ingress.effective_host_loopback() == NetworkAction::allow && !caps.ingress)
+            return refuse("hostLoopback \"allow\"", "/network/ingress/hostLoopback");
+    }
+    if (!p.filesystem.denied.empty() && !caps.denied_paths) return refuse("deniedPaths", "/filesystem/deniedPaths");
+    return {};
+}
+
+}  // namespace detail
+
+CORDON_FUNC Result<const Contract*> Runner::contract_for(const Policy& policy) const {
+    return choose_contract(policy, executor().sdk_version());
+}
 
 CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
     Policy p = policy;
@@ -87,17 +156,17 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
                               "\" but this runner drives " + std::string(to_string(backend())),
                           "/containment");
     p.containment = own;  // explicit: `process` would let the executor pick by host
-    const Capabilities& caps = capabilities();
-    if (p.network && (!p.network->allowed_hosts.empty() || !p.network->blocked_hosts.empty()) &&
-        !caps.host_filtering)
+    // The contract follows the verified executor, and what is enforced follows the contract.
+    auto contract = contract_for(p);
+    if (!contract) return contract.error();
+    auto caps = capabilities_for(backend(), executor().sdk_version(), (*contract)->version);
+    if (!caps)
         return make_error(ErrorCode::backend_unsupported,
-                          std::string(to_string(backend())) + " does not enforce host lists with contract " +
-                              std::string(emit_contract(p).version) + "; refusing rather than running unfiltered",
-                          "/network");
-    if (!p.filesystem.denied.empty() && !caps.denied_paths)
-        return make_error(ErrorCode::backend_unsupported,
-                          std::string(to_string(backend())) + " does not enforce deniedPaths; refusing",
-                          "/filesystem/deniedPaths");
+                          "cordon has no capability data for " + std::string(to_string(backend())) + " with SDK " +
+                              std::string(executor().sdk_version()) + " at contract " +
+                              std::string((*contract)->version),
+                          "/version");
+    if (Status s = detail::check_capabilities(p, *caps, **contract); !s) return s.error();
     if (backend() == Backend::bubblewrap) {
         if (auto s = detail::preflight_bubblewrap(p); !s) return s.error();
         std::vector<std::string> grants = p.filesystem.readwrite;
@@ -106,19 +175,17 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
         if (!check) return check.error();
         p.process.command_line = *check + p.process.command_line;
     }
-    const Contract& contract = emit_contract(p);
-    if (!sdk_accepts_contract(executor().sdk_version(), contract.version))
-        return make_error(ErrorCode::backend_unsupported,
-                          "executor SDK " + std::string(executor().sdk_version()) + " does not accept contract " +
-                              std::string(contract.version),
-                          "/version");
+    if (!caps->network_tools.empty() && detail::needs_network_helpers(p))
+        if (Status s = detail::require_helper_tools(network_tools(), "egress rules", "/network/egress"); !s) return s.error();
     return p;
 }
 
 CORDON_FUNC Result<std::string> Runner::config_for(const Policy& policy) const {
     auto p = prepare(policy);
     if (!p) return p.error();
-    return to_mxc_json(*p, emit_contract(*p));
+    auto contract = contract_for(*p);
+    if (!contract) return contract.error();
+    return to_mxc_json(*p, **contract);
 }
 
 namespace detail {
@@ -168,7 +235,9 @@ inline Status check_grants_for(const Policy& p, const std::optional<RunAs>& who)
 
 // The request the backend gets: the prepared, emitted config, the verified executor and the options.
 CORDON_FUNC Result<detail::RunRequest> Runner::request_for(const Policy& prepared, const RunOptions& options) const {
-    auto config = to_mxc_json(prepared, emit_contract(prepared));
+    auto contract = contract_for(prepared);
+    if (!contract) return contract.error();
+    auto config = to_mxc_json(prepared, **contract);
     if (!config) return config.error();
     detail::RunRequest request;
     request.config_json = std::move(*config);
@@ -210,6 +279,8 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
     auto prepared = prepare(policy);
     if (!prepared) return prepared.error();
     if (Status s = detail::check_grants_for(*prepared, effective->run_as); !s) return s.error();
+    if (auto row = effective->dry_run ? std::nullopt : network_row(*prepared))  // a dry run opens no device
+        if (Status s = detail::check_network_devices(row->network_devices, effective->run_as); !s) return s.error();
     auto request = request_for(*prepared, *effective);
     if (!request) return request.error();
     detail::RunRegistration registration;  // held until the run is over
@@ -230,8 +301,15 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
 
 CORDON_FUNC std::vector<TrustAnchor> Runner::trust_anchors() const {
     std::vector<TrustAnchor> out{{executor().real_path().parent_path().string(), "the executor's directory"}};
+    auto add = [&out](std::string dir, const char* what) {
+        for (const TrustAnchor& a : out)
+            if (a.path == dir) return;
+        out.push_back({std::move(dir), what});
+    };
     for (std::string& dir : detail::trusted_helper_dirs(capabilities().helper_dirs))
-        out.push_back({std::move(dir), "a directory the executor runs helper programs from"});
+        add(std::move(dir), "a directory the executor runs helper programs from");
+    for (const detail::HelperTool& tool : network_tools())
+        for (const std::string& dir : tool.dirs) add(dir, "a directory a network helper program comes through");
     return out;
 }
 
@@ -256,8 +334,9 @@ CORDON_FUNC Result<Runner> make_runner(const RunnerOptions& options) {
         auto caps = loaded->capabilities(executor->sdk_version());
         if (!caps) return caps.error();
         if (auto s = detail::require_baseline(*caps); !s) return s.error();
+        auto tools = detail::find_helper_tools(detail::trusted_helper_dirs(caps->helper_dirs), caps->network_tools);
         auto state = std::make_shared<detail::RunnerState>(
-            detail::RunnerState{backend, std::move(*loaded), std::move(*executor), *caps});
+            detail::RunnerState{backend, std::move(*loaded), std::move(*executor), *caps, std::move(tools)});
         return Runner(std::move(state));
     } catch (const std::exception& e) {
         return make_error(ErrorCode::internal, std::string("make_runner: ") + e.what());

@@ -15,6 +15,12 @@
 namespace cordon::mcp {
 namespace {
 
+// After an executor failure the command may still have run (lxc-exec exits 255 when the network
+// set-up fails while the workload runs on): say so, so that a client does not retry blindly.
+std::string may_have_run(const RunResult& r) {
+    return r.started == CommandStarted::no ? "" : " (the executor failed after the sandbox was set up: the command may have run)";
+}
+
 // write_file content travels in environment variables of this many base64 characters each:
 // one variable is one exec string, and Linux limits a single one to 128 KiB.
 constexpr std::size_t data_chunk = 65536;
@@ -60,7 +66,7 @@ std::optional<CallStatus> file_run_status(const Result<RunResult>& ran, std::opt
     if (ran->failure != ExecutorFailure::none) {
         error = ToolError{"execution-failed",
                           "the sandbox could not run (" + std::string(to_string(ran->failure)) +
-                              "): " + stderr_text(ran->failure_message),
+                              "): " + stderr_text(ran->failure_message) + may_have_run(*ran),
                           ""};
         return CallStatus::failed;
     }
@@ -115,8 +121,8 @@ Result<Policy> request_for(const RunCommandArgs& args) {
     if (args.timeout_ms) p.process.timeout = Timeout::ms(*args.timeout_ms);
     if (args.network) {
         p.network = NetworkSpec{};
-        p.network->default_policy =
-            *args.network == NetworkChoice::allow ? NetworkDefault::allow : NetworkDefault::block;
+        p.network->egress.default_action =
+            *args.network == NetworkChoice::allow ? EgressDefault::allow : EgressDefault::deny;
     }
     p.filesystem.readonly = args.readonly_paths;
     p.filesystem.readwrite = args.readwrite_paths;
@@ -224,7 +230,9 @@ RunCommandResult SandboxTools::run_command(const RunCommandArgs& args, CancelTok
         r.status = CallStatus::failed;
         r.error = ToolError{
             "execution-failed",
-            "the sandbox could not run the command (" + r.failure + "): " + stderr_text(ran->failure_message), ""};
+            "the sandbox could not run the command (" + r.failure + "): " + stderr_text(ran->failure_message) +
+                may_have_run(*ran),
+            ""};
     } else {
         r.status = CallStatus::completed;
     }
