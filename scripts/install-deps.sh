@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   g++ meson ninja-build pkg-config cmake python3
   libboost-json1.81-dev libvalijson-dev libcrypto++-dev doctest-dev
+  libcli11-dev                        # the cordon CLI's argument parser (header-only)
   clang libclang-rt-14-dev            # libFuzzer targets, sanitizer builds
   bubblewrap                          # the Linux backend's containment (lxc-exec runs bwrap)
   nodejs npm                          # npm pack fetches the pinned MXC SDK (scripts/setup_sandbox.sh)

@@ -103,3 +103,129 @@ TEST_SUITE("cli") {
         for (const auto& f : {ceiling, request, hosts, open}) fs::remove(f);
     }
 }
+
+// One parser (CLI11) for every subcommand: a single-value option given twice is refused (a wrapper
+// that appends untrusted arguments must not replace the operator's), --opt=value works everywhere,
+// and the documented exit code of a usage error is kept (cordon run: 125).
+TEST_SUITE("cli-options") {
+    TEST_CASE("a repeated single-value option is a usage error in every command") {
+        auto ceiling = write_temp("dup-ceiling.json", R"({"readwritePaths":["/tmp"]})");
+        auto other = write_temp("dup-other.json", R"({"readwritePaths":["/"]})");
+        struct Case { std::vector<std::string> args; int status; std::string option; };
+        const Case cases[] = {
+            {{"clamp", "--ceiling", ceiling.string(), "--ceiling", other.string(), "-"}, 2, "--ceiling"},
+            {{"explain", "--ceiling=" + ceiling.string(), "--ceiling", other.string(), "-"}, 2, "--ceiling"},
+            {{"clamp", "--ceiling-env", "--ceiling-env=X_", "-"}, 2, "--ceiling-env"},
+            {{"clamp", "--ceiling", ceiling.string(), "--backend", "bubblewrap", "--backend=seatbelt", "-"}, 2, "--backend"},
+            {{"run", "--ceiling", ceiling.string(), "--ceiling", other.string(), "--", "true"}, 125, "--ceiling"},
+            {{"run", "--timeout", "10", "--timeout=20", "--", "true"}, 125, "--timeout"},
+            {{"run", "--cwd", "/tmp", "--cwd", "/", "--", "true"}, 125, "--cwd"},
+            {{"verify", "--sdk", "0.9.0", "--sdk", "0.7.0"}, 2, "--sdk"},
+            {{"verify", "--executor", "/a", "--executor=/b"}, 2, "--executor"},
+            {{"probe", "--executor", "/a", "--executor", "/b"}, 2, "--executor"},
+            {{"mcp", "--ceiling", ceiling.string(), "--ceiling", other.string()}, 2, "--ceiling"},
+        };
+        for (const auto& c : cases) {
+            std::vector<std::string> argv{cordon_exe()};
+            argv.insert(argv.end(), c.args.begin(), c.args.end());
+            auto r = run_command(argv);
+            CAPTURE(c.args[0]);
+            CAPTURE(c.option);
+            INFO(r.err);
+            CHECK(r.exit_code == c.status);
+            CHECK(r.err.find(c.option + " is given 2 times") != std::string::npos);
+            CHECK(r.out.empty());
+        }
+        fs::remove(ceiling);
+        fs::remove(other);
+    }
+
+    TEST_CASE("repeatable options take one value per occurrence; flags take none") {
+        // --ro a b would be two grants to a parser that lets a list option run on: here b is an operand.
+        auto r = run_command({cordon_exe(), "run", "--ro", "/a", "/b", "--", "true"});
+        CHECK(r.exit_code == 125);
+        CHECK(r.err.find("unexpected argument '/b'") != std::string::npos);
+        r = run_command({cordon_exe(), "run", "--dry-run=false", "--", "true"});
+        CHECK(r.exit_code == 125);
+        CHECK(r.err.find("Try 'cordon run --help'") != std::string::npos);
+        r = run_command({cordon_exe(), "clamp", "--no-canonical=yes", "--ceiling-env", "-"});
+        CHECK(r.exit_code == 2);
+    }
+
+    TEST_CASE("--opt=value is accepted by every command") {
+        auto ceiling = write_temp("eq-ceiling.json", R"({"readwritePaths":["C:\\work"]})");
+        auto r = run_command({cordon_exe(), "clamp", "--ceiling=" + ceiling.string(), "--backend=processcontainer",
+                              "--style=windows", "--no-canonical", "--sdk=0.9.0", "-"},
+                             R"({"version":"0.6.0-alpha","process":{"commandLine":"dir"},"filesystem":{"readwritePaths":["C:\\work\\a"]}})");
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find(R"(C:\\work\\a)") != std::string::npos);
+        r = run_command({cordon_exe(), "explain", "--ceiling=" + ceiling.string(), "--backend=processcontainer",
+                         "--style=windows", "--no-canonical", "-"},
+                        R"({"version":"0.6.0-alpha","process":{"commandLine":"dir"}})");
+        CHECK(r.exit_code == 0);
+        r = run_command({cordon_exe(), "verify", "--executor=/nonexistent/lxc-exec", "--platform=linux", "--arch=amd64"});
+        CHECK(r.exit_code == 3);
+        CHECK(r.out.find("/nonexistent/lxc-exec") != std::string::npos);
+        r = run_command({cordon_exe(), "probe", "--executor=/nonexistent/lxc-exec"});
+        CHECK(r.exit_code == 3);
+        r = run_command({cordon_exe(), "mcp", "--ceiling=/nonexistent/ceiling.json", "--log-level=error"});
+        CHECK(r.exit_code == 125);  // parsed; the ceiling then cannot be read
+        CHECK(r.err.find("/nonexistent/ceiling.json") != std::string::npos);
+        auto bad = write_temp("eq-bad-ceiling.json", R"({"readwritePaths":"not a list"})");
+        r = run_command({cordon_exe(), "run", "--ceiling=" + bad.string(), "--timeout=5", "--network=block",
+                         "--stdin=null", "--output-limit=10", "--", "true"});
+        CHECK(r.exit_code == 125);  // parsed; the ceiling is then invalid
+        CHECK(r.err.find(bad.string() + ": /readwritePaths") != std::string::npos);
+        fs::remove(bad);
+        fs::remove(ceiling);
+    }
+
+    TEST_CASE("values are checked by the parser, in decimal, naming the option; exit codes as documented") {
+        struct Case { std::vector<std::string> args; int status; std::string says; };
+        const Case cases[] = {
+            {{"run", "--timeout", "30s", "--", "true"}, 125, "--timeout: expected a whole number from 0 to 4294967295, not '30s'"},
+            {{"run", "--timeout", "0x10", "--", "true"}, 125, "not '0x10'"},
+            {{"run", "--timeout", "4294967296", "--", "true"}, 125, "--timeout"},
+            {{"run", "--output-limit", "-1", "--", "true"}, 125, "--output-limit"},
+            {{"run", "--network", "sideways", "--", "true"}, 125, "--network: expected block or allow, not 'sideways'"},
+            {{"run", "--stdin", "tty", "--", "true"}, 125, "--stdin: expected auto, pass or null"},
+            {{"run", "--bogus", "--", "true"}, 125, "unknown option '--bogus' (the command goes after --)"},
+            {{"run", "--ceiling"}, 125, "--ceiling"},
+            {{"run", "--rw", "/tmp"}, 125, "no command: give it after --"},
+            {{"clamp", "--style", "dos", "--ceiling-env", "-"}, 2, "--style: expected posix or windows, not 'dos'"},
+            {{"clamp", "--backend", "nope", "--ceiling-env", "-"}, 2, "--backend: expected bubblewrap, processcontainer or seatbelt"},
+            {{"clamp", "--ceiling-env=lower", "-"}, 2, "--ceiling-env: expected a variable prefix"},
+            {{"clamp", "--ceiling-env", "a.json", "b.json"}, 2, "unexpected argument 'b.json'"},
+            {{"verify", "--platform", "beos"}, 2, "--platform: expected linux, win32 or darwin"},
+            {{"verify", "--arch", "i686"}, 2, "--arch"},
+            {{"verify", "stray"}, 2, "unexpected argument 'stray'"},
+            {{"mcp", "--max-concurrency", "0"}, 2, "--max-concurrency: expected a whole number from 1 to 256, not '0'"},
+            {{"mcp", "--log-level", "loud"}, 2, "--log-level"},
+            {{"probe", "--bogus"}, 2, "unknown option '--bogus'"},
+            {{"check", "--bogus", "x"}, 2, "unknown option '--bogus'"},
+        };
+        for (const auto& c : cases) {
+            std::vector<std::string> argv{cordon_exe()};
+            argv.insert(argv.end(), c.args.begin(), c.args.end());
+            auto r = run_command(argv);
+            CAPTURE(c.says);
+            INFO(r.err);
+            CHECK(r.exit_code == c.status);
+            CHECK(r.err.find(c.says) != std::string::npos);
+        }
+    }
+
+    TEST_CASE("--ceiling-env PREFIX takes the next word only when it is a prefix and not the request") {
+        const std::string request = R"({"version":"0.6.0-alpha","process":{"commandLine":"true"},"filesystem":{"readwritePaths":["/tmp/x"]}})";
+        auto r = run_command({cordon_exe(), "clamp", "--ceiling-env", "MYCEIL_", "-"}, request,
+                             {"MYCEIL_READWRITE_PATHS=/tmp"});
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("/tmp/x") != std::string::npos);
+        // The last word is the operand even when it looks like a prefix: the request file MYCEIL_.
+        r = run_command({cordon_exe(), "clamp", "--ceiling-env", "MYCEIL_"}, "", {"CORDON_READWRITE_PATHS=/tmp"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("MYCEIL_: cannot open the file") != std::string::npos);
+    }
+}

@@ -2,39 +2,45 @@
 // cordon check: validate MXC config files against their contract, one line per violation.
 #include <iostream>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/mxc_json.hpp"
+#include "options.hpp"
 
 namespace cordon::cli {
 
-extern const std::string_view check_help =
-    "Usage: cordon check FILE|- [FILE...]\n"
-    "\n"
+namespace {
+
+const CommandDoc check_doc{
+    "check",
+    "validate MXC config files against their contract",
+    "[OPTIONS] FILE|- [FILE...]",
     "Validates MXC config files (contract named by their \"version\": 0.6.0-alpha or\n"
     "0.7.0-alpha) with cordon's strict parser and its closed JSON Schema.\n"
-    "Prints 'FILE: valid', or one line per violation: 'FILE: POINTER: message'.\n"
-    "\n"
-    "Exit status: 0 all valid, 1 some file invalid or unreadable, 2 usage error.\n"
-    "\n"
-    "Example:\n"
-    "  cordon check examples/policies/readonly-docs.json\n"
-    "  echo '{\"version\":\"0.6.0-alpha\",\"process\":{\"commandLine\":\"\"}}' | cordon check -\n";
+    "Prints 'FILE: valid', or one line per violation: 'FILE: POINTER: message'.",
+    "0 all valid, 1 some file invalid or unreadable, 2 usage error.",
+    "cordon check examples/policies/linux-readonly-docs.json\n"
+    "echo '{\"version\":\"0.6.0-alpha\",\"process\":{\"commandLine\":\"make\"}}' | cordon check -",
+};
 
-int run_check(const Args& args) {
-    std::vector<std::string_view> files;
-    for (auto arg : args) {
-        if (is_help(arg)) {
-            std::cout << check_help;
-            return 0;
-        }
-        if (arg.size() > 1 && arg[0] == '-') return usage_error("check", "unknown option '" + std::string(arg) + "'");
-        files.push_back(arg);
+class Check final : public Command {
+public:
+    const CommandDoc& doc() const override { return check_doc; }
+    void define(CLI::App& app) override {
+        opt::operands(app, "FILE", files_, "an MXC config file, or - for standard input")->required();
     }
-    if (files.empty()) return usage_error("check", "expected at least one FILE (or - for standard input)");
+    int run(Output& out) override;
+
+private:
+    std::vector<std::string> files_;
+};
+
+int Check::run(Output&) {
     int status = 0;
-    for (auto file : files) {
-        const std::string name = file == "-" ? "<stdin>" : std::string(file);
+    for (const auto& file : files_) {
+        const std::string name = input_name(file);
         auto text = read_input(file);
         if (!text) {
             std::cout << name << ": " << text.error().message << "\n";
@@ -51,5 +57,9 @@ int run_check(const Args& args) {
     }
     return status;
 }
+
+}  // namespace
+
+std::unique_ptr<Command> make_check() { return std::make_unique<Check>(); }
 
 }  // namespace cordon::cli

@@ -6,40 +6,51 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/detail/capabilities_wire.hpp"
 #include "cordon/runner.hpp"
+#include "options.hpp"
 #include "static_backends.hpp"
 
 namespace cordon::cli {
 
-extern const std::string_view probe_help =
-    "Usage: cordon probe [--json] [--executor PATH]\n"
-    "\n"
+namespace {
+
+const CommandDoc probe_doc{
+    "probe",
+    "show the backend, the verified executor and what it enforces",
+    "[--json] [--executor PATH]",
     "Makes the runner `cordon run` would use and reports it: the backend for this host, the\n"
     "executor (path, SHA-256, the SDK version it matches), and the backend's capabilities with\n"
     "that executor, each marked measured (by cordon's tests against the real executor) or\n"
-    "assumed (from upstream documentation; not runnable here).\n"
-    "\n"
-    "Exit status: 0 ready, 1 untrusted executor or unsupported backend, 3 unavailable, 2 usage.\n"
-    "\n"
-    "Example:\n"
-    "  eval \"$(scripts/setup_sandbox.sh --print-env)\" && cordon probe --json\n";
+    "assumed (from upstream documentation; not runnable here).",
+    "0 ready, 1 untrusted executor or unsupported backend, 3 unavailable, 2 usage.",
+    "eval \"$(scripts/setup_sandbox.sh --print-env)\" && cordon probe --json",
+};
 
-int run_probe(const Args& args) {
-    bool json = false;
+class Probe final : public Command {
+public:
+    const CommandDoc& doc() const override { return probe_doc; }
+    void define(CLI::App& app) override {
+        opt::group(app, "Options");
+        opt::single(app, "--executor", executor_, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)");
+        opt::flag(app, "--json", json_, "print the report as one JSON object");
+    }
+    int run(Output& out) override;
+
+private:
+    std::optional<std::string> executor_;
+    bool json_ = false;
+};
+
+int Probe::run(Output&) {
+    const bool json = json_;
     RunnerOptions options;
     options.registry = &static_backends();
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        if (is_help(args[i])) {
-            std::cout << probe_help;
-            return 0;
-        }
-        if (args[i] == "--json") json = true;
-        else if (args[i] == "--executor" && i + 1 < args.size()) options.executor.explicit_path = std::string(args[++i]);
-        else return usage_error("probe", "unknown argument '" + std::string(args[i]) + "'");
-    }
+    if (executor_) options.executor.explicit_path = *executor_;
     auto runner = make_runner(options);
     if (!runner) {
         const Error& e = runner.error();
@@ -89,5 +100,9 @@ int run_probe(const Args& args) {
     std::cout << "A policy needing a capability marked NO is refused (backend-unsupported).\n";
     return 0;
 }
+
+}  // namespace
+
+std::unique_ptr<Command> make_probe() { return std::make_unique<Probe>(); }
 
 }  // namespace cordon::cli

@@ -10,6 +10,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "ceiling_source.hpp"
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/ceiling_loader.hpp"
@@ -21,6 +23,7 @@
 #include "cordon/posix_command_line.hpp"
 #include "cordon/runner.hpp"
 #include "cordon/windows_command_line.hpp"
+#include "options.hpp"
 #include "run_signals.hpp"
 #include "static_backends.hpp"
 
@@ -31,53 +34,25 @@
 
 namespace cordon::cli {
 
-extern const std::string_view run_help =
-    "Usage: cordon run [OPTIONS] -- ARGV...\n"
-    "\n"
+namespace {
+
+const CommandDoc run_doc{
+    "run",
+    "run a command in the sandbox, bounded by the operator's ceiling",
+    "[OPTIONS] -- ARGV...",
     "Runs ARGV inside the host's MXC sandbox (bubblewrap on Linux, Seatbelt on macOS,\n"
     "ProcessContainer on Windows). The options form the request; the operator's ceiling\n"
     "bounds it, and the request can only narrow the ceiling. Without a ceiling nothing runs.\n"
     "\n"
-    "Ceiling (one is required):\n"
-    "  --ceiling FILE        ceiling file (docs/ceiling.md)\n"
-    "                        default: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS,\n"
-    "                        CORDON_TIMEOUT_MS, CORDON_NETWORK, CORDON_ENV_ALLOW ... when set\n"
-    "                        The ceiling also names the sandbox's user (runAs, CORDON_RUN_AS;\n"
-    "                        as root the default is nobody: never host root inside).\n"
-    "Request:\n"
-    "  --ro PATH             read-only grant (repeatable)\n"
-    "  --rw PATH             read-write grant (repeatable)\n"
-    "  --timeout MS          timeout in milliseconds (0 = none; the ceiling's limit still applies)\n"
-    "  --network block|allow network default (the ceiling decides whether allow is possible)\n"
-    "  --env KEY=VALUE       environment variable for the command (repeatable; ceiling allow-list)\n"
-    "  --cwd DIR             working directory (must lie inside a granted path)\n"
-    "Running:\n"
-    "  --executor PATH       MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)\n"
-    "  --stdin auto|pass|null  the command's stdin: pass = a copy of ours, null = /dev/null;\n"
-    "                        auto (default): pass unless our stdin is a terminal (then null)\n"
-    "  --interactive         a terminal of the run's own for stdin, stdout and stderr, wired to\n"
-    "                        ours (docs/cli.md, \"Interactive use\"); output is then not capped\n"
-    "                        and stdout/stderr are one stream; not with --json\n"
-    "  --config-base64       pass the config in argv instead of a sealed descriptor\n"
-    "  --config-file         pass the config as a private 0600 file (refused inside a grant)\n"
-    "  --output-limit BYTES  bytes kept per output stream (default 1048576)\n"
-    "  --dry-run             print the MXC config and the executor invocation; run nothing\n"
-    "  --json                print the whole result as one JSON object\n"
-    "  --report FILE         write the clamp report (JSON) to FILE\n"
-    "\n"
     "Output streams as it arrives (stdout and stderr apart, each capped), except with --json.\n"
-    "SIGTERM, SIGINT and SIGHUP kill the command's whole tree; cordon then exits 128+signal.\n"
-    "\n"
-    "Exit status: the command's own, 124 on timeout, 125 when the policy is refused or\n"
+    "SIGTERM, SIGINT and SIGHUP kill the command's whole tree; cordon then exits 128+signal.",
+    "the command's own, 124 on timeout, 125 when the policy is refused or\n"
     "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed,\n"
-    "128+N after signal N.\n"
-    "\n"
-    "Example:\n"
-    "  CORDON_READONLY_PATHS=$HOME/Documents CORDON_READWRITE_PATHS=/tmp/work \\\n"
-    "    cordon run --ro $HOME/Documents --rw /tmp/work --cwd /tmp/work -- \\\n"
-    "    sh -c 'wc -l ~/Documents/*.txt > counts.txt'\n";
-
-namespace {
+    "128+N after signal N.",
+    "CORDON_READONLY_PATHS=$HOME/Documents CORDON_READWRITE_PATHS=/tmp/work \\\n"
+    "  cordon run --ro $HOME/Documents --rw /tmp/work --cwd /tmp/work -- \\\n"
+    "  sh -c 'wc -l ~/Documents/*.txt > counts.txt'",
+};
 
 constexpr int exit_timeout = 124;
 constexpr int exit_refused = 125;
@@ -86,10 +61,45 @@ constexpr int exit_executor = 126;
 struct RunArgs {
     std::optional<std::string> ceiling_file;
     std::vector<std::string> ro, rw, env;
-    std::optional<std::string> timeout, network, cwd, executor, output_limit, report, stdin_mode;
+    std::optional<std::string> network, cwd, executor, report, stdin_mode;
+    std::optional<std::uint64_t> timeout, output_limit;
     bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false;
     std::vector<std::string> argv;
 };
+
+void define_run_options(CLI::App& app, RunArgs& a) {
+    opt::group(app, "Ceiling (one is required)");
+    opt::single(app, "--ceiling", a.ceiling_file, "FILE",
+                "ceiling file (docs/ceiling.md)\n"
+                "default: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS, CORDON_TIMEOUT_MS, CORDON_NETWORK, "
+                "CORDON_ENV_ALLOW ... when set. The ceiling also names the sandbox's user (runAs, CORDON_RUN_AS; "
+                "as root the default is nobody: never host root inside).");
+    opt::group(app, "Request");
+    opt::repeated(app, "--ro", a.ro, "PATH", "read-only grant (repeatable)");
+    opt::repeated(app, "--rw", a.rw, "PATH", "read-write grant (repeatable)");
+    opt::number(app, "--timeout", a.timeout, 0, 4294967295u, "MS",
+                "timeout in milliseconds (0 = none; the ceiling's limit still applies)");
+    opt::choice(app, "--network", a.network, {"block", "allow"},
+                "network default (the ceiling decides whether allow is possible)");
+    opt::repeated(app, "--env", a.env, "KEY=VALUE",
+                  "environment variable for the command (repeatable; ceiling allow-list)");
+    opt::single(app, "--cwd", a.cwd, "DIR", "working directory (must lie inside a granted path)");
+    opt::group(app, "Running");
+    opt::single(app, "--executor", a.executor, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)");
+    opt::choice(app, "--stdin", a.stdin_mode, {"auto", "pass", "null"},
+                "the command's stdin: pass = a copy of ours, null = /dev/null; auto (default): pass unless our "
+                "stdin is a terminal (then null)");
+    opt::flag(app, "--interactive", a.interactive,
+              "a terminal of the run's own for stdin, stdout and stderr, wired to ours (docs/cli.md, \"Interactive "
+              "use\"); output is then not capped and stdout/stderr are one stream; not with --json");
+    opt::flag(app, "--config-base64", a.base64, "pass the config in argv instead of a sealed descriptor");
+    opt::flag(app, "--config-file", a.config_file, "pass the config as a private 0600 file (refused inside a grant)");
+    opt::number(app, "--output-limit", a.output_limit, 0, std::uint64_t{1} << 32, "BYTES",
+                "bytes kept per output stream (default 1048576)");
+    opt::flag(app, "--dry-run", a.dry_run, "print the MXC config and the executor invocation; run nothing");
+    opt::flag(app, "--json", a.json, "print the whole result as one JSON object");
+    opt::single(app, "--report", a.report, "FILE", "write the clamp report (JSON) to FILE");
+}
 
 int refuse(std::string_view message) {
     std::cerr << "cordon run: " << message << "\n";
@@ -106,56 +116,6 @@ int exit_for(const Error& e) {
         case ErrorCode::internal: return exit_executor;
         default: return exit_refused;
     }
-}
-
-std::optional<std::string> parse_args(const Args& args, RunArgs& out) {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        std::string_view a = args[i];
-        if (a == "--") {
-            for (++i; i < args.size(); ++i) out.argv.emplace_back(args[i]);
-            break;
-        }
-        auto value = [&]() -> std::optional<std::string> {
-            if (i + 1 >= args.size()) return std::nullopt;
-            return std::string(args[++i]);
-        };
-        std::optional<std::string>* single = nullptr;
-        std::vector<std::string>* multi = nullptr;
-        if (a == "--ceiling") single = &out.ceiling_file;
-        else if (a == "--timeout") single = &out.timeout;
-        else if (a == "--network") single = &out.network;
-        else if (a == "--cwd") single = &out.cwd;
-        else if (a == "--executor") single = &out.executor;
-        else if (a == "--output-limit") single = &out.output_limit;
-        else if (a == "--report") single = &out.report;
-        else if (a == "--stdin") single = &out.stdin_mode;
-        else if (a == "--ro") multi = &out.ro;
-        else if (a == "--rw") multi = &out.rw;
-        else if (a == "--env") multi = &out.env;
-        else if (a == "--json") { out.json = true; continue; }
-        else if (a == "--dry-run") { out.dry_run = true; continue; }
-        else if (a == "--config-base64") { out.base64 = true; continue; }
-        else if (a == "--config-file") { out.config_file = true; continue; }
-        else if (a == "--interactive") { out.interactive = true; continue; }
-        else return "unknown option '" + std::string(a) + "' (the command goes after --)";
-        auto v = value();
-        if (!v) return "option " + std::string(a) + " needs a value";
-        if (single) *single = std::move(*v);
-        else multi->push_back(std::move(*v));
-    }
-    if (out.argv.empty()) return "no command: give it after --";
-    return std::nullopt;
-}
-
-std::optional<std::uint64_t> parse_number(const std::string& s, std::uint64_t max) {
-    if (s.empty() || s.size() > 20) return std::nullopt;
-    std::uint64_t n = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-        if (n > max) return std::nullopt;
-    }
-    return n;
 }
 
 // Text output as a JSON string when it is UTF-8, else as base64 under `<name>_b64`.
@@ -199,7 +159,6 @@ std::optional<std::string> io_options(const RunArgs& a, RunOptions& o) {
         return std::nullopt;
     }
     std::string mode = a.stdin_mode.value_or("auto");
-    if (mode != "auto" && mode != "pass" && mode != "null") return "--stdin: expected auto, pass or null";
     // A terminal is not read unless asked: a background job reading it would be stopped (SIGTTIN).
     if (mode == "auto") mode = is_open(0) && !is_terminal(0) ? "pass" : "null";
     if (mode == "pass") {
@@ -221,11 +180,7 @@ std::optional<std::string> run_options_from(const RunArgs& a, int cancel_fd, Run
     options.delivery = a.base64 ? ConfigDelivery::base64 : a.config_file ? ConfigDelivery::file : ConfigDelivery::descriptor;
     options.cancel_fd = cancel_fd;
     if (auto problem = io_options(a, options)) return problem;
-    if (a.output_limit) {
-        auto n = parse_number(*a.output_limit, std::uint64_t{1} << 32);
-        if (!n) return "--output-limit: expected a number of bytes up to 4294967296";
-        options.output_limit = static_cast<std::size_t>(*n);
-    }
+    if (a.output_limit) options.output_limit = static_cast<std::size_t>(*a.output_limit);
     return std::nullopt;
 }
 
@@ -241,16 +196,10 @@ std::optional<int> request_from(const RunArgs& a, Backend backend, Policy& reque
         if (kv.find('=') == std::string::npos) return refuse("--env " + kv + ": expected KEY=VALUE");
         request.process.env.push_back(EnvVar::parse(kv));
     }
-    if (a.timeout) {
-        auto ms = parse_number(*a.timeout, 4294967295u);
-        if (!ms) return refuse("--timeout: expected milliseconds from 0 to 4294967295");
-        request.process.timeout = Timeout::ms(static_cast<std::uint32_t>(*ms));
-    }
+    if (a.timeout) request.process.timeout = Timeout::ms(static_cast<std::uint32_t>(*a.timeout));
     if (a.network) {
-        auto n = enum_from_string<NetworkDefault>(*a.network);
-        if (!n) return refuse("--network: expected block or allow");
         request.network = NetworkSpec{};
-        request.network->default_policy = *n;
+        request.network->default_policy = *enum_from_string<NetworkDefault>(*a.network);
     }
     return std::nullopt;
 }
@@ -301,18 +250,22 @@ void print_outcome(const RunOptions& options, const RunResult& r) {
         std::cerr << "cordon run: executor " << to_string(r.failure) << ": " << r.failure_message << "\n";
 }
 
-}  // namespace
+class Run final : public Command {
+public:
+    const CommandDoc& doc() const override { return run_doc; }
+    void define(CLI::App& app) override { define_run_options(app, a_); }
+    int run(Output& out) override;
+    int usage_status() const override { return exit_refused; }
+    bool takes_argv() const override { return true; }
 
-int run_run(const Args& args) {
-    for (auto a : args) {
-        if (a == "--") break;
-        if (is_help(a)) {
-            std::cout << run_help;
-            return 0;
-        }
-    }
-    RunArgs a;
-    if (auto problem = parse_args(args, a)) return refuse(*problem + "\nTry 'cordon run --help'.");
+private:
+    RunArgs a_;
+};
+
+int Run::run(Output& out) {
+    RunArgs& a = a_;
+    a.argv = argv;
+    if (a.argv.empty()) return out.usage("no command: give it after --", exit_refused);
 
     // From here on SIGTERM, SIGINT and SIGHUP cancel the run instead of ending cordon mid-way.
     CancelOnSignals signals;
@@ -362,5 +315,9 @@ int run_run(const Args& args) {
     print_outcome(options, *result);
     return status;
 }
+
+}  // namespace
+
+std::unique_ptr<Command> make_run() { return std::make_unique<Run>(); }
 
 }  // namespace cordon::cli
