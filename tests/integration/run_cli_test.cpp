@@ -337,6 +337,88 @@ TEST_CASE("probe reports the backend, the verified executor and measured capabil
     CHECK(r.exit_code == 3);
 }
 
+// Issue 14, points 1 and 2: paths typed on the command line are relative to the caller's
+// directory, which is also the default cwd when it is granted; whatever the ceiling narrows is
+// said, one line per item (--quiet silences it), and --strict refuses instead.
+TEST_CASE("relative --rw and --cwd are the caller's directory; the cwd defaults to it when granted") {
+    Work w;
+    fs::create_directories(w.dir / "sub");
+    std::ofstream(w.dir / "sub" / "notes.txt") << "three\nlines\nhere\n";
+    cordon::test::hand_to_run_user(w.dir);
+    const std::string sub = (w.dir / "sub").string();
+    auto r = run_command(cordon_argv({"--rw", ".", "--", "sh", "-c", "pwd; wc -l < notes.txt; echo x > made"}), "",
+                         w.ceiling(), sub);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == sub + "\n3\n");  // it ran in the caller's directory, with it granted
+    CHECK(fs::exists(w.dir / "sub" / "made"));
+    CHECK(r.err.empty());              // nothing narrowed, nothing said
+    r = run_command(cordon_argv({"--rw", "..", "--cwd", ".", "--", "pwd"}), "", w.ceiling(), sub);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == sub + "\n");
+    // Outside every grant the caller's directory is not the cwd: the executor's default applies,
+    // without a line (the caller did not ask for it).
+    r = run_command(cordon_argv({"--rw", sub, "--", "pwd"}), "", w.ceiling(), "/");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "/\n");
+    CHECK(r.err.empty());
+}
+
+TEST_CASE("JSON requests stay strict: a relative path in a request file is dropped, not resolved") {
+    Work w;
+    auto r = run_command({required_env("CORDON_EXE"), "clamp", "--ceiling-env", "-"},
+                         R"({"version":"0.6.0-alpha","process":{"commandLine":"true"},"filesystem":{"readwritePaths":["."]}})",
+                         {w.env()}, w.dir.string());
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find(R"("requested":".","verdict":"dropped")") != std::string::npos);
+    CHECK(r.out.find(w.dir.string()) == std::string::npos);
+}
+
+TEST_CASE("each dropped or narrowed item gets one stderr line; --quiet silences them; --strict refuses") {
+    Work w;
+    const std::string marker = (w.dir / "ran").string();
+    auto r = cordon_run(w, {"--rw", w.dir.string(), "--ro", "/etc", "--env", "SECRET_TOKEN=hunter2", "--cwd", "/usr",
+                            "--", "sh", "-c", "touch " + marker + "; echo ran"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "ran\n");
+    CHECK(r.err == "cordon run: --ro /etc: dropped: outside every ceiling root\n"
+                   "cordon run: --cwd /usr: dropped: not within any granted path after clamping\n"
+                   "cordon run: --env SECRET_TOKEN: dropped: not in the ceiling's env allow-list\n");
+    CHECK(r.err.find("hunter2") == std::string::npos);  // a variable's value is never echoed
+    fs::remove(marker);
+    r = cordon_run(w, {"--quiet", "--rw", w.dir.string(), "--ro", "/etc", "--", "true"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+    r = cordon_run(w, {"--strict", "--rw", w.dir.string(), "--ro", "/etc", "--", "touch", marker});
+    CHECK(r.exit_code == 125);
+    CHECK(r.err.find("cordon run: --ro /etc: dropped") != std::string::npos);
+    CHECK(r.err.find("refused (--strict)") != std::string::npos);
+    CHECK_FALSE(fs::exists(marker));  // nothing ran
+    r = cordon_run(w, {"--strict", "--rw", w.dir.string(), "--", "touch", marker});  // nothing narrowed: it runs
+    CHECK(r.exit_code == 0);
+    CHECK(fs::exists(marker));
+    r = cordon_run(w, {"--strict", "--json", "--rw", w.dir.string(), "--timeout", "5000", "--", "true"},
+                   "");
+    CHECK(r.exit_code == 0);  // the ceiling sets no timeout: 5000 is kept
+}
+
+TEST_CASE("a narrowed timeout and a downgraded grant say what they became") {
+    Work w;
+    fs::create_directories(w.dir / "ro");
+    cordon::test::hand_to_run_user(w.dir);
+    const auto vars = with_run_as({"CORDON_READONLY_PATHS=" + (w.dir / "ro").string(), "CORDON_TIMEOUT_MS=20000"});
+    auto r = run_command(cordon_argv({"--rw", "ro", "--timeout", "60000", "--", "true"}), "", vars, w.dir.string());
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("cordon run: --rw ro (" + (w.dir / "ro").string() + "): downgraded to " +
+                     (w.dir / "ro").string()) != std::string::npos);
+    CHECK(r.err.find("cordon run: --timeout 60000: narrowed to 20000: the ceiling's limit") != std::string::npos);
+    r = run_command(cordon_argv({"--strict", "--json", "--timeout", "60000", "--", "true"}), "", vars);
+    CHECK(r.exit_code == 125);
+    auto v = boost::json::parse(r.out);
+    CHECK(v.at("cordon_exit") == 125);
+    CHECK(v.at("notices").at(0).as_string().starts_with("--timeout 60000: narrowed to 20000"));
+}
+
 int main(int argc, char** argv) {
     auto probe = cordon::resolve_executor();
     if (!probe) {

@@ -20,10 +20,9 @@
 #include "cordon/detail/output_file.hpp"
 #include "cordon/detail/utf8.hpp"
 #include "cordon/names.hpp"
-#include "cordon/posix_command_line.hpp"
 #include "cordon/runner.hpp"
-#include "cordon/windows_command_line.hpp"
 #include "options.hpp"
+#include "run_request.hpp"
 #include "run_signals.hpp"
 #include "static_backends.hpp"
 
@@ -58,15 +57,6 @@ constexpr int exit_timeout = 124;
 constexpr int exit_refused = 125;
 constexpr int exit_executor = 126;
 
-struct RunArgs {
-    std::optional<std::string> ceiling_file;
-    std::vector<std::string> ro, rw, env;
-    std::optional<std::string> network, cwd, executor, report, stdin_mode;
-    std::optional<std::uint64_t> timeout, output_limit;
-    bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false;
-    std::vector<std::string> argv;
-};
-
 void define_run_options(CLI::App& app, RunArgs& a) {
     opt::group(app, "Ceiling (one is required)");
     opt::single(app, "--ceiling", a.ceiling_file, "FILE",
@@ -99,6 +89,11 @@ void define_run_options(CLI::App& app, RunArgs& a) {
     opt::flag(app, "--dry-run", a.dry_run, "print the MXC config and the executor invocation; run nothing");
     opt::flag(app, "--json", a.json, "print the whole result as one JSON object");
     opt::single(app, "--report", a.report, "FILE", "write the clamp report (JSON) to FILE");
+    opt::group(app, "Narrowing");
+    opt::flag(app, "--quiet", a.quiet,
+              "print no line for a requested item the ceiling narrowed, downgraded or dropped");
+    opt::flag(app, "--strict", a.strict,
+              "refuse (125) instead of running when the ceiling would narrow, downgrade or drop a requested item");
 }
 
 int refuse(std::string_view message) {
@@ -184,26 +179,6 @@ std::optional<std::string> run_options_from(const RunArgs& a, int cancel_fd, Run
     return std::nullopt;
 }
 
-// The request (what the caller asks for) from the flags; the exit status when it is malformed.
-std::optional<int> request_from(const RunArgs& a, Backend backend, Policy& request) {
-    auto command = backend == Backend::processcontainer ? windows_command_line(a.argv) : posix_command_line(a.argv);
-    if (!command) return exit_for(command.error());
-    request.process.command_line = std::move(*command);
-    request.process.cwd = a.cwd;
-    request.filesystem.readonly = a.ro;
-    request.filesystem.readwrite = a.rw;
-    for (const auto& kv : a.env) {
-        if (kv.find('=') == std::string::npos) return refuse("--env " + kv + ": expected KEY=VALUE");
-        request.process.env.push_back(EnvVar::parse(kv));
-    }
-    if (a.timeout) request.process.timeout = Timeout::ms(static_cast<std::uint32_t>(*a.timeout));
-    if (a.network) {
-        request.network = NetworkSpec{};
-        request.network->default_policy = *enum_from_string<NetworkDefault>(*a.network);
-    }
-    return std::nullopt;
-}
-
 int exit_status(const RunResult& r) {
     if (r.timed_out) return exit_timeout;
     if (r.failure == ExecutorFailure::config_rejected) return exit_refused;
@@ -212,7 +187,7 @@ int exit_status(const RunResult& r) {
     return r.exit_code;
 }
 
-void print_json(const RunResult& r, const std::string& config, const ClampReport& report, int status) {
+int print_json(Output& out, const RunResult& r, const std::string& config, const ClampReport& report, int status) {
     boost::json::object o;
     o["exit_code"] = r.exit_code;
     o["signal"] = r.signal;
@@ -229,8 +204,7 @@ void print_json(const RunResult& r, const std::string& config, const ClampReport
     o["invocation"] = std::move(invocation);
     o["config"] = boost::json::parse(config);
     o["report"] = boost::json::parse(report.to_json());
-    o["cordon_exit"] = status;
-    std::cout << boost::json::serialize(o) << "\n";
+    return out.result(std::move(o), status);
 }
 
 // What follows the command's own (streamed) output: what was kept when nothing streamed, and why
@@ -248,6 +222,22 @@ void print_outcome(const RunOptions& options, const RunResult& r) {
     if (r.timed_out) std::cerr << "cordon run: timed out; the whole process tree was killed\n";
     else if (r.failure != ExecutorFailure::none)
         std::cerr << "cordon run: executor " << to_string(r.failure) << ": " << r.failure_message << "\n";
+}
+
+// One line per requested item the ceiling narrowed (unless --quiet); with --strict, any such item
+// refuses the run (the lines say why). Returns the exit status of a refusal, else 0.
+int report_narrowing(Output& out, const RunArgs& a, const ClampReport& report, const std::vector<AskedItem>& asked) {
+    const auto notes = narrowing_notes(report, asked);
+    if (a.strict && !notes.empty()) {
+        for (const auto& n : notes) out.notice(n);
+        return out.fail(make_error(ErrorCode::invalid_policy,
+                                   "refused (--strict): the ceiling would narrow " + std::to_string(notes.size()) +
+                                       " requested item" + (notes.size() == 1 ? "" : "s") + "; nothing ran"),
+                        exit_refused);
+    }
+    if (!a.quiet)
+        for (const auto& n : notes) out.notice(n);
+    return 0;
 }
 
 class Run final : public Command {
@@ -280,15 +270,16 @@ int Run::run(Output& out) {
     auto runner = make_runner(runner_options);
     if (!runner) return exit_for(runner.error());
 
-    Policy request;
-    if (auto failed = request_from(a, runner->backend(), request)) return *failed;
+    auto request = request_from(a, runner->backend());
+    if (!request) return exit_for(request.error());
     ClampOptions clamp_options;
     clamp_options.anchors = runner->trust_anchors();
-    auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
+    auto clamped = clamp_request(*request, *ceiling, runner->capabilities(), clamp_options);
     if (!clamped) return exit_for(clamped.error());
     if (a.report)
         if (Status s = detail::write_file_replacing(*a.report, clamped->report.to_json() + "\n"); !s)
             return exit_for(s.error());
+    if (int refused = report_narrowing(out, a, clamped->report, request->asked)) return refused;
 
     auto config = runner->config_for(clamped->policy);
     if (!config) return exit_for(config.error());
@@ -302,10 +293,7 @@ int Run::run(Output& out) {
     if (!result) return exit_for(result.error());
 
     const int status = exit_status(*result);
-    if (a.json) {
-        print_json(*result, *config, clamped->report, status);
-        return status;
-    }
+    if (a.json) return print_json(out, *result, *config, clamped->report, status);
     if (a.dry_run) {
         std::cout << "config: " << *config << "\ninvocation:";
         for (const auto& arg : result->invocation) std::cout << " " << arg;
