@@ -25,7 +25,7 @@ bool contains(const std::string& haystack, const std::string& needle) { return h
 std::vector<std::string> nowhere(const TempDir& dir) {
     fs::create_directories(dir / "empty");
     return {"MXC_BIN_DIR=", "npm_config_prefix=" + (dir / "empty").string(),
-            "NPM_CONFIG_PREFIX=" + (dir / "empty").string()};
+            "NPM_CONFIG_PREFIX=" + (dir / "empty").string(), "CORDON_MXC_CACHE=" + (dir / "empty").string()};
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ std::unique_ptr<Command> make_run();
 std::unique_ptr<Command> make_verify();
 #if !defined(_WIN32)
 std::unique_ptr<Command> make_mcp();
+std::unique_ptr<Command> make_setup();
 #endif
 
 /// Every subcommand, in the order `cordon --help` lists them.
@@ -28,6 +29,9 @@ inline const CommandEntry commands[] = {
 #endif
     {"probe", make_probe},
     {"run", make_run},
+#if !defined(_WIN32)
+    {"setup", make_setup},
+#endif
     {"verify", make_verify},
 };
 

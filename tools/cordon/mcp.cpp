@@ -67,7 +67,7 @@ void define_mcp_options(CLI::App& app, McpArgs& a) {
                 "ceiling file (docs/ceiling.md)\ndefault: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS, "
                 "CORDON_TIMEOUT_MS, CORDON_NETWORK, CORDON_ENV_ALLOW ... when set");
     opt::group(app, "Sandbox");
-    opt::single(app, "--executor", a.executor, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)");
+    opt::single(app, "--executor", a.executor, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, cordon's cache, npm prefix)");
     opt::number(app, "--output-limit", a.output_limit, 0, 1u << 30, "BYTES",
                 "bytes kept per output stream of run_command (default 65536)");
     opt::number(app, "--max-read-bytes", a.max_read_bytes, 1, 64u << 20, "BYTES", "largest read_file answer (default 1048576)");

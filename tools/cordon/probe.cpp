@@ -28,7 +28,7 @@ const CommandDoc probe_doc{
     "that executor, each marked measured (by cordon's tests against the real executor) or\n"
     "assumed (from upstream documentation; not runnable here).",
     "0 ready, 1 untrusted executor or unsupported backend, 3 unavailable, 2 usage.",
-    "eval \"$(scripts/setup_sandbox.sh --print-env)\" && cordon probe --json",
+    "cordon setup && cordon probe --json",
 };
 
 class Probe final : public Command {
@@ -36,7 +36,7 @@ public:
     const CommandDoc& doc() const override { return probe_doc; }
     void define(CLI::App& app) override {
         opt::group(app, "Options");
-        opt::single(app, "--executor", executor_, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)");
+        opt::single(app, "--executor", executor_, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, cordon's cache, npm prefix)");
         opt::flag(app, "--json", json_, "print the report as one JSON object");
     }
     int run(Output& out) override;

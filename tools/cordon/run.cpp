@@ -75,7 +75,7 @@ void define_run_options(CLI::App& app, RunArgs& a) {
                   "environment variable for the command (repeatable; ceiling allow-list)");
     opt::single(app, "--cwd", a.cwd, "DIR", "working directory (must lie inside a granted path)");
     opt::group(app, "Running");
-    opt::single(app, "--executor", a.executor, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)");
+    opt::single(app, "--executor", a.executor, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, cordon's cache, npm prefix)");
     opt::choice(app, "--stdin", a.stdin_mode, {"auto", "pass", "null"},
                 "the command's stdin: pass = a copy of ours, null = /dev/null; auto (default): pass unless our "
                 "stdin is a terminal (then null)");

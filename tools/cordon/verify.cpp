@@ -18,12 +18,12 @@ const CommandDoc verify_doc{
     "find the MXC executor and check it against the pinned SHA-256",
     "[--executor PATH] [--sdk VERSION] [--platform OS] [--arch ARCH]",
     "Finds the MXC executor (PATH; else $MXC_BIN_DIR/<arch>/<binary>; else $MXC_BIN_DIR/<binary>;\n"
-    "else the global npm package @microsoft/mxc-sdk) and checks its SHA-256 against the digests\n"
-    "cordon pins (include/cordon/pins.hpp). Prints the path, where it was found, its digest and\n"
-    "the SDK version it matches.",
+    "else cordon's cache, filled by `cordon setup`; else the global npm package @microsoft/mxc-sdk)\n"
+    "and checks its SHA-256 against the digests cordon pins. Prints the path, where it was found,\n"
+    "its digest and the SDK version it matches.",
     "0 trusted, 1 untrusted (digest mismatch or unsafe file), 3 unavailable (not found; the message\n"
     "says how to install it), 2 usage error.",
-    "eval \"$(scripts/setup_sandbox.sh --print-env)\" && cordon verify\n"
+    "cordon setup && cordon verify\n"
     "cordon verify --executor ~/.cache/cordon/mxc/0.7.0/bin/x64/wxc-exec.exe --platform win32 --sdk 0.7.0",
 };
 
