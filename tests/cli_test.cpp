@@ -7,6 +7,8 @@
 #include <fstream>
 #include <string>
 
+#include <boost/json/parse.hpp>
+
 #include "support/run_command.hpp"
 
 using cordon::test::required_env;
@@ -166,7 +168,7 @@ TEST_SUITE("cli-options") {
         CHECK(r.exit_code == 0);
         r = run_command({cordon_exe(), "verify", "--executor=/nonexistent/lxc-exec", "--platform=linux", "--arch=amd64"});
         CHECK(r.exit_code == 3);
-        CHECK(r.out.find("/nonexistent/lxc-exec") != std::string::npos);
+        CHECK(r.err.find("/nonexistent/lxc-exec") != std::string::npos);
         r = run_command({cordon_exe(), "probe", "--executor=/nonexistent/lxc-exec"});
         CHECK(r.exit_code == 3);
         r = run_command({cordon_exe(), "mcp", "--ceiling=/nonexistent/ceiling.json", "--log-level=error"});
@@ -227,5 +229,105 @@ TEST_SUITE("cli-options") {
         r = run_command({cordon_exe(), "clamp", "--ceiling-env", "MYCEIL_"}, "", {"CORDON_READWRITE_PATHS=/tmp"});
         CHECK(r.exit_code == 2);
         CHECK(r.err.find("MYCEIL_: cannot open the file") != std::string::npos);
+    }
+}
+
+// --json on every command: the result, or the error, as one JSON object on stdout (nothing on
+// stderr), with "cordon_exit" equal to the exit status, which is the same as without --json.
+TEST_SUITE("cli-json") {
+    boost::json::value json_of(const cordon::test::CommandResult& r) {
+        INFO("stdout: " << r.out << "\nstderr: " << r.err);
+        REQUIRE(!r.out.empty());
+        CHECK(r.out.find('\n') == r.out.size() - 1);  // one line
+        boost::json::value v = boost::json::parse(r.out);
+        CHECK(v.at("cordon_exit").as_int64() == r.exit_code);
+        return v;
+    }
+
+    TEST_CASE("check --json: one entry per file") {
+        auto good = write_temp("j-good.json", R"({"version":"0.6.0-alpha","process":{"commandLine":"true"}})");
+        auto bad = write_temp("j-bad.json", R"({"version":"0.6.0-alpha","process":{"commandLine":""}})");
+        auto r = run_command({cordon_exe(), "check", "--json", good.string(), bad.string(), "/nonexistent/x.json"});
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.empty());
+        auto v = json_of(r);
+        const auto& files = v.at("files").as_array();
+        REQUIRE(files.size() == 3);
+        CHECK(files[0].at("valid") == true);
+        CHECK(files[1].at("valid") == false);
+        CHECK(files[1].at("violations").at(0).at("pointer") == "/process/commandLine");
+        CHECK(files[2].at("error").at("code") == "io-error");
+        r = run_command({cordon_exe(), "check", "--json"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.empty());
+        CHECK(json_of(r).at("error").at("code") == "usage");
+        fs::remove(good);
+        fs::remove(bad);
+    }
+
+    TEST_CASE("clamp and explain --json: config and report, or the refusal") {
+        auto ceiling = write_temp("j-ceiling.json", R"({"readwritePaths":["C:\\work"],"network":{"defaultPolicy":"allow"}})");
+        const std::vector<std::string> windows{"--backend", "processcontainer", "--style", "windows", "--no-canonical"};
+        auto with = [&](std::vector<std::string> args) {
+            std::vector<std::string> argv{cordon_exe()};
+            argv.insert(argv.end(), args.begin(), args.end());
+            argv.insert(argv.end(), windows.begin(), windows.end());
+            argv.insert(argv.end(), {"--ceiling", ceiling.string(), "--json", "-"});
+            return argv;
+        };
+        const std::string request = R"({"version":"0.6.0-alpha","process":{"commandLine":"dir"},"filesystem":{"readwritePaths":["C:\\work\\a","C:\\Windows"]}})";
+        auto r = run_command(with({"clamp"}), request);
+        CHECK(r.exit_code == 0);
+        CHECK(r.err.empty());  // the report is in the object, not on stderr
+        auto v = json_of(r);
+        CHECK(v.at("config").at("filesystem").at("readwritePaths").at(0) == "C:\\work\\a");
+        CHECK(v.at("report").at("summary").at("dropped") == 1);
+        r = run_command(with({"explain"}), request);
+        CHECK(r.exit_code == 0);
+        v = json_of(r);
+        CHECK(v.at("ceiling") == ceiling.string().c_str());
+        CHECK(v.at("report").at("decisions").at(1).at("field") == "/filesystem/readwritePaths/1");
+        CHECK(v.at("report").at("decisions").at(1).at("verdict") == "dropped");
+        r = run_command(with({"clamp"}), R"({"version":"0.6.0-alpha","process":{"commandLine":"dir"},"network":{"defaultPolicy":"allow","allowedHosts":["example.com"]}})");
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.empty());
+        CHECK(json_of(r).at("error").at("code") == "backend-unsupported");
+        r = run_command(with({"explain"}), "{");
+        CHECK(r.exit_code == 2);
+        CHECK(json_of(r).at("error").at("where").as_string().find("<stdin>") == 0);
+        fs::remove(ceiling);
+    }
+
+    TEST_CASE("verify, probe, run, mcp and setup --json: errors as objects, the same exit status") {
+        auto fake = write_temp("j-lxc-exec", "#!/bin/sh\n");
+        fs::permissions(fake, fs::perms::owner_all);
+        struct Case { std::vector<std::string> args; int status; std::string code; };
+        const Case cases[] = {
+            {{"verify", "--json", "--executor", "/nonexistent/lxc-exec"}, 3, "unavailable"},
+            {{"verify", "--json", "--executor", fake.string()}, 1, "untrusted-executor"},
+            {{"verify", "--json", "--sdk"}, 2, "usage"},
+            {{"probe", "--json", "--executor", "/nonexistent/lxc-exec"}, 3, "unavailable"},
+            {{"run", "--json", "--bogus", "--", "true"}, 125, "usage"},
+            {{"run", "--json", "--", "true"}, 125, "invalid-policy"},  // no ceiling
+            {{"mcp", "--json", "--max-queued", "x"}, 2, "usage"},
+            {{"mcp", "--json"}, 125, "invalid-policy"},
+            {{"setup", "--json", "--sdk", "0.0.1"}, 1, "unavailable"},
+        };
+        for (const auto& c : cases) {
+            std::vector<std::string> argv{cordon_exe()};
+            argv.insert(argv.end(), c.args.begin(), c.args.end());
+            auto r = run_command(argv, "", {"CORDON_MXC_CACHE=/nonexistent"});
+            CAPTURE(c.args[0]);
+            CAPTURE(c.code);
+            CHECK(r.exit_code == c.status);
+            CHECK(r.err.empty());
+            auto v = json_of(r);
+            CHECK(v.at("error").at("code") == c.code.c_str());
+        }
+        auto r = run_command({cordon_exe(), "verify", "--executor", fake.string()});
+        CHECK(r.exit_code == 1);  // without --json the error is on stderr, not stdout
+        CHECK(r.err.find("cordon verify: untrusted-executor: ") == 0);
+        CHECK(r.out.find("untrusted") == std::string::npos);
+        fs::remove(fake);
     }
 }

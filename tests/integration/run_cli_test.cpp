@@ -312,6 +312,29 @@ TEST_CASE("--json prints one object with the result, the config and the clamp re
     CHECK(v.at("invocation").as_array().size() >= 3);
 }
 
+TEST_CASE("--json: refusals, an untrusted executor and a timeout are JSON on stdout, with the same exit status") {
+    Work w;
+    auto object = [](const cordon::test::CommandResult& r) {
+        INFO("stdout: " << r.out << "\nstderr: " << r.err);
+        CHECK(r.err.empty());
+        auto v = boost::json::parse(r.out);
+        CHECK(v.at("cordon_exit").as_int64() == r.exit_code);
+        return v;
+    };
+    auto r = cordon_run(w, {"--json", "--rw", (w.dir / "missing").string(), "--", "true"});
+    CHECK(r.exit_code == 125);
+    CHECK(object(r).at("error").at("message").as_string().find("does not exist") != std::string::npos);
+    fs::path copy = w.dir / "lxc-exec";
+    fs::copy_file(cordon::resolve_executor()->path, copy);
+    std::ofstream(copy, std::ios::app | std::ios::binary) << "x";
+    r = cordon_run(w, {"--json", "--executor", copy.string(), "--", "true"});
+    CHECK(r.exit_code == 126);
+    CHECK(object(r).at("error").at("code") == "untrusted-executor");
+    r = cordon_run(w, {"--json", "--rw", w.dir.string(), "--timeout", "600", "--", "sleep", "30"});
+    CHECK(r.exit_code == 124);
+    CHECK(object(r).at("timed_out") == true);
+}
+
 TEST_CASE("--dry-run prints the config and the invocation and runs nothing") {
     Work w;
     auto r = cordon_run(w, {"--dry-run", "--rw", w.dir.string(), "--cwd", w.dir.string(), "--", "touch", "ran"});

@@ -2,6 +2,8 @@
 // cordon check: validate MXC config files against their contract, one line per violation.
 #include <iostream>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
@@ -37,24 +39,33 @@ private:
     std::vector<std::string> files_;
 };
 
-int Check::run(Output&) {
+int Check::run(Output& out) {
     int status = 0;
+    boost::json::array results;
     for (const auto& file : files_) {
         const std::string name = input_name(file);
+        boost::json::object r{{"file", name}};
         auto text = read_input(file);
         if (!text) {
-            std::cout << name << ": " << text.error().message << "\n";
             status = 1;
+            const Error& e = text.error();
+            r.insert({{"valid", false}, {"error", {{"code", to_string(e.code)}, {"message", e.message}}}});
+            if (!out.json()) std::cout << name << ": " << e.message << "\n";
+            results.push_back(std::move(r));
             continue;
         }
         Violations violations = validate(*text);
-        if (violations.empty()) {
-            std::cout << name << ": valid\n";
-            continue;
+        boost::json::array listed;
+        for (const auto& v : violations) {
+            listed.push_back({{"pointer", v.pointer}, {"message", v.message}});
+            if (!out.json()) std::cout << name << ": " << v.to_string() << "\n";
         }
-        status = 1;
-        for (const auto& v : violations) std::cout << name << ": " << v.to_string() << "\n";
+        if (violations.empty() && !out.json()) std::cout << name << ": valid\n";
+        if (!violations.empty()) status = 1;
+        r.insert({{"valid", violations.empty()}, {"violations", std::move(listed)}});
+        results.push_back(std::move(r));
     }
+    if (out.json()) return out.result({{"files", std::move(results)}}, status);
     return status;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ceiling_source.hpp"
+#include <boost/json/parse.hpp>
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
@@ -30,7 +31,8 @@ const CommandDoc clamp_doc{
     "Clamps an MXC 0.6.0-alpha/0.7.0-alpha request to the operator ceiling so it can only\n"
     "narrow, and prints the clamped MXC config on stdout (valid under the pinned schema;\n"
     "0.7.0-alpha when it needs Seatbelt). The report (JSON: per requested item kept,\n"
-    "narrowed, downgraded or dropped, and why) goes to stderr, or to --report FILE.",
+    "narrowed, downgraded or dropped, and why) goes to stderr, or to --report FILE. With --json\n"
+    "both are one object on stdout: {\"config\":...,\"report\":...}.",
     "0 clamped, 1 refused (fail closed: the backend cannot enforce what the result needs),\n"
     "2 usage, ceiling or request error.",
     "echo '{\"readwritePaths\":[\"C:\\\\work\"],\"timeout\":30000}' > ceiling.json\n"
@@ -50,11 +52,6 @@ const CommandDoc explain_doc{
     "0 clamped, 1 refused, 2 usage or input error.",
     "cordon explain --ceiling examples/ceilings/workstation.json examples/requests/agent-build.json",
 };
-
-int fail(std::string_view command, const Error& e, int status) {
-    std::cerr << "cordon " << command << ": " << to_string(e.code) << ": " << e.to_string() << "\n";
-    return status;
-}
 
 // An environment-variable prefix: letters, digits and '_', ending in '_'.
 std::string prefix_problem(const std::string& s) {
@@ -134,7 +131,6 @@ void Clamp::define(CLI::App& app) {
 }
 
 int Clamp::run(Output& out) {
-    const std::string command(doc().name);
     if (!request_file_) return out.usage("expected a REQUEST file (or - for standard input)", exit_usage);
     const std::string backend_name = backend_.value_or(std::string(to_string(host_backend())));
     const std::string sdk = sdk_.value_or(std::string(default_sdk_version));
@@ -149,33 +145,37 @@ int Clamp::run(Output& out) {
 
     CeilingOptions ceiling_options{style, canonicalize};
     auto ceiling = load_operator_ceiling({ceiling_file_, env_prefix_, false}, ceiling_options);
-    if (!ceiling) return fail(command, ceiling.error(), exit_usage);
+    if (!ceiling) return out.fail(ceiling.error(), exit_usage);
     auto text = read_input(*request_file_);
-    if (!text) return fail(command, text.error(), exit_usage);
+    if (!text) return out.fail(text.error(), exit_usage);
     auto request = from_mxc_json(*text);
     if (!request) {
         Error e = request.error();
         e.where = where_in(input_name(*request_file_), e.where);
-        return fail(command, e, exit_usage);
+        return out.fail(e, exit_usage);
     }
     auto clamped = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir_, {}});
     if (!clamped)
-        return fail(command, clamped.error(), clamped.error().code == ErrorCode::backend_unsupported ? 1 : exit_usage);
+        return out.fail(clamped.error(), clamped.error().code == ErrorCode::backend_unsupported ? 1 : exit_usage);
     auto json = to_mxc_json(clamped->policy, emit_contract(clamped->policy));
-    if (!json) return fail(command, json.error(), 1);
+    if (!json) return out.fail(json.error(), 1);
 
+    const std::string ceiling_name = ceiling_file_ ? *ceiling_file_ : "environment " + *env_prefix_ + "*";
     if (output_ == Form::table) {
-        print_table(clamped->report, ceiling_file_ ? *ceiling_file_ : "environment " + *env_prefix_ + "*", backend_name,
-                    sdk);
+        if (out.json())
+            return out.result({{"ceiling", ceiling_name}, {"backend", backend_name}, {"sdk", sdk},
+                               {"report", boost::json::parse(clamped->report.to_json())}},
+                              0);
+        print_table(clamped->report, ceiling_name, backend_name, sdk);
         return 0;
     }
     std::string report = clamped->report.to_json() + "\n";
     if (report_file_) {
-        if (Status s = detail::write_file_replacing(*report_file_, report); !s)
-            return fail(command, s.error(), exit_usage);
-    } else {
-        std::cerr << report;
+        if (Status s = detail::write_file_replacing(*report_file_, report); !s) return out.fail(s.error(), exit_usage);
     }
+    if (out.json())
+        return out.result({{"config", boost::json::parse(*json)}, {"report", boost::json::parse(report)}}, 0);
+    if (!report_file_) std::cerr << report;
     std::cout << *json << "\n";
     return 0;
 }

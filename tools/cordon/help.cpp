@@ -14,9 +14,9 @@ namespace cordon::cli {
 
 void define_options(Command& command, CLI::App& app, bool& json, bool& help) {
     app.set_help_flag();  // cordon prints its own help (help_text), before parsing
-    (void)json;
     command.define(app);
     opt::group(app, "Common");
+    opt::flag(app, "--json", json, "print the result as one JSON object on stdout; errors too, with the same exit status");
     opt::flag(app, "-h,--help", help, "show this help and exit");
 }
 

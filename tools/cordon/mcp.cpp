@@ -39,7 +39,8 @@ const CommandDoc mcp_doc{
     "2024-11-05) on stdin and stdout, for an MCP client that starts it. Tools: run_command,\n"
     "read_file, write_file, describe_sandbox. Every call is clamped to the operator's\n"
     "ceiling and runs in the host's sandbox; the executor is verified once, at start.\n"
-    "Logs go to stderr; stdout carries only protocol messages. docs/mcp.md has the details.",
+    "Logs go to stderr; stdout carries only protocol messages (with --json, an error before\n"
+    "serving is one JSON object on stdout instead of a log line). docs/mcp.md has the details.",
     "0 when the client closed stdin, 128+N after signal N, 2 on a usage error,\n"
     "125 when the ceiling is missing or invalid, 126 when the executor is unavailable or untrusted.",
     "claude mcp add cordon -- cordon mcp --ceiling /etc/cordon/agent-ceiling.json",
@@ -150,26 +151,27 @@ private:
     McpArgs args_;
 };
 
-int Mcp::run(Output&) {
+int Mcp::run(Output& cli_out) {
     McpSettings a = settings_from(args_);
     mcp::FdLog log(2, a.log_level);
+    // Before serving, an error is a log line (or, with --json, a JSON object on stdout).
+    auto startup_error = [&](const Error& e, int status) {
+        if (cli_out.json()) return cli_out.fail(e, status);
+        log.log(mcp::LogLevel::error, std::string(to_string(e.code)) + ": " + e.to_string());
+        return status;
+    };
 
     // The same rules as `cordon run`: --ceiling, or the CORDON_* variables, never both.
     auto ceiling = load_operator_ceiling({args_.ceiling_file, std::nullopt, true}, CeilingOptions{});
-    if (!ceiling) {
-        log.log(mcp::LogLevel::error,
-                std::string(to_string(ceiling.error().code)) + ": " + ceiling.error().to_string());
-        return 125;
-    }
+    if (!ceiling) return startup_error(ceiling.error(), 125);
     RunnerOptions runner_options;
     runner_options.registry = &static_backends();
     if (args_.executor) runner_options.executor.explicit_path = *args_.executor;
     auto runner = make_runner(runner_options);  // verified once for the whole session
     if (!runner) {
-        log.log(mcp::LogLevel::error, std::string(to_string(runner.error().code)) + ": " + runner.error().to_string());
-        return runner.error().code == ErrorCode::unavailable || runner.error().code == ErrorCode::untrusted_executor
-                   ? 126
-                   : 125;
+        const ErrorCode code = runner.error().code;
+        return startup_error(runner.error(),
+                             code == ErrorCode::unavailable || code == ErrorCode::untrusted_executor ? 126 : 125);
     }
     log.log(mcp::LogLevel::info, "serving MCP on stdio: backend " + std::string(to_string(runner->backend())) +
                                      ", executor " + runner->executor().path().string() + " (SDK " +

@@ -22,7 +22,7 @@ namespace {
 const CommandDoc probe_doc{
     "probe",
     "show the backend, the verified executor and what it enforces",
-    "[--json] [--executor PATH]",
+    "[--executor PATH] [--json]",
     "Makes the runner `cordon run` would use and reports it: the backend for this host, the\n"
     "executor (path, SHA-256, the SDK version it matches), and the backend's capabilities with\n"
     "that executor, each marked measured (by cordon's tests against the real executor) or\n"
@@ -37,54 +37,22 @@ public:
     void define(CLI::App& app) override {
         opt::group(app, "Options");
         opt::single(app, "--executor", executor_, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, cordon's cache, npm prefix)");
-        opt::flag(app, "--json", json_, "print the report as one JSON object");
     }
     int run(Output& out) override;
 
 private:
     std::optional<std::string> executor_;
-    bool json_ = false;
 };
 
-int Probe::run(Output&) {
-    const bool json = json_;
-    RunnerOptions options;
-    options.registry = &static_backends();
-    if (executor_) options.executor.explicit_path = *executor_;
-    auto runner = make_runner(options);
-    if (!runner) {
-        const Error& e = runner.error();
-        if (json) {
-            boost::json::object o{{"backend", to_string(host_backend())},
-                                  {"ready", false},
-                                  {"error", {{"code", to_string(e.code)}, {"message", e.to_string()}}}};
-            std::cout << boost::json::serialize(o) << "\n";
-        } else {
-            std::cout << "backend: " << to_string(host_backend()) << "\nnot ready: " << to_string(e.code) << ": "
-                      << e.to_string() << "\n";
-        }
-        return e.code == ErrorCode::unavailable ? 3 : 1;
-    }
-    const VerifiedExecutor& exe = runner->executor();
-    const Capabilities& caps = runner->capabilities();
-    if (json) {
-        boost::json::object o{{"backend", to_string(runner->backend())},
-                              {"ready", true},
-                              {"executor",
-                               {{"path", exe.path().string()},
-                                {"sha256", exe.sha256()},
-                                {"sdk_version", exe.sdk_version()},
-                                {"contracts", find_sdk_release(exe.sdk_version())->contracts}}},
-                              {"capabilities", boost::json::parse(detail::capabilities_to_json(caps))}};
-        std::cout << boost::json::serialize(o) << "\n";
-        return 0;
-    }
+void print_text(const Runner& runner) {
+    const VerifiedExecutor& exe = runner.executor();
+    const Capabilities& caps = runner.capabilities();
     const std::string evidence = caps.evidence == Evidence::measured ? "measured" : "assumed";
     auto row = [&](const char* name, bool value) {
         std::cout << "  " << name << std::string(20 - std::string(name).size(), ' ') << (value ? "yes" : "NO ")
                   << "  (" << evidence << ")\n";
     };
-    std::cout << "backend: " << to_string(runner->backend()) << "\n"
+    std::cout << "backend: " << to_string(runner.backend()) << "\n"
               << "executor: " << exe.path().string() << "\n"
               << "  sha256 " << exe.sha256() << "\n"
               << "  SDK " << exe.sdk_version() << ", verified against cordon's pin\n"
@@ -98,7 +66,38 @@ int Probe::run(Output&) {
     row("file-level grants", caps.file_grants);
     row("ui limits", caps.ui_limits);
     std::cout << "A policy needing a capability marked NO is refused (backend-unsupported).\n";
-    return 0;
+}
+
+int Probe::run(Output& out) {
+    RunnerOptions options;
+    options.registry = &static_backends();
+    if (executor_) options.executor.explicit_path = *executor_;
+    auto runner = make_runner(options);
+    if (!runner) {
+        const Error& e = runner.error();
+        const int status = e.code == ErrorCode::unavailable ? 3 : 1;
+        if (out.json())
+            return out.result({{"backend", to_string(host_backend())},
+                               {"ready", false},
+                               {"error", {{"code", to_string(e.code)}, {"message", e.message}, {"where", e.where}}}},
+                              status);
+        std::cout << "backend: " << to_string(host_backend()) << "\n";
+        return out.fail(e, status);  // not ready: why, on stderr
+    }
+    if (!out.json()) {
+        print_text(*runner);
+        return 0;
+    }
+    const VerifiedExecutor& exe = runner->executor();
+    return out.result({{"backend", to_string(runner->backend())},
+                       {"ready", true},
+                       {"executor",
+                        {{"path", exe.path().string()},
+                         {"sha256", exe.sha256()},
+                         {"sdk_version", exe.sdk_version()},
+                         {"contracts", find_sdk_release(exe.sdk_version())->contracts}}},
+                       {"capabilities", boost::json::parse(detail::capabilities_to_json(runner->capabilities()))}},
+                      0);
 }
 
 }  // namespace

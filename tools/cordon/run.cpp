@@ -87,7 +87,6 @@ void define_run_options(CLI::App& app, RunArgs& a) {
     opt::number(app, "--output-limit", a.output_limit, 0, std::uint64_t{1} << 32, "BYTES",
                 "bytes kept per output stream (default 1048576)");
     opt::flag(app, "--dry-run", a.dry_run, "print the MXC config and the executor invocation; run nothing");
-    opt::flag(app, "--json", a.json, "print the whole result as one JSON object");
     opt::single(app, "--report", a.report, "FILE", "write the clamp report (JSON) to FILE");
     opt::group(app, "Narrowing");
     opt::flag(app, "--quiet", a.quiet,
@@ -96,13 +95,8 @@ void define_run_options(CLI::App& app, RunArgs& a) {
               "refuse (125) instead of running when the ceiling would narrow, downgrade or drop a requested item");
 }
 
-int refuse(std::string_view message) {
-    std::cerr << "cordon run: " << message << "\n";
-    return exit_refused;
-}
-
-int exit_for(const Error& e) {
-    std::cerr << "cordon run: " << to_string(e.code) << ": " << e.to_string() << "\n";
+// The exit status of an error: 126 when the executor could not be had or run, else 125.
+int status_for(const Error& e) {
     switch (e.code) {
         case ErrorCode::unavailable:
         case ErrorCode::untrusted_executor:
@@ -240,6 +234,8 @@ int report_narrowing(Output& out, const RunArgs& a, const ClampReport& report, c
     return 0;
 }
 
+int fail(Output& out, const Error& e) { return out.fail(e, status_for(e)); }
+
 class Run final : public Command {
 public:
     const CommandDoc& doc() const override { return run_doc; }
@@ -255,42 +251,44 @@ private:
 int Run::run(Output& out) {
     RunArgs& a = a_;
     a.argv = argv;
+    a.json = out.json();
     if (a.argv.empty()) return out.usage("no command: give it after --", exit_refused);
 
     // From here on SIGTERM, SIGINT and SIGHUP cancel the run instead of ending cordon mid-way.
     CancelOnSignals signals;
     RunOptions options;
-    if (auto problem = run_options_from(a, signals.fd(), options)) return refuse(*problem);
+    if (auto problem = run_options_from(a, signals.fd(), options)) return out.usage(*problem, exit_refused);
 
     auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
-    if (!ceiling) return exit_for(ceiling.error());
+    if (!ceiling) return fail(out, ceiling.error());
     RunnerOptions runner_options;
     runner_options.registry = &static_backends();
     if (a.executor) runner_options.executor.explicit_path = *a.executor;
     auto runner = make_runner(runner_options);
-    if (!runner) return exit_for(runner.error());
+    if (!runner) return fail(out, runner.error());
 
     auto request = request_from(a, runner->backend());
-    if (!request) return exit_for(request.error());
+    if (!request) return fail(out, request.error());
     ClampOptions clamp_options;
     clamp_options.anchors = runner->trust_anchors();
     auto clamped = clamp_request(*request, *ceiling, runner->capabilities(), clamp_options);
-    if (!clamped) return exit_for(clamped.error());
+    if (!clamped) return fail(out, clamped.error());
     if (a.report)
         if (Status s = detail::write_file_replacing(*a.report, clamped->report.to_json() + "\n"); !s)
-            return exit_for(s.error());
+            return fail(out, s.error());
     if (int refused = report_narrowing(out, a, clamped->report, request->asked)) return refused;
 
     auto config = runner->config_for(clamped->policy);
-    if (!config) return exit_for(config.error());
+    if (!config) return fail(out, config.error());
     auto result = runner->run(clamped->policy, options);
     if (int sig = signals.received()) {
         // The runner has killed the whole tree and cleaned up (the config was a descriptor, or its
         // private file is gone); nothing of the run is left.
-        std::cerr << "cordon run: stopped by signal " << sig << "; the command's whole process tree was killed\n";
-        return 128 + sig;
+        return out.fail(make_error(ErrorCode::execution_failed, "stopped by signal " + std::to_string(sig) +
+                                                                    "; the command's whole process tree was killed"),
+                        128 + sig);
     }
-    if (!result) return exit_for(result.error());
+    if (!result) return fail(out, result.error());
 
     const int status = exit_status(*result);
     if (a.json) return print_json(out, *result, *config, clamped->report, status);

@@ -2,6 +2,7 @@
 // cordon verify: find the MXC executor and check it against the pinned SHA-256.
 #include <iostream>
 
+#include <boost/json/object.hpp>
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
@@ -22,7 +23,7 @@ const CommandDoc verify_doc{
     "and checks its SHA-256 against the digests cordon pins. Prints the path, where it was found,\n"
     "its digest and the SDK version it matches.",
     "0 trusted, 1 untrusted (digest mismatch or unsafe file), 3 unavailable (not found; the message\n"
-    "says how to install it), 2 usage error.",
+    "says how to install it), 2 usage error. Errors go to stderr (with --json: in the object).",
     "cordon setup && cordon verify\n"
     "cordon verify --executor ~/.cache/cordon/mxc/0.7.0/bin/x64/wxc-exec.exe --platform win32 --sdk 0.7.0",
 };
@@ -58,25 +59,32 @@ int Verify::run(Output& out) {
         spec.arch = *a;
     }
     auto location = resolve_executor(spec);
-    if (!location) {
-        std::cout << "unavailable: " << location.error().to_string() << "\n";
-        return 3;
-    }
-    std::cout << "path: " << location->path.string() << "\n"
-              << "found: " << to_string(location->source) << "\n";
+    if (!location) return out.fail(location.error(), 3);
+    boost::json::object result{{"path", location->path.string()}, {"found", to_string(location->source)}};
+    if (!out.json())
+        std::cout << "path: " << location->path.string() << "\n"
+                  << "found: " << to_string(location->source) << "\n";
     auto verified = verify_executor(location->path, spec);
     if (!verified) {
         const Error& e = verified.error();
-        std::cout << to_string(e.code) << ": " << e.message << "\n";
-        if (e.code == ErrorCode::unavailable) return 3;
-        if (e.code == ErrorCode::internal) return exit_internal;
-        return 1;  // untrusted, or unreadable: either way not something cordon will run
+        // untrusted, or unreadable: either way not something cordon will run
+        const int status = e.code == ErrorCode::unavailable ? 3 : e.code == ErrorCode::internal ? exit_internal : 1;
+        if (!out.json()) return out.fail(e, status);
+        result["error"] = {{"code", to_string(e.code)}, {"message", e.message}, {"where", e.where}};
+        result["trusted"] = false;
+        return out.result(std::move(result), status);
     }
     const ExecutorPin& pin = verified->pin();
     const SdkRelease* release = find_sdk_release(pin.sdk_version);
+    const std::string contracts(release ? release->contracts : "");
+    if (out.json()) {
+        result.insert({{"sha256", verified->sha256()}, {"sdk", pin.sdk_version}, {"os", pin.os},
+                       {"arch", to_string(pin.arch)}, {"file", pin.file}, {"contracts", contracts}, {"trusted", true}});
+        return out.result(std::move(result), 0);
+    }
     std::cout << "sha256: " << verified->sha256() << "\n"
               << "sdk: " << pin.sdk_version << " (" << pin.os << "/" << to_string(pin.arch) << " " << pin.file
-              << "; accepts config contracts: " << (release ? release->contracts : "none") << ")\n"
+              << "; accepts config contracts: " << (release ? contracts : "none") << ")\n"
               << "trusted\n";
     return 0;
 }
