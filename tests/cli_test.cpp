@@ -88,8 +88,7 @@ TEST_SUITE("cli") {
         auto r = run_command({cordon_exe(), "explain", "--ceiling", ceiling.string(), "--backend", "processcontainer",
                               "--style", "windows", "--no-canonical", request.string()});
         CHECK(r.exit_code == 0);
-        CHECK(r.out.find("FIELD") != std::string::npos);
-        CHECK(r.out.find("/filesystem/readwritePaths/0") != std::string::npos);
+        CHECK(r.out.find("kept        /filesystem/readwritePaths/0\n") != std::string::npos);
         CHECK(r.out.find("downgraded") != std::string::npos);  // Documents: read-only in the ceiling
         CHECK(r.out.find("dropped") != std::string::npos);     // C:\Windows
         CHECK(r.out.find("1 downgraded") != std::string::npos);
@@ -329,5 +328,73 @@ TEST_SUITE("cli-json") {
         CHECK(r.err.find("cordon verify: untrusted-executor: ") == 0);
         CHECK(r.out.find("untrusted") == std::string::npos);
         fs::remove(fake);
+    }
+}
+
+// Messages (issue 14, point 8): one colon per level, "is a directory" with the system's words, a
+// narrow explain table that also shows a refusal, and check's warning about paths clamp drops.
+TEST_SUITE("cli-messages") {
+    TEST_CASE("an invalid request file: FILE: message, without an empty pointer") {
+        auto bad = write_temp("m-bad.json", "{bad");
+        auto r = run_command({cordon_exe(), "clamp", "--ceiling-env", bad.string()}, "", {"CORDON_READWRITE_PATHS=/tmp"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err == "cordon clamp: invalid-policy: " + bad.string() + ": invalid JSON at line 1 column 2: syntax error\n");
+        CHECK(r.err.find(": : ") == std::string::npos);
+        fs::remove(bad);
+    }
+
+    TEST_CASE("a directory named as a file: is a directory, with the errno text") {
+        const fs::path dir = fs::temp_directory_path() / ("cordon-cli-dir-" + std::to_string(::getpid()));
+        fs::create_directories(dir);
+        auto r = run_command({cordon_exe(), "check", dir.string()});
+        CHECK(r.exit_code == 1);
+        CHECK(r.out == dir.string() + ": the file is a directory (Is a directory), not a regular file\n");
+        r = run_command({cordon_exe(), "clamp", "--ceiling", dir.string(), "-"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("the ceiling file is a directory (Is a directory)") != std::string::npos);
+        fs::remove(dir);
+    }
+
+    TEST_CASE("explain: a block per decision within 80 columns; a refused clamp shows what refused it") {
+        const std::string root = required_env("CORDON_SOURCE_DIR");
+        auto r = run_command({cordon_exe(), "explain", "--ceiling", root + "/examples/ceilings/workstation.json",
+                              root + "/examples/requests/agent-build.json"});
+        CHECK(r.exit_code == 0);
+        std::size_t widest = 0, at = 0;
+        for (std::size_t nl; (nl = r.out.find('\n', at)) != std::string::npos; at = nl + 1) widest = std::max(widest, nl - at);
+        CHECK(widest <= 80);
+        CHECK(r.out.find("dropped     /filesystem/readonlyPaths/0\n              asked  /etc\n"
+                         "              why    outside every ceiling root\n") != std::string::npos);
+        auto open = write_temp("m-open.json", R"({"network":{"defaultPolicy":"allow"}})");
+        r = run_command({cordon_exe(), "explain", "--ceiling", open.string(), "-"},
+                        R"({"version":"0.6.0-alpha","process":{"commandLine":"x"},"network":{"defaultPolicy":"allow","allowedHosts":["example.com"]}})");
+        CHECK(r.exit_code == 1);
+        CHECK(r.out.find("REFUSED     /network\n") != std::string::npos);
+        CHECK(r.out.find("why    backend-unsupported: backend bubblewrap") != std::string::npos);
+        CHECK(r.err.find("cordon explain: backend-unsupported: /network: ") == 0);
+        fs::remove(open);
+    }
+
+    TEST_CASE("check warns about relative paths and a relative cwd, which clamp drops; still valid") {
+        const std::string config = R"({"version":"0.6.0-alpha","process":{"commandLine":"make","cwd":"src"},)"
+                                   R"("filesystem":{"readwritePaths":["src","/abs"],"readonlyPaths":["~/docs"]}})";
+        auto r = run_command({cordon_exe(), "check", "-"}, config);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out == "<stdin>: warning: /filesystem/readwritePaths/0: \"src\": relative path: an absolute path is "
+                       "required; cordon clamp and cordon run drop it\n"
+                       "<stdin>: warning: /process/cwd: \"src\": relative path: an absolute path is required; cordon "
+                       "clamp and cordon run drop it\n"
+                       "<stdin>: valid\n");
+        r = run_command({cordon_exe(), "check", "--json", "-"}, config);
+        CHECK(r.exit_code == 0);
+        auto v = boost::json::parse(r.out);
+        CHECK(v.at("files").at(0).at("warnings").as_array().size() == 2);
+        // A Windows config is judged by Windows rules: C:\work is absolute there.
+        r = run_command({cordon_exe(), "check", "-"},
+                        R"({"version":"0.6.0-alpha","containment":"processcontainer","process":{"commandLine":"dir"},)"
+                        R"("filesystem":{"readwritePaths":["C:\\work","work"]}})");
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("readwritePaths/1: \"work\"") != std::string::npos);
+        CHECK(r.out.find("readwritePaths/0") == std::string::npos);
     }
 }

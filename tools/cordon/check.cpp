@@ -9,6 +9,7 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/mxc_json.hpp"
+#include "cordon/path.hpp"
 #include "options.hpp"
 
 namespace cordon::cli {
@@ -21,11 +22,37 @@ const CommandDoc check_doc{
     "[OPTIONS] FILE|- [FILE...]",
     "Validates MXC config files (contract named by their \"version\": 0.6.0-alpha or\n"
     "0.7.0-alpha) with cordon's strict parser and its closed JSON Schema.\n"
-    "Prints 'FILE: valid', or one line per violation: 'FILE: POINTER: message'.",
+    "Prints 'FILE: valid', or one line per violation: 'FILE: POINTER: message'. A valid file's\n"
+    "paths that cordon clamp and cordon run would drop (relative ones, or a relative cwd) get a\n"
+    "'FILE: warning: POINTER: message' line first; warnings do not change the exit status.",
     "0 all valid, 1 some file invalid or unreadable, 2 usage error.",
     "cordon check examples/policies/linux-readonly-docs.json\n"
     "echo '{\"version\":\"0.6.0-alpha\",\"process\":{\"commandLine\":\"make\"}}' | cordon check -",
 };
+
+// Paths that pass the contract but that cordon clamp and cordon run drop: relative ones, and any
+// other that is not an absolute path of the config's style (`~` is expanded by the clamp).
+std::vector<Violation> path_warnings(std::string_view text) {
+    std::vector<Violation> warnings;
+    auto policy = from_mxc_json(text);
+    if (!policy) return warnings;
+    const Containment c = policy->effective_containment();  // `process`: the host's backend
+    const PathStyle style = c == Containment::processcontainer ? PathStyle::windows
+                            : c == Containment::process        ? host_path_style()
+                                                               : PathStyle::posix;
+    auto look = [&](const std::string& pointer, const std::string& path) {
+        if (style == PathStyle::posix && !path.empty() && path.front() == '~') return;
+        if (auto p = Path::parse(path, style); !p)
+            warnings.push_back({pointer, "\"" + path + "\": " + p.error().message + "; cordon clamp and cordon run drop it"});
+    };
+    const auto& fs = policy->filesystem;
+    for (const auto& [name, list] : {std::pair{"readwritePaths", &fs.readwrite}, std::pair{"readonlyPaths", &fs.readonly},
+                                     std::pair{"deniedPaths", &fs.denied}})
+        for (std::size_t i = 0; i < list->size(); ++i)
+            look("/filesystem/" + std::string(name) + "/" + std::to_string(i), (*list)[i]);
+    if (policy->process.cwd) look("/process/cwd", *policy->process.cwd);
+    return warnings;
+}
 
 class Check final : public Command {
 public:
@@ -60,9 +87,15 @@ int Check::run(Output& out) {
             listed.push_back({{"pointer", v.pointer}, {"message", v.message}});
             if (!out.json()) std::cout << name << ": " << v.to_string() << "\n";
         }
+        boost::json::array warned;
+        if (violations.empty())
+            for (const auto& w : path_warnings(*text)) {
+                warned.push_back({{"pointer", w.pointer}, {"message", w.message}});
+                if (!out.json()) std::cout << name << ": warning: " << w.to_string() << "\n";
+            }
         if (violations.empty() && !out.json()) std::cout << name << ": valid\n";
         if (!violations.empty()) status = 1;
-        r.insert({{"valid", violations.empty()}, {"violations", std::move(listed)}});
+        r.insert({{"valid", violations.empty()}, {"violations", std::move(listed)}, {"warnings", std::move(warned)}});
         results.push_back(std::move(r));
     }
     if (out.json()) return out.result({{"files", std::move(results)}}, status);

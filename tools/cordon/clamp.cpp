@@ -18,6 +18,7 @@
 #include "cordon/clamp.hpp"
 #include "cordon/detail/output_file.hpp"
 #include "cordon/mxc_json.hpp"
+#include "help.hpp"
 #include "options.hpp"
 
 namespace cordon::cli {
@@ -67,32 +68,44 @@ namespace {
 
 enum class Form { config_and_report, table };
 
+// explain's table: one block per decision, at most 80 columns when the values fit (a long path
+// stays whole):
+//   dropped     /filesystem/readwritePaths/1
+//                 asked  C:\Windows
+//                 why    outside every ceiling root
+constexpr std::size_t table_width = 80;
+constexpr std::size_t verdict_width = 12;
+
+void print_heading(std::string_view ceiling_name, std::string_view backend, std::string_view sdk) {
+    std::cout << "ceiling: " << ceiling_name << "\nbackend: " << backend << " (executor SDK " << sdk << ")\n\n";
+}
+
+void print_block(std::string_view verdict, std::string_view field, std::string_view asked,
+                 const std::vector<ClampResultItem>& result, const std::string& why) {
+    const std::string indent(verdict_width + 2, ' ');
+    std::cout << verdict << std::string(verdict_width - std::min(verdict_width - 1, verdict.size()), ' ') << field << "\n";
+    if (!asked.empty()) std::cout << indent << "asked  " << asked << "\n";
+    for (const auto& item : result) std::cout << indent << "got    " << item.field << " = " << item.value << "\n";
+    const auto lines = wrap(why, table_width - indent.size() - 7);
+    for (std::size_t i = 0; i < lines.size() && !why.empty(); ++i)
+        std::cout << indent << (i ? "       " : "why    ") << lines[i] << "\n";
+}
+
 void print_table(const ClampReport& report, std::string_view ceiling_name, std::string_view backend, std::string_view sdk) {
-    struct Line { std::string field, requested, verdict, result, why; };
-    std::vector<Line> lines{{"FIELD", "REQUESTED", "VERDICT", "RESULT", "WHY"}};
-    for (const auto& d : report.decisions) {
-        std::string result;
-        for (const auto& item : d.result) result += (result.empty() ? "" : "; ") + item.field + " = " + item.value;
-        lines.push_back({d.field, d.requested, std::string(to_string(d.verdict)), result.empty() ? "-" : result,
-                         d.reason.empty() ? "-" : d.reason});
-    }
-    std::size_t w[4] = {0, 0, 0, 0};
-    for (const auto& l : lines) {
-        w[0] = std::max(w[0], std::min<std::size_t>(l.field.size(), 40));
-        w[1] = std::max(w[1], std::min<std::size_t>(l.requested.size(), 40));
-        w[2] = std::max(w[2], l.verdict.size());
-        w[3] = std::max(w[3], std::min<std::size_t>(l.result.size(), 60));
-    }
-    auto pad = [](const std::string& s, std::size_t width) {
-        return s.size() >= width ? s + "  " : s + std::string(width - s.size() + 2, ' ');
-    };
-    std::cout << "ceiling: " << ceiling_name << "   backend: " << backend << " (executor SDK " << sdk << ")\n\n";
-    for (const auto& l : lines)
-        std::cout << pad(l.field, w[0]) << pad(l.requested, w[1]) << pad(l.verdict, w[2]) << pad(l.result, w[3])
-                  << l.why << "\n";
+    print_heading(ceiling_name, backend, sdk);
+    for (const auto& d : report.decisions)
+        print_block(to_string(d.verdict), d.field, d.requested, d.result, d.reason);
     std::cout << "\n" << report.count(Verdict::kept) << " kept, " << report.count(Verdict::narrowed) << " narrowed, "
               << report.count(Verdict::downgraded) << " downgraded, " << report.count(Verdict::dropped)
               << " dropped\n";
+}
+
+// A refused clamp has no decisions to show; the table names what refused it and why.
+void print_refusal(const Error& e, std::string_view ceiling_name, std::string_view backend, std::string_view sdk) {
+    print_heading(ceiling_name, backend, sdk);
+    print_block("REFUSED", e.where.empty() ? "(the request)" : e.where, "", {},
+                std::string(to_string(e.code)) + ": " + e.message);
+    std::cout << "\nnothing runs: the backend cannot enforce what the result would need\n";
 }
 
 class Clamp final : public Command {
@@ -154,13 +167,16 @@ int Clamp::run(Output& out) {
         e.where = where_in(input_name(*request_file_), e.where);
         return out.fail(e, exit_usage);
     }
+    const std::string ceiling_name = ceiling_file_ ? *ceiling_file_ : "environment " + *env_prefix_ + "*";
     auto clamped = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir_, {}});
-    if (!clamped)
-        return out.fail(clamped.error(), clamped.error().code == ErrorCode::backend_unsupported ? 1 : exit_usage);
+    if (!clamped) {
+        const bool refused = clamped.error().code == ErrorCode::backend_unsupported;
+        if (refused && output_ == Form::table && !out.json()) print_refusal(clamped.error(), ceiling_name, backend_name, sdk);
+        return out.fail(clamped.error(), refused ? 1 : exit_usage);
+    }
     auto json = to_mxc_json(clamped->policy, emit_contract(clamped->policy));
     if (!json) return out.fail(json.error(), 1);
 
-    const std::string ceiling_name = ceiling_file_ ? *ceiling_file_ : "environment " + *env_prefix_ + "*";
     if (output_ == Form::table) {
         if (out.json())
             return out.result({{"ceiling", ceiling_name}, {"backend", backend_name}, {"sdk", sdk},

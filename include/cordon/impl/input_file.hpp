@@ -91,6 +91,12 @@ CORDON_FUNC Result<InputFile> read_input_file(const std::string& path, std::size
         if (::fstat(fd, &st) != 0)
             return make_error(ErrorCode::io_error, "cannot stat the " + std::string(what) + ": " + std::strerror(errno),
                               path);
+        if (S_ISDIR(st.st_mode)) {  // with what reading it says (EISDIR), as cat would
+            char c;
+            const int err = ::read(fd, &c, 1) < 0 ? errno : EISDIR;
+            return make_error(ErrorCode::invalid_policy, "the " + std::string(what) + " is a directory (" +
+                                                             std::strerror(err) + "), not a regular file", path);
+        }
         if (!S_ISREG(st.st_mode))
             return make_error(ErrorCode::invalid_policy,
                               "the " + std::string(what) + " is " + file_kind(st.st_mode) + ", not a regular file", path);
@@ -128,6 +134,11 @@ CORDON_FUNC Result<InputFile> read_input_file(const std::string& path, std::size
         std::error_code ec;
         auto status = std::filesystem::status(path, ec);
         if (ec) return make_error(ErrorCode::io_error, "cannot open the " + std::string(what) + ": " + ec.message(), path);
+        if (std::filesystem::is_directory(status))
+            return make_error(ErrorCode::invalid_policy,
+                              "the " + std::string(what) + " is a directory (" +
+                                  std::make_error_code(std::errc::is_a_directory).message() + "), not a regular file",
+                              path);
         if (!std::filesystem::is_regular_file(status))
             return make_error(ErrorCode::invalid_policy, "the " + std::string(what) + " is not a regular file", path);
         std::ifstream in(path, std::ios::binary);
