@@ -40,10 +40,11 @@ const CommandDoc mcp_doc{
     "read_file, write_file, describe_sandbox. Every call is clamped to the operator's\n"
     "ceiling and runs in the host's sandbox; the executor is verified once, at start.\n"
     "Logs go to stderr; stdout carries only protocol messages (with --json, an error before\n"
-    "serving is one JSON object on stdout instead of a log line). docs/mcp.md has the details.",
+    "serving is one JSON object on stdout instead of a log line). A client starts it, e.g.\n"
+    "`claude mcp add cordon -- cordon mcp --ceiling FILE`; docs/mcp.md has the details.",
     "0 when the client closed stdin, 128+N after signal N, 2 on a usage error,\n"
     "125 when the ceiling is missing or invalid, 126 when the executor is unavailable or untrusted.",
-    "claude mcp add cordon -- cordon mcp --ceiling /etc/cordon/agent-ceiling.json",
+    "echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}' | CORDON_READONLY_PATHS=/usr cordon mcp --log-level error",
 };
 
 int wake_write_fd = -1;

@@ -48,9 +48,9 @@ const CommandDoc run_doc{
     "the command's own, 124 on timeout, 125 when the policy is refused or\n"
     "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed,\n"
     "128+N after signal N.",
-    "CORDON_READONLY_PATHS=$HOME/Documents CORDON_READWRITE_PATHS=/tmp/work \\\n"
-    "  cordon run --ro $HOME/Documents --rw /tmp/work --cwd /tmp/work -- \\\n"
-    "  sh -c 'wc -l ~/Documents/*.txt > counts.txt'",
+    "mkdir -p project && echo 'one two three' > project/notes.txt && cd project\n"
+    "CORDON_READWRITE_PATHS=$PWD cordon run --rw . -- sh -c 'wc -w < notes.txt > count.txt'\n"
+    "cat count.txt",
 };
 
 constexpr int exit_timeout = 124;

@@ -25,7 +25,7 @@ const CommandDoc verify_doc{
     "0 trusted, 1 untrusted (digest mismatch or unsafe file), 3 unavailable (not found; the message\n"
     "says how to install it), 2 usage error. Errors go to stderr (with --json: in the object).",
     "cordon setup && cordon verify\n"
-    "cordon verify --executor ~/.cache/cordon/mxc/0.7.0/bin/x64/wxc-exec.exe --platform win32 --sdk 0.7.0",
+    "cordon verify --sdk 0.9.0 --json",
 };
 
 class Verify final : public Command {
