@@ -14,6 +14,7 @@ packages=(
   nodejs npm                          # npm pack fetches the pinned MXC SDK (scripts/setup_sandbox.sh)
   ca-certificates strace procps iproute2
   util-linux passwd perl-base         # tests: setpriv, useradd (the unprivileged test user), perl probes
+  zsh groff-base                      # tests: the zsh completion on a pty, the man page rendered
 )
 if [[ " $* " == *" --windows "* ]]; then
   packages+=(g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools wine64 wine)

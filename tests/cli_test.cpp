@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <vector>
 #include <fstream>
 #include <string>
 
@@ -396,5 +398,123 @@ TEST_SUITE("cli-messages") {
         CHECK(r.exit_code == 0);
         CHECK(r.out.find("readwritePaths/1: \"work\"") != std::string::npos);
         CHECK(r.out.find("readwritePaths/0") == std::string::npos);
+    }
+}
+
+// Issue 14, point 10: every report names its ceiling; the system ceiling is used only when root
+// owns it and nobody else can change it; the preset ceilings load and bound what they should.
+TEST_SUITE("cli-ceilings") {
+    const std::string any_request = R"({"version":"0.6.0-alpha","process":{"commandLine":"true"},"filesystem":{"readwritePaths":["/tmp/x"]}})";
+
+    TEST_CASE("every report names the ceiling it was clamped to") {
+        auto ceiling = write_temp("c-named.json", R"({"readwritePaths":["/tmp"]})");
+        auto r = run_command({cordon_exe(), "clamp", "--ceiling", ceiling.string(), "-"}, any_request);
+        CHECK(r.exit_code == 0);
+        CHECK(boost::json::parse(r.err).at("ceiling") == ceiling.string().c_str());
+        r = run_command({cordon_exe(), "clamp", "--ceiling-env", "-"}, any_request, {"CORDON_READWRITE_PATHS=/tmp"});
+        CHECK(boost::json::parse(r.err).at("ceiling") == "environment CORDON_*");
+        r = run_command({cordon_exe(), "explain", "--ceiling", ceiling.string(), "-"}, any_request);
+        CHECK(r.out.find("ceiling: " + ceiling.string() + "\n") == 0);
+        fs::remove(ceiling);
+    }
+
+    TEST_CASE("the system ceiling: used only when root owns it and nobody else can write it") {
+        const fs::path dir = fs::temp_directory_path() / ("cordon-system-" + std::to_string(::getpid()));
+        fs::create_directories(dir);
+        fs::permissions(dir, fs::perms(0755));
+        const fs::path file = dir / "ceiling.json";
+        std::ofstream(file) << R"({"readwritePaths":["/tmp"]})";
+        fs::permissions(file, fs::perms(0644));
+        const std::vector<std::string> env{"CORDON_SYSTEM_CEILING=" + file.string()};
+        auto clamp_system = [&] { return run_command({cordon_exe(), "clamp", "-"}, any_request, env); };
+        if (::geteuid() != 0) {  // a file of ours is not a system file
+            auto r = clamp_system();
+            CHECK(r.exit_code == 2);
+            CHECK(r.err.find("system ceiling is owned by uid " + std::to_string(::geteuid()) + ", not root") !=
+                  std::string::npos);
+            fs::remove_all(dir);
+            return;
+        }
+        auto r = clamp_system();  // no --ceiling, no --ceiling-env: the system ceiling
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(boost::json::parse(r.err).at("ceiling") == file.string().c_str());  // named in the report
+        r = run_command({cordon_exe(), "explain", "-"}, any_request, env);
+        CHECK(r.out.find("ceiling: " + file.string() + "\n") == 0);
+        auto mine = write_temp("c-explicit.json", R"({"readwritePaths":["/tmp"]})");
+        r = run_command({cordon_exe(), "clamp", "--ceiling", mine.string(), "-"}, any_request, env);
+        CHECK(boost::json::parse(r.err).at("ceiling") == mine.string().c_str());  // an explicit one wins
+        fs::remove(mine);
+        struct Unsafe { std::function<void()> make, undo; std::string says; };
+        const Unsafe unsafe[] = {
+            {[&] { fs::permissions(file, fs::perms(0664)); }, [&] { fs::permissions(file, fs::perms(0644)); },
+             "is writable by its group or by others"},
+            {[&] { fs::permissions(dir, fs::perms(0777)); }, [&] { fs::permissions(dir, fs::perms(0755)); },
+             "directory " + dir.string() + " is writable by its group or by others"},
+            {[&] { REQUIRE(::chown(file.c_str(), 65534, 65534) == 0); }, [&] { REQUIRE(::chown(file.c_str(), 0, 0) == 0); },
+             "owned by uid 65534"},
+            {[&] { fs::create_hard_link(file, dir / "second-name"); }, [&] { fs::remove(dir / "second-name"); },
+             "2 hard links"},
+        };
+        for (const auto& u : unsafe) {
+            CAPTURE(u.says);
+            u.make();
+            r = clamp_system();
+            CHECK(r.exit_code == 2);  // refused, never skipped for another source
+            CHECK(r.err.find(file.string()) != std::string::npos);
+            CHECK(r.err.find(u.says) != std::string::npos);
+            u.undo();
+        }
+        // A root-owned file named through a directory someone else controls is not a system file.
+        const fs::path theirs = fs::temp_directory_path() / ("cordon-system-link-" + std::to_string(::getpid()));
+        fs::create_directories(theirs);
+        REQUIRE(::chown(theirs.c_str(), 65534, 65534) == 0);
+        fs::create_symlink(file, theirs / "ceiling.json");
+        r = run_command({cordon_exe(), "clamp", "-"}, any_request, {"CORDON_SYSTEM_CEILING=" + (theirs / "ceiling.json").string()});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("directory " + theirs.string() + " is owned by uid 65534") != std::string::npos);
+        fs::remove_all(theirs);
+        r = run_command({cordon_exe(), "clamp", "-"}, any_request, {"CORDON_SYSTEM_CEILING=" + (dir / "absent.json").string()});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("install a system ceiling at " + (dir / "absent.json").string()) != std::string::npos);
+        fs::remove_all(dir);
+    }
+
+    TEST_CASE("the presets load and bound their jobs (paths under ~, expanded at load)") {
+        const std::string root = required_env("CORDON_SOURCE_DIR");
+        const fs::path home = fs::temp_directory_path() / ("cordon-preset-home-" + std::to_string(::getpid()));
+        fs::create_directories(home / "src" / "proj");
+        const std::string src = (home / "src").string(), proj = (home / "src" / "proj").string();
+        auto clamp_with = [&](const std::string& preset, const std::string& fs_json, const std::string& env_json) {
+            const std::string request = R"({"version":"0.6.0-alpha","process":{"commandLine":"x","env":)" + env_json +
+                                        R"(},"filesystem":)" + fs_json + "}";
+            auto r = run_command({cordon_exe(), "clamp", "--ceiling", root + "/presets/" + preset, "-"}, request,
+                                 {"HOME=" + home.string()});
+            INFO(preset << ": " << r.err);
+            REQUIRE(r.exit_code == 0);
+            return boost::json::parse(r.err);
+        };
+        auto verdict = [](const boost::json::value& report, const char* field) {
+            for (const auto& d : report.at("decisions").as_array())
+                if (d.at("field") == field) return std::string(d.at("verdict").as_string());
+            return std::string("(none)");
+        };
+        const std::string rw = R"({"readwritePaths":[")" + proj + R"(","/etc","/"]})";
+        for (const char* preset : {"python-project.json", "node-project.json", "build-with-cache.json"}) {
+            auto report = clamp_with(preset, rw, "[]");
+            CHECK(verdict(report, "/filesystem/readwritePaths/0") == "kept");     // a project under ~/src
+            CHECK(verdict(report, "/filesystem/readwritePaths/1") == "dropped");  // never /etc
+            CHECK(verdict(report, "/filesystem/readwritePaths/2") == "narrowed"); // / becomes the preset's roots
+        }
+        auto git = clamp_with("git-readonly.json", rw, "[]");
+        CHECK(verdict(git, "/filesystem/readwritePaths/0") == "downgraded");  // read-only git: nothing writable
+        auto py = clamp_with("python-project.json", "{}", R"(["VIRTUAL_ENV=/v","PYTHONPATH=/evil","LANG=C"])");
+        CHECK(verdict(py, "/process/env/0") == "kept");
+        CHECK(verdict(py, "/process/env/1") == "dropped");  // an interpreter's code path: never through a preset
+        CHECK(verdict(py, "/process/env/2") == "kept");
+        auto node = clamp_with("node-project.json", "{}", R"(["NODE_ENV=test","NODE_OPTIONS=--require /evil"])");
+        CHECK(verdict(node, "/process/env/0") == "kept");
+        CHECK(verdict(node, "/process/env/1") == "dropped");
+        fs::remove_all(home);
     }
 }

@@ -446,6 +446,100 @@ TEST_CASE("a narrowed timeout and a downgraded grant say what they became") {
     CHECK(v.at("notices").at(0).as_string().starts_with("--timeout 60000: narrowed to 20000"));
 }
 
+// Issue 14, point 10: the system ceiling with cordon run, and the presets doing their jobs.
+TEST_CASE("cordon run takes the system ceiling when given no other, names it, and refuses one that is not root's") {
+    Work w;
+    // A directory of its own (root's when the test runs as root), not under the test user's w.dir.
+    const fs::path dir = fs::canonical(fs::temp_directory_path()) / ("cordon-etc-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms(0755));
+    struct Cleanup { fs::path p; ~Cleanup() { fs::remove_all(p); } } cleanup{dir};
+    const fs::path file = dir / "ceiling.json";
+    std::string run_as = ::geteuid() == 0 ? R"(,"runAs":")" + cordon::test::test_user()->name + "\"" : "";
+    std::ofstream(file) << R"({"readwritePaths":[")" << w.dir.string() << "\"]" << run_as << "}";
+    fs::permissions(file, fs::perms(0644));
+    const std::string sys = "CORDON_SYSTEM_CEILING=" + file.string();
+    auto r = run_command(cordon_argv({"--json", "--rw", w.dir.string(), "--", "true"}), "", {sys});
+    if (::geteuid() != 0) {
+        CHECK(r.exit_code == 125);  // ours, not root's: refused, and nothing else is used instead
+        CHECK(r.out.find("not root") != std::string::npos);
+        return;
+    }
+    REQUIRE(::geteuid() == 0);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(boost::json::parse(r.out).at("report").at("ceiling") == file.string().c_str());
+    r = run_command(cordon_argv({"--json", "--rw", w.dir.string(), "--", "true"}), "", with_run_as({sys, w.env()}));
+    CHECK(r.exit_code == 0);
+    CHECK(boost::json::parse(r.out).at("report").at("ceiling") == "environment CORDON_*");  // the caller's CORDON_*
+    fs::permissions(file, fs::perms(0666));
+    r = run_command(cordon_argv({"--rw", w.dir.string(), "--", "touch", (w.dir / "ran").string()}), "", {sys});
+    CHECK(r.exit_code == 125);
+    CHECK(r.err.find("system ceiling is writable by its group or by others") != std::string::npos);
+    CHECK_FALSE(fs::exists(w.dir / "ran"));
+}
+
+namespace {
+
+// A HOME with ~/src/proj, usable by the sandbox's user under a preset (presets name no runAs:
+// as root that user is nobody).
+struct PresetHome {
+    fs::path home;
+    PresetHome() {
+        home = fs::canonical(fs::temp_directory_path()) / ("cordon-preset-" + std::to_string(::getpid()));
+        fs::remove_all(home);
+        fs::create_directories(home / "src" / "proj");
+    }
+    ~PresetHome() { fs::remove_all(home); }
+    fs::path proj() const { return home / "src" / "proj"; }
+    void hand_over() const {
+        if (::geteuid() == 0) cordon::test::hand_to_run_user(home, cordon::RunAs{65534, 65534});
+    }
+    cordon::test::CommandResult run(const std::string& preset, std::vector<std::string> args) const {
+        std::vector<std::string> argv{"--ceiling", required_env("CORDON_SOURCE_DIR") + "/presets/" + preset};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(cordon_argv(argv), "", {"HOME=" + home.string()}, proj().string());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the presets run their jobs in the real sandbox, and bound them") {
+    PresetHome h;
+    std::ofstream(h.proj() / "notes.txt") << "hello from the project\n";
+    std::ofstream(h.proj() / "hello.py") << "print(open('notes.txt').read().strip())\nopen('out.txt', 'w').write('made')\n";
+    std::ofstream(h.proj() / "m.c") << "int main(void) { return 0; }\n";
+    REQUIRE(run_command({"git", "-C", h.proj().string(), "init", "-q"}).exit_code == 0);
+    REQUIRE(run_command({"git", "-C", h.proj().string(), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
+                         "--allow-empty", "-m", "first commit"}).exit_code == 0);
+    h.hand_over();
+
+    auto r = h.run("python-project.json", {"--rw", ".", "--", "python3", "hello.py"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "hello from the project\n");
+    CHECK(fs::exists(h.proj() / "out.txt"));
+    r = h.run("python-project.json", {"--rw", ".", "--", "python3", "-c", "open('/etc/cordon-preset-test', 'w')"});
+    CHECK(r.exit_code != 0);  // nothing outside the project
+    r = h.run("node-project.json", {"--rw", ".", "--", "node", "-e", "require('fs').writeFileSync('n.txt', 'ok')"});
+    CHECK(r.exit_code == 0);
+    CHECK(fs::exists(h.proj() / "n.txt"));
+    r = h.run("git-readonly.json", {"--ro", ".", "--", "git", "log", "--format=%s"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "first commit\n");
+    r = h.run("git-readonly.json", {"--rw", ".", "--", "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit",
+                                    "-q", "--allow-empty", "-m", "second"});
+    CHECK(r.exit_code != 0);  // read-only: --rw was downgraded, and said so
+    CHECK(r.err.find("--rw . (" + h.proj().string() + "): downgraded") != std::string::npos);
+    // A build needs PATH (gcc finds cc1 through it); the build preset lets a request set it.
+    r = h.run("build-with-cache.json", {"--rw", ".", "--env", "PATH=/usr/bin:/bin", "--", "sh", "-c",
+                                        "cc -o m m.c && ./m && echo built"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "built\n");
+    r = h.run("python-project.json", {"--rw", ".", "--env", "PATH=/usr/bin:/bin", "--", "true"});
+    CHECK(r.err.find("--env PATH: dropped") != std::string::npos);  // not in the other presets
+}
+
 int main(int argc, char** argv) {
     auto probe = cordon::resolve_executor();
     if (!probe) {

@@ -167,7 +167,7 @@ int Clamp::run(Output& out) {
         e.where = where_in(input_name(*request_file_), e.where);
         return out.fail(e, exit_usage);
     }
-    const std::string ceiling_name = ceiling_file_ ? *ceiling_file_ : "environment " + *env_prefix_ + "*";
+    const std::string ceiling_name = ceiling->source;  // the file, the environment, or the system ceiling
     auto clamped = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir_, {}});
     if (!clamped) {
         const bool refused = clamped.error().code == ErrorCode::backend_unsupported;

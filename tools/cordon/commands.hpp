@@ -14,6 +14,7 @@ std::unique_ptr<Command> make_explain();
 std::unique_ptr<Command> make_probe();
 std::unique_ptr<Command> make_run();
 std::unique_ptr<Command> make_verify();
+std::unique_ptr<Command> make_completion();
 #if !defined(_WIN32)
 std::unique_ptr<Command> make_mcp();
 std::unique_ptr<Command> make_setup();
@@ -23,6 +24,7 @@ std::unique_ptr<Command> make_setup();
 inline const CommandEntry commands[] = {
     {"check", make_check},
     {"clamp", make_clamp},
+    {"completion", make_completion},
     {"explain", make_explain},
 #if !defined(_WIN32)
     {"mcp", make_mcp},

@@ -6,13 +6,14 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "manual.hpp"
 #include "cordon/config.hpp"
 
 namespace {
 
 void print_help() {
     std::cout << "Usage: cordon COMMAND [OPTIONS] [ARGS...]\n"
-                 "       cordon --version | --help\n\n"
+                 "       cordon --version | --help | --man\n\n"
                  "Sandbox policy engine for Microsoft MXC executors.\n\nCommands:\n";
     for (const auto& c : cordon::cli::commands) {
         auto command = c.make();
@@ -29,6 +30,10 @@ int dispatch(int argc, char** argv) {
     }
     if (args[0] == "--help" || args[0] == "-h") {
         print_help();
+        return 0;
+    }
+    if (args[0] == "--man") {  // cordon(1), from the same text as --help (meson installs it)
+        std::cout << cordon::cli::man_page();
         return 0;
     }
     if (args[0] == "--version") {
