@@ -518,3 +518,10 @@ TEST_SUITE("cli-ceilings") {
         fs::remove_all(home);
     }
 }
+
+TEST_CASE("--ceiling-env= with nothing after it is refused, not read as the default prefix") {
+    auto r = run_command({cordon_exe(), "clamp", "--ceiling-env=", "-"}, "", {"NETWORK=allow"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("cordon clamp: --ceiling-env=: expected a variable prefix such as CORDON_") == 0);
+    CHECK(r.err.find("must end in '_'") != std::string::npos);
+}

@@ -59,7 +59,9 @@ std::string prefix_problem(const std::string& s) {
     bool ok = !s.empty() && s.back() == '_';
     for (char c : s)
         ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
-    return ok ? std::string() : "expected a variable prefix such as CORDON_ (letters, digits, '_', ending in '_'), not '" + s + "'";
+    return ok ? std::string()
+              : "expected a variable prefix such as CORDON_: letters, digits and '_', and it must end in '_' (an "
+                "empty one would read bare names such as NETWORK), not '" + s + "'";
 }
 
 }  // namespace

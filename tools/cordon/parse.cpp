@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <boost/json/serialize.hpp>
@@ -22,13 +23,21 @@ boost::json::object error_object(std::string_view code, const std::string& messa
 }
 
 // `--name WORD` for an option_value flag becomes `--name=WORD` when WORD has the value's form and
-// is not the last argument (CLI11 never lets a flag take the next word itself).
-void join_optional_values(CLI::App& app, Args& args) {
+// is not the last argument (CLI11 never lets a flag take the next word itself). `--name=` with
+// nothing after it is refused here: CLI11 would read it as the flag alone, the default value.
+std::optional<std::string> join_optional_values(CLI::App& app, Args& args) {
     for (const CLI::Option* o : app.get_options()) {
         const std::string& type = o->get_type_name();
         if (type.empty() || type.front() != '[') continue;
         auto* form = const_cast<CLI::Option*>(o)->get_validator(opt::optional_value_check);
         const auto& names = o->get_lnames();
+        for (const auto& a : args)
+            for (const auto& l : names)
+                if (a == "--" + l + "=") {
+                    std::string nothing;
+                    const std::string why = (*form)(nothing);
+                    return a + ": " + (why.empty() ? "an empty value is not allowed" : why);
+                }
         for (std::size_t i = 0; i + 2 < args.size(); ++i) {
             if (std::none_of(names.begin(), names.end(), [&](const std::string& l) { return args[i] == "--" + l; }))
                 continue;
@@ -38,6 +47,7 @@ void join_optional_values(CLI::App& app, Args& args) {
             args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
         }
     }
+    return std::nullopt;
 }
 
 // CLI11's message, said the way cordon says things, naming the option.
@@ -110,7 +120,7 @@ int run_command(Command& command, const Args& all) {
         CLI::App app(std::string(doc.summary), "cordon " + std::string(doc.name));
         bool json_flag = false, help_flag = false;
         define_options(command, app, json_flag, help_flag);
-        join_optional_values(app, args);
+        if (auto problem = join_optional_values(app, args)) return out.usage(*problem, command.usage_status());
         std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
         try {
             app.parse(args);
