@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   g++ meson ninja-build pkg-config cmake python3
   libboost-json1.81-dev libvalijson-dev libcrypto++-dev doctest-dev
+  libcli11-dev                        # the cordon CLI's argument parser (header-only)
   clang libclang-rt-14-dev            # libFuzzer targets, sanitizer builds
   bubblewrap                          # the Linux backend's containment (lxc-exec runs bwrap)
   slirp4netns iptables                # egress rules: lxc-exec runs slirp4netns, iptables(-restore),
@@ -16,7 +17,7 @@ packages=(
   ca-certificates strace procps iproute2
   util-linux passwd perl-base         # tests: setpriv, useradd (the unprivileged test user), perl probes
   curl git python3-pip python3-venv openssl  # proxy tests: real clients in a lab namespace
-  slirp4netns iptables                # lxc-exec 1.0.1's network enforcement (egress rules, proxy mode)
+  zsh groff-base                      # tests: the zsh completion on a pty, the man page rendered
 )
 if [[ " $* " == *" --windows "* ]]; then
   packages+=(g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools wine64 wine)

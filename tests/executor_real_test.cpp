@@ -137,7 +137,8 @@ TEST_CASE("cordon verify: exit 0 with path, digest and SDK version; 1 for the wr
     CHECK(r.exit_code == 0);
     r = run_command({cordon_exe, "verify", "--sdk", v->sdk_version() == "0.9.0" ? "0.7.0" : "0.9.0"});
     CHECK(r.exit_code == 1);
-    CHECK(contains(r.out, "untrusted-executor: SHA-256 mismatch"));
+    CHECK(contains(r.err, "untrusted-executor: "));  // errors go to stderr (stdout: what was found)
+    CHECK(contains(r.err, ": SHA-256 mismatch"));
 }
 
 int main(int argc, char** argv) {

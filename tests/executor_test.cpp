@@ -83,7 +83,7 @@ void isolate_resolution(ScopedEnv& env, const TempDir& dir) {
     fs::create_directories(dir / "empty-path");
     for (const char* name : {"MXC_BIN_DIR", "npm_config_prefix", "NPM_CONFIG_PREFIX", "npm_config_userconfig",
                              "NPM_CONFIG_USERCONFIG", "npm_config_globalconfig", "NPM_CONFIG_GLOBALCONFIG", "PREFIX",
-                             "DESTDIR"})
+                             "DESTDIR", "CORDON_MXC_CACHE", "XDG_CACHE_HOME"})
         env.unset(name);
     env.set("HOME", (dir / "home").string());
     env.set("PATH", (dir / "empty-path").string());
@@ -458,15 +458,36 @@ TEST_SUITE("executor") {
         CHECK(contains(none.error().message, "$MXC_BIN_DIR (not set)"));
         CHECK(contains(none.error().message, "eval \"$(scripts/setup_sandbox.sh --print-env)\""));
 
-        // 4. the global npm package, prefix from the environment
+        // 5. the global npm package, prefix from the environment
         write_file(npm_exe, "npm", 0755);
         env.set("NPM_CONFIG_PREFIX", npm_prefix.string());
         CHECK(where(cordon::resolve_executor()) == npm_exe);
         CHECK(cordon::resolve_executor()->source == ExecutorSource::npm_global);
 
-        // 3. $MXC_BIN_DIR/<binary> wins over npm
+        // 4. cordon's cache (cordon setup) wins over npm: $HOME/.cache/cordon/mxc/<sdk>/bin/<arch>/,
+        // the default SDK first; XDG_CACHE_HOME and CORDON_MXC_CACHE move it.
+        const fs::path home_cache = dir / "home" / ".cache" / "cordon" / "mxc";
+        const std::string default_sdk(cordon::default_sdk_version);
+        write_file(home_cache / "0.7.0" / "bin" / arch_dir / binary, "cache 0.7.0", 0755);
+        CHECK(where(cordon::resolve_executor()) == home_cache / "0.7.0" / "bin" / arch_dir / binary);
+        CHECK(cordon::resolve_executor()->source == ExecutorSource::cordon_cache);
+        write_file(home_cache / default_sdk / "bin" / arch_dir / binary, "cache default", 0755);
+        CHECK(where(cordon::resolve_executor()) == home_cache / default_sdk / "bin" / arch_dir / binary);
+        ExecutorSpec older;
+        older.sdk_version = "0.7.0";  // a spec's SDK looks only there
+        CHECK(where(cordon::resolve_executor(older)) == home_cache / "0.7.0" / "bin" / arch_dir / binary);
+        env.set("XDG_CACHE_HOME", (dir / "xdg").string());
+        CHECK(where(cordon::resolve_executor()) == npm_exe);  // the XDG cache is empty
+        env.set("XDG_CACHE_HOME", "relative/xdg");  // not absolute: ignored, as the XDG spec says
+        CHECK(where(cordon::resolve_executor()) == home_cache / default_sdk / "bin" / arch_dir / binary);
+        env.set("CORDON_MXC_CACHE", (dir / "own-cache").string());
+        write_file(dir / "own-cache" / default_sdk / "bin" / arch_dir / binary, "own", 0755);
+        CHECK(where(cordon::resolve_executor()) == dir / "own-cache" / default_sdk / "bin" / arch_dir / binary);
+        CHECK(cordon::executor_cache_root() == dir / "own-cache");
+
+        // 3. $MXC_BIN_DIR/<binary> wins over the cache and npm
         env.set("MXC_BIN_DIR", bin.string());
-        CHECK(where(cordon::resolve_executor()) == npm_exe);  // set but empty: falls through
+        CHECK(where(cordon::resolve_executor()) == dir / "own-cache" / default_sdk / "bin" / arch_dir / binary);  // set but empty: falls through
         write_file(bin / binary, "flat", 0755);
         CHECK(where(cordon::resolve_executor()) == bin / binary);
         CHECK(cordon::resolve_executor()->source == ExecutorSource::mxc_bin_dir);

@@ -246,6 +246,34 @@ TEST_SUITE("posix-runner-streaming") {
         CHECK(r->run.err_dropped == all_err.size() - 1000);
     }
 
+    TEST_CASE("the executor's closing {\"error\":...} object is kept in the result, not streamed to the stderr sink") {
+        struct Case { std::string script, streamed; };
+        const std::string trailer = R"({"error":{"code":"backend_error","message":"script timed out after 500ms"}})";
+        const Case cases[] = {
+            // what lxc-exec 0.9.0 prints after its timeout: the object right after the output, no newline
+            {"echo err >&2; printf '%s' '" + trailer + "' >&2", "err\n"},
+            {"printf 'partial line' >&2; printf '%s\\n' '" + trailer + "' >&2", "partial line"},
+            // controls: an object the workload prints that is not the end of the stream, or not one
+            {"printf '%s\\nmore\\n' '" + trailer + "' >&2", trailer + "\nmore\n"},
+            {"printf '%s' '{\"error\":{\"code\":' >&2; sleep 0.2; printf 'x\\n}}\\n' >&2", "{\"error\":{\"code\":x\n}}\n"},
+            {"printf '%s tail' '" + trailer + "' >&2", trailer + " tail"},
+            {"printf '{\"error\"' >&2", "{\"error\""},
+        };
+        for (const auto& c : cases) {
+            CAPTURE(c.script);
+            Pipe err;
+            Collector seen(err.r);
+            auto spec = shell(c.script);
+            spec.options.stderr_fd = err.w;
+            auto r = run_process(spec);
+            err.close_write();
+            seen.join();
+            REQUIRE(r);
+            CHECK(seen.data() == c.streamed);
+            CHECK(r->run.err.find(c.streamed) == 0);  // the result keeps every byte
+        }
+    }
+
     TEST_CASE("a sink whose reader is gone: the command sees the broken pipe, this process gets no SIGPIPE") {
         Pipe sink;
         sink.close_read();

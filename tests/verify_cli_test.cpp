@@ -25,7 +25,7 @@ bool contains(const std::string& haystack, const std::string& needle) { return h
 std::vector<std::string> nowhere(const TempDir& dir) {
     fs::create_directories(dir / "empty");
     return {"MXC_BIN_DIR=", "npm_config_prefix=" + (dir / "empty").string(),
-            "NPM_CONFIG_PREFIX=" + (dir / "empty").string()};
+            "NPM_CONFIG_PREFIX=" + (dir / "empty").string(), "CORDON_MXC_CACHE=" + (dir / "empty").string()};
 }
 
 }  // namespace
@@ -52,11 +52,12 @@ TEST_SUITE("verify-cli") {
         TempDir dir;
         auto r = run_command({exe, "verify"}, "", nowhere(dir));
         CHECK(r.exit_code == 3);
-        CHECK(contains(r.out, "unavailable: "));
-        CHECK(contains(r.out, "scripts/setup_sandbox.sh --print-env"));
+        CHECK(contains(r.err, "cordon verify: unavailable: "));
+        CHECK(r.out.empty());  // errors go to stderr
+        CHECK(contains(r.err, "cordon setup"));
         r = run_command({exe, "verify", "--executor", (dir / "missing").string()}, "", nowhere(dir));
         CHECK(r.exit_code == 3);
-        CHECK(contains(r.out, (dir / "missing").string()));
+        CHECK(contains(r.err, (dir / "missing").string()));
     }
 
     TEST_CASE("a file that is not the pinned executor: exit 1 with expected and actual digests") {
@@ -73,9 +74,9 @@ TEST_SUITE("verify-cli") {
         auto r = run_command({exe, "verify", "--executor", fake.string()}, "", nowhere(dir));
         CHECK(r.exit_code == 1);
         CHECK(contains(r.out, "path: " + fake.string()));
-        CHECK(contains(r.out, "untrusted-executor: SHA-256 mismatch"));
-        CHECK(contains(r.out, std::string(pin->sha256)));
-        CHECK(contains(r.out, "actual " + actual));
+        CHECK(contains(r.err, "untrusted-executor: " + fake.string() + ": SHA-256 mismatch"));
+        CHECK(contains(r.err, std::string(pin->sha256)));
+        CHECK(contains(r.err, "actual " + actual));
 
         // The same file through $MXC_BIN_DIR/<arch>/: found there, still untrusted.
         fs::create_directories(dir / "bin" / std::string(cordon::to_string(cordon::host_arch().value())));
@@ -90,12 +91,12 @@ TEST_SUITE("verify-cli") {
         fs::permissions(fake, static_cast<fs::perms>(0777));
         r = run_command({exe, "verify", "--executor", fake.string()}, "", nowhere(dir));
         CHECK(r.exit_code == 1);
-        CHECK(contains(r.out, "writable by its group or by others"));
+        CHECK(contains(r.err, "writable by its group or by others"));
 
         // An SDK version cordon does not pin.
         fs::permissions(fake, static_cast<fs::perms>(0755));
         r = run_command({exe, "verify", "--executor", fake.string(), "--sdk", "0.0.1"}, "", nowhere(dir));
         CHECK(r.exit_code == 1);
-        CHECK(contains(r.out, "SDK version '0.0.1'"));
+        CHECK(contains(r.err, "SDK version '0.0.1'"));
     }
 }

@@ -332,7 +332,8 @@ Supervisor::Supervisor(const SpawnSpec& spec, Prepared& p, pid_t pid, Clock::tim
     : spec_(spec), p_(p), pid_(pid), start_(start), result_(result), run_(result.run), pidfd_(open_pidfd(pid)),
       out_(p.terminal ? std::move(p.terminal->master) : std::move(p.out_r), &run_.out, &run_.out_dropped,
            spec.options.output_limit, spec.options.stdout_fd, static_cast<bool>(p.terminal)),
-      err_(std::move(p.err_r), &run_.err, &run_.err_dropped, spec.options.output_limit, spec.options.stderr_fd, false) {
+      err_(std::move(p.err_r), &run_.err, &run_.err_dropped, spec.options.output_limit, spec.options.stderr_fd, false,
+           /*hold_error_trailer=*/true) {
     if (out_.source_open()) ::fcntl(out_.source_fd(), F_SETFL, O_NONBLOCK);
     if (err_.source_open()) ::fcntl(err_.source_fd(), F_SETFL, O_NONBLOCK);
     ::fcntl(p_.report_r.get(), F_SETFL, O_NONBLOCK);
@@ -463,6 +464,7 @@ void Supervisor::flush_sinks(Clock::time_point until) {
 void Supervisor::drain_and_report() {
     for (OutputStream* s : {&out_, &err_})
         for (int i = 0; i < 16 && s->source_open() && s->read_some(); ++i) {}
+    err_.release_held();  // the executor's own {"error":...} is reported by the runner, not streamed
     // A sink gets grace_ms + drain_ms more for what the command wrote before it ended.
     flush_sinks(Clock::now() + milliseconds(std::uint64_t{spec_.options.grace_ms} + spec_.drain_ms));
     if (out_.source_open() || err_.source_open()) {

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string_view>
 #include <utility>
+
+#include "cordon/detail/executor_stderr.hpp"
 
 namespace cordon::posix {
 namespace {
@@ -21,9 +24,68 @@ bool transient(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == E
 }  // namespace
 
 OutputStream::OutputStream(Fd source, std::string* data, std::size_t* dropped, std::size_t limit, int sink,
-                           bool sink_uncapped)
+                           bool sink_uncapped, bool hold_error_trailer)
     : source_(std::move(source)), data_(data), dropped_(dropped), limit_(limit), sink_(sink),
-      sink_uncapped_(sink_uncapped) {}
+      sink_uncapped_(sink_uncapped), hold_error_trailer_(hold_error_trailer) {}
+
+namespace {
+
+constexpr std::string_view trailer_start = "{\"error\":";
+
+// `s` (from a `{"error":`) can still become an executor's closing error object: one line, and
+// once its braces close, nothing but whitespace after them.
+bool could_be_trailer(std::string_view s) {
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c == '\n' && depth > 0) return false;
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        else if (c == '{') ++depth;
+        else if (c == '}' && --depth == 0)
+            return s.substr(i + 1).find_first_not_of(" \t\r\n") == std::string_view::npos;
+    }
+    return true;
+}
+
+// Where the part of `s` that might be (the start of) an error trailer begins; s.size() for none.
+std::size_t held_from(std::string_view s) {
+    auto at = s.rfind(trailer_start);
+    if (at != std::string_view::npos && s.size() - at <= OutputStream::max_held_trailer && could_be_trailer(s.substr(at)))
+        return at;
+    for (std::size_t n = std::min(s.size(), trailer_start.size() - 1); n > 0; --n)  // a start cut by a read
+        if (s.substr(s.size() - n) == trailer_start.substr(0, n)) return s.size() - n;
+    return s.size();
+}
+
+}  // namespace
+
+void OutputStream::to_sink(const char* buf, std::size_t n) {
+    if (pending_at_ == pending_.size()) {
+        pending_.clear();
+        pending_at_ = 0;
+    }
+    if (!hold_error_trailer_) {
+        pending_.append(buf, n);
+        return;
+    }
+    held_.append(buf, n);
+    const std::size_t cut = held_from(held_);
+    pending_.append(held_, 0, cut);
+    held_.erase(0, cut);
+}
+
+void OutputStream::release_held() {
+    if (held_.empty()) return;
+    if (!detail::trailing_error_object(held_)) pending_ += held_;
+    held_.clear();
+}
 
 void OutputStream::keep(const char* buf, std::size_t n) {
     std::size_t room = limit_ - std::min(limit_, data_->size());
@@ -40,14 +102,7 @@ void OutputStream::keep(const char* buf, std::size_t n) {
         data_->append(buf, kept);
     }
     *dropped_ += n - kept;
-    if (sink_ >= 0) {
-        std::size_t forward = sink_uncapped_ ? n : kept;
-        if (pending_at_ == pending_.size()) {
-            pending_.clear();
-            pending_at_ = 0;
-        }
-        pending_.append(buf, forward);
-    }
+    if (sink_ >= 0) to_sink(buf, sink_uncapped_ ? n : kept);
 }
 
 bool OutputStream::read_some() {

@@ -14,9 +14,19 @@ namespace cordon::posix {
 /// there in arrival order: the kept bytes only, or every byte when `sink_uncapped` (interactive).
 /// The source is read only while nothing waits for the sink, so a slow sink slows the command
 /// (the pipe fills) instead of growing memory; the runner never blocks on either side.
+///
+/// With `hold_error_trailer` (stderr), what could be the executor's own closing `{"error":...}`
+/// object (MXC executors append it to their stderr after a timeout or a failure, which the runner
+/// reports itself) is held back from the sink, at most max_held_trailer bytes: release_held()
+/// at the end drops it when it is such an object and nothing else followed, and passes it on
+/// otherwise. `*data` always keeps every byte.
 class OutputStream {
 public:
-    OutputStream(Fd source, std::string* data, std::size_t* dropped, std::size_t limit, int sink, bool sink_uncapped);
+    OutputStream(Fd source, std::string* data, std::size_t* dropped, std::size_t limit, int sink, bool sink_uncapped,
+                 bool hold_error_trailer = false);
+
+    /// The longest text held back as a possible error trailer; longer text cannot be one.
+    static constexpr std::size_t max_held_trailer = 4096;
 
     bool source_open() const { return static_cast<bool>(source_); }
     int source_fd() const { return source_.get(); }
@@ -41,10 +51,14 @@ public:
         sink_ = -1;
         pending_.clear();
         pending_at_ = 0;
+        held_.clear();
     }
+    /// The end of the run: a held error trailer is dropped, any other held text goes to the sink.
+    void release_held();
 
 private:
     void keep(const char* buf, std::size_t n);
+    void to_sink(const char* buf, std::size_t n);
 
     Fd source_;
     std::string* data_;
@@ -54,6 +68,8 @@ private:
     bool sink_uncapped_;
     std::string pending_;  // read, not yet written to the sink (from pending_at_ on)
     std::size_t pending_at_ = 0;
+    bool hold_error_trailer_;
+    std::string held_;  // the sink's possible error trailer, not yet in pending_
 };
 
 /// Copies the caller's input descriptor (borrowed; it may be a terminal or a file opened for

@@ -38,3 +38,14 @@ TEST_CASE("host allow-lists are refused rather than silently opening the network
             "network":{"defaultPolicy":"block","allowedHosts":["example.com"]}})",
         R"({"network":{"defaultPolicy":"allow"}})", cordon::ErrorCode::backend_unsupported);
 }
+
+TEST_CASE("the same host on Windows: ProcessContainer and Windows paths, tested on any OS") {
+    CORDON_CHECK_CLAMPS_TO(
+        R"({"version":"0.6.0-alpha","process":{"commandLine":"msbuild","cwd":"C:\\agent\\build"},
+            "filesystem":{"readwritePaths":["c:\\AGENT\\build","C:\\Windows"]}})",
+        R"({"readwritePaths":["C:\\agent"],"timeout":60000})",
+        R"({"version":"0.6.0-alpha","containment":"processcontainer",
+            "process":{"commandLine":"msbuild","cwd":"C:\\agent\\build","timeout":60000},
+            "filesystem":{"readwritePaths":["C:\\AGENT\\build"]},"network":{"defaultPolicy":"block"}})",
+        cordon::testing::TestTarget::windows());
+}

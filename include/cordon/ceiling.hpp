@@ -89,6 +89,9 @@ struct Ceiling {
     Policy fields;
     std::vector<RequestField> request_may_set;
     std::optional<Path> source_file;  ///< the ceiling file in use: a trust anchor, never writable
+    /// Where the ceiling came from, as reports name it: the file as given, "environment CORDON_*",
+    /// or empty (parsed from text). clamp copies it into ClampReport::ceiling.
+    std::string source;
 
     bool allows_network() const noexcept {
         return network == NetworkDefault::allow || !allowed_hosts.empty() || !egress.allow.empty();

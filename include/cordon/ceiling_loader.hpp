@@ -86,6 +86,15 @@ CORDON_FUNC Result<Ceiling> parse_ceiling(std::string_view text, const CeilingOp
 /// parse_ceiling, with `where` = "FILE: POINTER".
 CORDON_FUNC Result<Ceiling> load_ceiling_file(const std::string& file, const CeilingOptions& options = {});
 
+/// Where the system ceiling lives unless the build says otherwise (meson option system_ceiling).
+inline constexpr std::string_view default_system_ceiling = "/etc/cordon/ceiling.json";
+
+/// Reads the system ceiling `file` as load_ceiling_file does, and only if root owns it and nobody
+/// else can write it or replace it: root's, one link, not group or world writable, and every
+/// directory above it root's and not group or world writable (sticky allowed). POSIX only.
+/// Errors: as load_ceiling_file; invalid-policy naming the file and who could change it.
+CORDON_FUNC Result<Ceiling> load_system_ceiling(const std::string& file, const CeilingOptions& options = {});
+
 /// Splits an environment path list: `;` for Windows style (drive letters keep their colon, on any
 /// host), `:` for POSIX. An empty value is an empty list; an empty entry is an error.
 /// Errors: invalid-policy with `where` = `variable`.

@@ -47,6 +47,8 @@ struct ClampDecision {
 
 struct ClampReport {
     std::vector<ClampDecision> decisions;
+    /// The ceiling that bounded the request (Ceiling::source): its file, or "environment CORDON_*".
+    std::string ceiling;
 
     /// The decision about one request field (JSON pointer), or nullptr.
     const ClampDecision* find(std::string_view field) const noexcept {
@@ -61,9 +63,16 @@ struct ClampReport {
         return n;
     }
 
-    /// {"summary":{"kept":N,...},"decisions":[{"field","requested","verdict","result":[{"field","value"}],"reason"}]}
+    /// {"ceiling":"...","summary":{"kept":N,...},"decisions":[{"field","requested","verdict",
+    /// "result":[{"field","value"}],"reason"}]}; "ceiling" only when known.
     std::string to_json() const {
-        std::string out = "{\"summary\":{";
+        std::string out = "{";
+        if (!ceiling.empty()) {
+            out += "\"ceiling\":";
+            append_json_string(out, ceiling);
+            out += ',';
+        }
+        out += "\"summary\":{";
         bool first = true;
         for (Verdict v : {Verdict::kept, Verdict::narrowed, Verdict::downgraded, Verdict::dropped}) {
             out += first ? "\"" : ",\"";

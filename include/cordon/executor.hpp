@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// cordon: where the MXC executor is found: explicit path, $MXC_BIN_DIR, the global npm package, in that order.
+// cordon: where the MXC executor is found: explicit path, $MXC_BIN_DIR, cordon's cache, the global npm package.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +32,7 @@ struct ExecutorSpec {
 };
 
 /// Which resolution step found the executor.
-enum class ExecutorSource : std::uint8_t { explicit_path, mxc_bin_dir_arch, mxc_bin_dir, npm_global };
+enum class ExecutorSource : std::uint8_t { explicit_path, mxc_bin_dir_arch, mxc_bin_dir, npm_global, cordon_cache };
 
 constexpr std::string_view to_string(ExecutorSource s) noexcept {
     switch (s) {
@@ -40,6 +40,7 @@ constexpr std::string_view to_string(ExecutorSource s) noexcept {
         case ExecutorSource::mxc_bin_dir_arch: return "$MXC_BIN_DIR/<arch>";
         case ExecutorSource::mxc_bin_dir: return "$MXC_BIN_DIR";
         case ExecutorSource::npm_global: return "global npm package";
+        case ExecutorSource::cordon_cache: return "cordon's cache";
     }
     return "?";
 }
@@ -56,8 +57,9 @@ inline std::string executor_install_hint(std::string_view os = host_os()) {
     if (os == os_win32)
         return "install it with 'powershell -ExecutionPolicy Bypass -File scripts\\setup_sandbox.ps1' (sets MXC_BIN_DIR), "
                "or 'npm install -g @microsoft/mxc-sdk@" + sdk + "'";
-    return "install it with 'eval \"$(scripts/setup_sandbox.sh --print-env)\"' (downloads, verifies and exports "
-           "MXC_BIN_DIR), or 'npm install -g @microsoft/mxc-sdk@" + sdk + "'";
+    return "install it with 'cordon setup' (downloads and verifies it into cordon's cache, where cordon finds it; "
+           "from a source tree also 'eval \"$(scripts/setup_sandbox.sh --print-env)\"'), or "
+           "'npm install -g @microsoft/mxc-sdk@" + sdk + "'";
 }
 
 namespace detail {
@@ -98,12 +100,31 @@ inline std::filesystem::path absolute_or_same(const std::filesystem::path& p) {
     return ec ? p : a;
 }
 
+/// The SDK versions to look for in the cache: `wanted`, or every installable pinned release,
+/// cordon's default first.
+inline std::vector<std::string> cache_sdk_versions(const std::string& wanted) {
+    if (!wanted.empty()) return {wanted};
+    std::vector<std::string> out{std::string(default_sdk_version)};
+    for (const auto& r : sdk_releases)
+        if (!r.tarball_sha256.empty() && r.version != default_sdk_version) out.emplace_back(r.version);
+    return out;
+}
+
 }  // namespace detail
 
+/// Where `cordon setup` (and scripts/setup_sandbox.sh / .ps1) place verified executors, as
+/// `<root>/<sdk>/bin/<arch>/<executor>`: $CORDON_MXC_CACHE; else, on Windows,
+/// %LOCALAPPDATA%\cordon\mxc; else $XDG_CACHE_HOME/cordon/mxc (when absolute); else
+/// $HOME/.cache/cordon/mxc. nullopt when none of them is set.
+CORDON_FUNC std::optional<std::filesystem::path> executor_cache_root();
+
 /// Finds the executor file, in this order: `spec.explicit_path` (used alone when given);
-/// `$MXC_BIN_DIR/<arch>/<binary>`; `$MXC_BIN_DIR/<binary>`; the global npm prefix's
-/// `@microsoft/mxc-sdk/bin/<arch>/<binary>` (prefix read from npm's environment and npmrc files,
-/// npm is never run). Errors: unavailable (message lists where it looked and how to install).
+/// `$MXC_BIN_DIR/<arch>/<binary>`; `$MXC_BIN_DIR/<binary>`; cordon's cache
+/// `executor_cache_root()/<sdk>/bin/<arch>/<binary>` (the SDK of `spec`, else each pinned one,
+/// the default first); the global npm prefix's `@microsoft/mxc-sdk/bin/<arch>/<binary>` (prefix
+/// read from npm's environment and npmrc files, npm is never run). Whatever is found is still
+/// verified against the pins before it runs. Errors: unavailable (message lists where it looked
+/// and how to install).
 CORDON_FUNC Result<ExecutorLocation> resolve_executor(const ExecutorSpec& spec = {});
 
 }  // namespace cordon

@@ -59,6 +59,9 @@ struct RunOptions {
     /// Streaming sinks: output is copied here as it arrives, per stream in order, within
     /// output_limit, while RunResult keeps the same bytes. A sink that breaks (EPIPE) stops being
     /// written and the command's pipe is closed, so the command sees the broken pipe too. -1: none.
+    /// The executor's own closing `{"error":...}` object (after a timeout or a failure, which
+    /// RunResult reports) is not streamed to stderr_fd: text that could be it is held back (at
+    /// most 4 KiB) until more follows or the run ends; RunResult::err keeps it.
     int stdout_fd = -1;
     int stderr_fd = -1;
 

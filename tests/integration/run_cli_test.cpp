@@ -160,7 +160,11 @@ TEST_CASE("timeout exits 124 and says so") {
     Work w;
     auto r = cordon_run(w, {"--rw", w.dir.string(), "--timeout", "600", "--", "sleep", "30"});
     CHECK(r.exit_code == 124);
-    CHECK(r.err.find("timed out") != std::string::npos);
+    // cordon says it once; lxc-exec's own {"error":...} object is not passed on to stderr
+    CHECK(r.err == "cordon run: timed out; the whole process tree was killed\n");
+    r = cordon_run(w, {"--json", "--rw", w.dir.string(), "--timeout", "600", "--", "sleep", "30"});
+    CHECK(r.exit_code == 124);
+    CHECK(r.out.find("timed out after") != std::string::npos);  // the result still has it, in its stderr
 }
 
 TEST_CASE("no ceiling, a refused policy, or a usage error exit 125") {
@@ -326,6 +330,29 @@ TEST_CASE("--json prints one object with the result, the config and the clamp re
     CHECK(v.at("invocation").as_array().size() >= 3);
 }
 
+TEST_CASE("--json: refusals, an untrusted executor and a timeout are JSON on stdout, with the same exit status") {
+    Work w;
+    auto object = [](const cordon::test::CommandResult& r) {
+        INFO("stdout: " << r.out << "\nstderr: " << r.err);
+        CHECK(r.err.empty());
+        auto v = boost::json::parse(r.out);
+        CHECK(v.at("cordon_exit").as_int64() == r.exit_code);
+        return v;
+    };
+    auto r = cordon_run(w, {"--json", "--rw", (w.dir / "missing").string(), "--", "true"});
+    CHECK(r.exit_code == 125);
+    CHECK(object(r).at("error").at("message").as_string().find("does not exist") != std::string::npos);
+    fs::path copy = w.dir / "lxc-exec";
+    fs::copy_file(cordon::resolve_executor()->path, copy);
+    std::ofstream(copy, std::ios::app | std::ios::binary) << "x";
+    r = cordon_run(w, {"--json", "--executor", copy.string(), "--", "true"});
+    CHECK(r.exit_code == 126);
+    CHECK(object(r).at("error").at("code") == "untrusted-executor");
+    r = cordon_run(w, {"--json", "--rw", w.dir.string(), "--timeout", "600", "--", "sleep", "30"});
+    CHECK(r.exit_code == 124);
+    CHECK(object(r).at("timed_out") == true);
+}
+
 TEST_CASE("--dry-run prints the config and the invocation and runs nothing") {
     Work w;
     auto r = cordon_run(w, {"--dry-run", "--rw", w.dir.string(), "--cwd", w.dir.string(), "--", "touch", "ran"});
@@ -418,6 +445,182 @@ TEST_CASE("probe reports the network helpers as the executor will find them, and
     r = run_command({required_env("CORDON_EXE"), "probe"});
     CHECK(r.out.find("network helpers (for egress rules):") != std::string::npos);
     CHECK(r.out.find("executor PATH: " + path + "\n") != std::string::npos);
+}
+
+// Issue 14, points 1 and 2: paths typed on the command line are relative to the caller's
+// directory, which is also the default cwd when it is granted; whatever the ceiling narrows is
+// said, one line per item (--quiet silences it), and --strict refuses instead.
+TEST_CASE("relative --rw and --cwd are the caller's directory; the cwd defaults to it when granted") {
+    Work w;
+    fs::create_directories(w.dir / "sub");
+    std::ofstream(w.dir / "sub" / "notes.txt") << "three\nlines\nhere\n";
+    cordon::test::hand_to_run_user(w.dir);
+    const std::string sub = (w.dir / "sub").string();
+    auto r = run_command(cordon_argv({"--rw", ".", "--", "sh", "-c", "pwd; wc -l < notes.txt; echo x > made"}), "",
+                         w.ceiling(), sub);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == sub + "\n3\n");  // it ran in the caller's directory, with it granted
+    CHECK(fs::exists(w.dir / "sub" / "made"));
+    CHECK(r.err.empty());              // nothing narrowed, nothing said
+    r = run_command(cordon_argv({"--rw", "..", "--cwd", ".", "--", "pwd"}), "", w.ceiling(), sub);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == sub + "\n");
+    // Outside every grant the caller's directory is not the cwd: the executor's default applies,
+    // without a line (the caller did not ask for it).
+    r = run_command(cordon_argv({"--rw", sub, "--", "pwd"}), "", w.ceiling(), "/");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "/\n");
+    CHECK(r.err.empty());
+}
+
+TEST_CASE("JSON requests stay strict: a relative path in a request file is dropped, not resolved") {
+    Work w;
+    auto r = run_command({required_env("CORDON_EXE"), "clamp", "--ceiling-env", "-"},
+                         R"({"version":"0.6.0-alpha","process":{"commandLine":"true"},"filesystem":{"readwritePaths":["."]}})",
+                         {w.env()}, w.dir.string());
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find(R"("requested":".","verdict":"dropped")") != std::string::npos);
+    CHECK(r.out.find(w.dir.string()) == std::string::npos);
+}
+
+TEST_CASE("each dropped or narrowed item gets one stderr line; --quiet silences them; --strict refuses") {
+    Work w;
+    const std::string marker = (w.dir / "ran").string();
+    auto r = cordon_run(w, {"--rw", w.dir.string(), "--ro", "/etc", "--env", "SECRET_TOKEN=hunter2", "--cwd", "/usr",
+                            "--", "sh", "-c", "touch " + marker + "; echo ran"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "ran\n");
+    CHECK(r.err == "cordon run: --ro /etc: dropped: outside every ceiling root\n"
+                   "cordon run: --cwd /usr: dropped: not within any granted path after clamping\n"
+                   "cordon run: --env SECRET_TOKEN: dropped: not in the ceiling's env allow-list\n");
+    CHECK(r.err.find("hunter2") == std::string::npos);  // a variable's value is never echoed
+    fs::remove(marker);
+    r = cordon_run(w, {"--quiet", "--rw", w.dir.string(), "--ro", "/etc", "--", "true"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.empty());
+    r = cordon_run(w, {"--strict", "--rw", w.dir.string(), "--ro", "/etc", "--", "touch", marker});
+    CHECK(r.exit_code == 125);
+    CHECK(r.err.find("cordon run: --ro /etc: dropped") != std::string::npos);
+    CHECK(r.err.find("refused (--strict)") != std::string::npos);
+    CHECK_FALSE(fs::exists(marker));  // nothing ran
+    r = cordon_run(w, {"--strict", "--rw", w.dir.string(), "--", "touch", marker});  // nothing narrowed: it runs
+    CHECK(r.exit_code == 0);
+    CHECK(fs::exists(marker));
+    r = cordon_run(w, {"--strict", "--json", "--rw", w.dir.string(), "--timeout", "5000", "--", "true"},
+                   "");
+    CHECK(r.exit_code == 0);  // the ceiling sets no timeout: 5000 is kept
+}
+
+TEST_CASE("a narrowed timeout and a downgraded grant say what they became") {
+    Work w;
+    fs::create_directories(w.dir / "ro");
+    cordon::test::hand_to_run_user(w.dir);
+    const auto vars = with_run_as({"CORDON_READONLY_PATHS=" + (w.dir / "ro").string(), "CORDON_TIMEOUT_MS=20000"});
+    auto r = run_command(cordon_argv({"--rw", "ro", "--timeout", "60000", "--", "true"}), "", vars, w.dir.string());
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("cordon run: --rw ro (" + (w.dir / "ro").string() + "): downgraded to " +
+                     (w.dir / "ro").string()) != std::string::npos);
+    CHECK(r.err.find("cordon run: --timeout 60000: narrowed to 20000: the ceiling's limit") != std::string::npos);
+    r = run_command(cordon_argv({"--strict", "--json", "--timeout", "60000", "--", "true"}), "", vars);
+    CHECK(r.exit_code == 125);
+    auto v = boost::json::parse(r.out);
+    CHECK(v.at("cordon_exit") == 125);
+    CHECK(v.at("notices").at(0).as_string().starts_with("--timeout 60000: narrowed to 20000"));
+}
+
+// Issue 14, point 10: the system ceiling with cordon run, and the presets doing their jobs.
+TEST_CASE("cordon run takes the system ceiling when given no other, names it, and refuses one that is not root's") {
+    Work w;
+    // A directory of its own (root's when the test runs as root), not under the test user's w.dir.
+    const fs::path dir = fs::canonical(fs::temp_directory_path()) / ("cordon-etc-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms(0755));
+    struct Cleanup { fs::path p; ~Cleanup() { fs::remove_all(p); } } cleanup{dir};
+    const fs::path file = dir / "ceiling.json";
+    std::string run_as = ::geteuid() == 0 ? R"(,"runAs":")" + cordon::test::test_user()->name + "\"" : "";
+    std::ofstream(file) << R"({"readwritePaths":[")" << w.dir.string() << "\"]" << run_as << "}";
+    fs::permissions(file, fs::perms(0644));
+    const std::string sys = "CORDON_SYSTEM_CEILING=" + file.string();
+    auto r = run_command(cordon_argv({"--json", "--rw", w.dir.string(), "--", "true"}), "", {sys});
+    if (::geteuid() != 0) {
+        CHECK(r.exit_code == 125);  // ours, not root's: refused, and nothing else is used instead
+        CHECK(r.out.find("not root") != std::string::npos);
+        return;
+    }
+    REQUIRE(::geteuid() == 0);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(boost::json::parse(r.out).at("report").at("ceiling") == file.string().c_str());
+    r = run_command(cordon_argv({"--json", "--rw", w.dir.string(), "--", "true"}), "", with_run_as({sys, w.env()}));
+    CHECK(r.exit_code == 0);
+    CHECK(boost::json::parse(r.out).at("report").at("ceiling") == "environment CORDON_*");  // the caller's CORDON_*
+    fs::permissions(file, fs::perms(0666));
+    r = run_command(cordon_argv({"--rw", w.dir.string(), "--", "touch", (w.dir / "ran").string()}), "", {sys});
+    CHECK(r.exit_code == 125);
+    CHECK(r.err.find("system ceiling is writable by its group or by others") != std::string::npos);
+    CHECK_FALSE(fs::exists(w.dir / "ran"));
+}
+
+namespace {
+
+// A HOME with ~/src/proj, usable by the sandbox's user under a preset (presets name no runAs:
+// as root that user is nobody).
+struct PresetHome {
+    fs::path home;
+    PresetHome() {
+        home = fs::canonical(fs::temp_directory_path()) / ("cordon-preset-" + std::to_string(::getpid()));
+        fs::remove_all(home);
+        fs::create_directories(home / "src" / "proj");
+    }
+    ~PresetHome() { fs::remove_all(home); }
+    fs::path proj() const { return home / "src" / "proj"; }
+    void hand_over() const {
+        if (::geteuid() == 0) cordon::test::hand_to_run_user(home, cordon::RunAs{65534, 65534});
+    }
+    cordon::test::CommandResult run(const std::string& preset, std::vector<std::string> args) const {
+        std::vector<std::string> argv{"--ceiling", required_env("CORDON_SOURCE_DIR") + "/presets/" + preset};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(cordon_argv(argv), "", {"HOME=" + home.string()}, proj().string());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the presets run their jobs in the real sandbox, and bound them") {
+    PresetHome h;
+    std::ofstream(h.proj() / "notes.txt") << "hello from the project\n";
+    std::ofstream(h.proj() / "hello.py") << "print(open('notes.txt').read().strip())\nopen('out.txt', 'w').write('made')\n";
+    std::ofstream(h.proj() / "m.c") << "int main(void) { return 0; }\n";
+    REQUIRE(run_command({"git", "-C", h.proj().string(), "init", "-q"}).exit_code == 0);
+    REQUIRE(run_command({"git", "-C", h.proj().string(), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
+                         "--allow-empty", "-m", "first commit"}).exit_code == 0);
+    h.hand_over();
+
+    auto r = h.run("python-project.json", {"--rw", ".", "--", "python3", "hello.py"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "hello from the project\n");
+    CHECK(fs::exists(h.proj() / "out.txt"));
+    r = h.run("python-project.json", {"--rw", ".", "--", "python3", "-c", "open('/etc/cordon-preset-test', 'w')"});
+    CHECK(r.exit_code != 0);  // nothing outside the project
+    r = h.run("node-project.json", {"--rw", ".", "--", "node", "-e", "require('fs').writeFileSync('n.txt', 'ok')"});
+    CHECK(r.exit_code == 0);
+    CHECK(fs::exists(h.proj() / "n.txt"));
+    r = h.run("git-readonly.json", {"--ro", ".", "--", "git", "log", "--format=%s"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "first commit\n");
+    r = h.run("git-readonly.json", {"--rw", ".", "--", "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit",
+                                    "-q", "--allow-empty", "-m", "second"});
+    CHECK(r.exit_code != 0);  // read-only: --rw was downgraded, and said so
+    CHECK(r.err.find("--rw . (" + h.proj().string() + "): downgraded") != std::string::npos);
+    // A build needs PATH (gcc finds cc1 through it); the build preset lets a request set it.
+    r = h.run("build-with-cache.json", {"--rw", ".", "--env", "PATH=/usr/bin:/bin", "--", "sh", "-c",
+                                        "cc -o m m.c && ./m && echo built"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "built\n");
+    r = h.run("python-project.json", {"--rw", ".", "--env", "PATH=/usr/bin:/bin", "--", "true"});
+    CHECK(r.err.find("--env PATH: dropped") != std::string::npos);  // not in the other presets
 }
 
 int main(int argc, char** argv) {

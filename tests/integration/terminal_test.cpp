@@ -2,6 +2,7 @@
 // `cordon run` under a real pseudo-terminal (the operator's): the workload cannot write to it
 // through /dev/tty nor push input into it (TIOCSTI), with a setpgid-only control that can; and
 // --interactive gives the workload a terminal of its own. Oracle: what the operator's pty received.
+// Also each claim docs/cli.md makes about stdin, streaming and interactive use, under a real pty.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -15,11 +16,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <dirent.h>
+#include <fstream>
+#include <optional>
+#include <thread>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "../support/process_gone.hpp"
 #include "../support/run_command.hpp"
 #include "../support/test_user.hpp"
 #include "cordon/executor.hpp"
@@ -174,7 +180,215 @@ TEST_CASE("--interactive: a terminal of the run's own; TIOCSTI stays in it, the 
 TEST_CASE("--interactive refuses --json: the terminal gets the output") {
     auto r = cordon::test::run_command(cordon_run({"--interactive", "--json"}, "true"), "", ceiling_env);
     CHECK(r.exit_code == 125);
-    CHECK(contains(r.err, "--json"));
+    CHECK(contains(r.out, R"({"error":{"code":"usage","message":"--interactive cannot be combined with --json)"));
+}
+
+namespace {
+
+// The operator's terminal while the run goes on: what it showed and when, what is typed into it,
+// its window size, and closing it (a hang-up).
+class LiveTerminal {
+public:
+    LiveTerminal(const std::vector<std::string>& argv, const std::vector<std::string>& env, winsize size = {24, 80, 0, 0}) {
+        REQUIRE(::openpty(&master_, &slave_, nullptr, nullptr, &size) == 0);
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            ::setsid();
+            ::ioctl(slave_, TIOCSCTTY, 0);
+            for (int fd : {0, 1, 2}) ::dup2(slave_, fd);
+            ::close(master_);
+            if (slave_ > 2) ::close(slave_);
+            for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
+            std::vector<char*> args;
+            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            ::execvp(args[0], args.data());
+            ::_exit(127);
+        }
+        ::close(slave_);  // only the run holds the slave: closing the master is then a hang-up
+        slave_ = -1;
+        start_ = Clock::now();
+    }
+    ~LiveTerminal() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        if (master_ >= 0) ::close(master_);
+    }
+    void type(const std::string& keys) {
+        REQUIRE(::write(master_, keys.data(), keys.size()) == static_cast<ssize_t>(keys.size()));
+    }
+    /// Reads what the terminal shows until `what` appeared; when (since the start), or nullopt.
+    std::optional<long long> shown_at(const std::string& what, int seconds = 60) {
+        auto until = Clock::now() + std::chrono::seconds(seconds);
+        while (shown.find(what) == std::string::npos) {
+            if (Clock::now() > until) return std::nullopt;
+            read_some(50);
+        }
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
+    }
+    /// Reads until the run exits (at most `seconds`); its exit status, or -1 when it did not end.
+    int finish(int seconds = 60) {
+        auto until = Clock::now() + std::chrono::seconds(seconds);
+        int status = 0;
+        while (Clock::now() < until) {
+            read_some(20);
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                while (read_some(50)) {}
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+        }
+        return -1;
+    }
+    /// Closes the terminal (the operator closes the window).
+    void hang_up() {
+        ::close(master_);
+        master_ = -1;
+    }
+    int wait_exit(int seconds = 30) {
+        auto until = Clock::now() + std::chrono::seconds(seconds);
+        int status = 0;
+        while (Clock::now() < until) {
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return -1;
+    }
+
+    std::string shown;
+
+private:
+    bool read_some(int ms) {
+        if (master_ < 0) return false;
+        pollfd p{master_, POLLIN, 0};
+        if (::poll(&p, 1, ms) <= 0) return false;
+        char buf[4096];
+        ssize_t n = ::read(master_, buf, sizeof buf);
+        if (n <= 0) return false;
+        shown.append(buf, static_cast<std::size_t>(n));
+        return true;
+    }
+
+    int master_ = -1, slave_ = -1;
+    pid_t pid_ = -1;
+    Clock::time_point start_;
+};
+
+// Host pids whose command line is exactly `sleep <arg>`.
+std::vector<int> sleeps_with(const std::string& arg) {
+    const std::string cmdline = std::string("sleep\0", 6) + arg + std::string("\0", 1);
+    std::vector<int> pids;
+    DIR* proc = ::opendir("/proc");
+    while (dirent* e = proc ? ::readdir(proc) : nullptr) {
+        int pid = std::atoi(e->d_name);
+        if (pid <= 0) continue;
+        std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
+        std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmd == cmdline) pids.push_back(pid);
+    }
+    if (proc) ::closedir(proc);
+    return pids;
+}
+
+std::vector<int> wait_for_sleeps(const std::string& marker) {
+    std::vector<int> pids;
+    for (auto until = Clock::now() + std::chrono::seconds(30); pids.empty() && Clock::now() < until;) {
+        pids = sleeps_with(marker);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pids;
+}
+
+}  // namespace
+
+// docs/cli.md, "stdin": --stdin pass sends terminal lines; the terminal's EOF (^D) ends them.
+TEST_CASE("--stdin pass on a terminal: typed lines reach the command, ^D is its end of input") {
+    LiveTerminal t(cordon_run({"--stdin", "pass"}, "cat; echo cat-ended"), ceiling_env);
+    t.type("typed line\n");
+    REQUIRE(t.shown_at("typed line\r\ntyped line"));  // the terminal's echo, then cat's copy
+    t.type("\x04");
+    CHECK(t.shown_at("cat-ended"));
+    CHECK(t.finish() == 0);
+}
+
+// docs/cli.md, "Output": output streams to the operator's terminal as it comes.
+TEST_CASE("on a terminal, output streams: a line printed at once shows long before the command ends") {
+    LiveTerminal t(cordon_run({}, "echo early; sleep 3; echo late"), ceiling_env);
+    auto early = t.shown_at("early");
+    auto late = t.shown_at("late");
+    REQUIRE(early);
+    REQUIRE(late);
+    CHECK(*late - *early >= 2500);  // generous bounds: behaviour, not a benchmark
+    CHECK(t.finish() == 0);
+}
+
+TEST_CASE("`cordon run -- yes | head -1` in a terminal's shell ends: the reader going away closes the command's pipe") {
+    std::string pipeline;
+    for (const auto& a : cordon_run({}, "yes")) pipeline += "'" + a + "' ";
+    LiveTerminal t({"sh", "-c", pipeline + "| head -1; echo pipeline-done"}, ceiling_env);
+    CHECK(t.shown_at("y\r\npipeline-done", 60));
+    CHECK(t.finish() == 0);
+}
+
+// docs/cli.md, "Interactive use": the window size, the cap, ^C and the end of input.
+TEST_CASE("--interactive: the run's terminal starts with the operator's window size") {
+    LiveTerminal t(cordon_run({"--interactive"}, "stty size"), ceiling_env, winsize{33, 101, 0, 0});
+    CHECK(t.finish() == 0);
+    CHECK(contains(t.shown, "33 101"));
+}
+
+TEST_CASE("--interactive gives up the output cap; without it the cap holds and is reported") {
+    const std::string fifty(50, '0');
+    LiveTerminal open(cordon_run({"--interactive", "--output-limit", "10"}, "printf '%050d\\n' 0"), ceiling_env);
+    CHECK(open.finish() == 0);
+    CHECK(contains(open.shown, fifty));
+    LiveTerminal capped(cordon_run({"--output-limit", "10"}, "printf '%050d\\n' 0"), ceiling_env);
+    CHECK(capped.finish() == 0);
+    CHECK_FALSE(contains(capped.shown, std::string(11, '0')));
+    CHECK(contains(capped.shown, "cordon run: output truncated: 41 stdout"));
+}
+
+TEST_CASE("--interactive: ^C interrupts the command inside, not cordon") {
+    LiveTerminal t(cordon_run({"--interactive"}, "echo ready; sleep 30; echo not-interrupted"), ceiling_env);
+    REQUIRE(t.shown_at("ready"));
+    t.type("\x03");
+    const int status = t.finish(20);
+    INFO("shown: " << t.shown);
+    CHECK(status != -1);                                // it ended within the bound
+    CHECK(status != 0);
+    CHECK_FALSE(contains(t.shown, "not-interrupted"));
+    CHECK_FALSE(contains(t.shown, "stopped by signal"));  // cordon was not the one interrupted
+}
+
+TEST_CASE("--interactive: a typed ^D is the end of input for a line-reading command inside") {
+    LiveTerminal t(cordon_run({"--interactive"}, "cat; echo cat-ended"), ceiling_env);
+    t.type("abc\n");
+    REQUIRE(t.shown_at("abc\r\nabc"));
+    t.type("\x04");
+    CHECK(t.shown_at("cat-ended"));
+    CHECK(t.finish() == 0);
+}
+
+// docs/cli.md, "Signals": closing the terminal (SIGHUP) ends the run; the whole tree dies.
+TEST_CASE("closing the operator's terminal ends cordon with 129 and kills the command's tree") {
+    for (bool interactive : {false, true}) {
+        CAPTURE(interactive);
+        const std::string marker = "61." + std::to_string(::getpid()) + (interactive ? "1" : "2");
+        std::vector<std::string> options;
+        if (interactive) options.push_back("--interactive");
+        LiveTerminal t(cordon_run(options, "sleep " + marker), ceiling_env);
+        auto sleepers = wait_for_sleeps(marker);
+        REQUIRE(sleepers.size() == 1);
+        t.hang_up();
+        CHECK(t.wait_exit() == 128 + SIGHUP);
+        CHECK(cordon::test::becomes_gone(sleepers.front()));
+    }
 }
 
 int main(int argc, char** argv) {

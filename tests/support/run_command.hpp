@@ -21,8 +21,9 @@ struct CommandResult {
     std::string err;
 };
 
+/// Runs `argv` (PATH searched) with `input` on stdin and `extra_env` added, in `cwd` when given.
 inline CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = "",
-                                 const std::vector<std::string>& extra_env = {}) {
+                                 const std::vector<std::string>& extra_env = {}, const std::string& cwd = "") {
     int in[2], out[2], err[2];
     if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe failed");
     pid_t pid = fork();
@@ -33,6 +34,7 @@ inline CommandResult run_command(const std::vector<std::string>& argv, const std
         dup2(err[1], 2);
         for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
         for (const auto& kv : extra_env) putenv(const_cast<char*>(kv.c_str()));
+        if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
         std::vector<char*> args;
         for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);

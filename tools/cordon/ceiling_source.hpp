@@ -2,7 +2,10 @@
 // cordon CLI: where the operator's ceiling comes from, decided the same way by every command.
 #pragma once
 
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
+#include <system_error>
 #include <string>
 
 #include "cordon/ceiling_loader.hpp"
@@ -19,10 +22,31 @@ struct CeilingSource {
     bool implicit_env = false;
 };
 
+/// The system ceiling's path: $CORDON_SYSTEM_CEILING (for tests and unusual layouts; the same
+/// ownership rules apply), else the build's (meson option system_ceiling, /etc/cordon/ceiling.json).
+inline std::string system_ceiling_file() {
+    if (const char* p = std::getenv("CORDON_SYSTEM_CEILING"); p && *p) return p;
+#if defined(CORDON_SYSTEM_CEILING_PATH)
+    return CORDON_SYSTEM_CEILING_PATH;
+#else
+    return std::string(default_system_ceiling);
+#endif
+}
+
+/// Whether something exists at `path` (a dangling link counts: it is refused, not skipped).
+inline bool exists_at(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found;
+}
+
 /// Loads the one ceiling the options name. Two sources are refused rather than one preferred:
 /// --ceiling and --ceiling-env together, or --ceiling while CORDON_* ceiling variables are set
-/// (a wrapper, or the environment, could otherwise decide which bounds the request).
-/// Errors: invalid-policy naming both sources; those of load_ceiling_file / ceiling_from_env.
+/// (a wrapper, or the environment, could otherwise decide which bounds the request). With no
+/// source at all, the system ceiling (system_ceiling_file()) is used when it exists, and only
+/// when root owns it and nobody else can write it (load_system_ceiling); an unsafe one is an
+/// error, never skipped. Every report names the ceiling used (Ceiling::source).
+/// Errors: invalid-policy naming both sources; those of load_ceiling_file / ceiling_from_env /
+/// load_system_ceiling; invalid-policy when there is no ceiling.
 inline Result<Ceiling> load_operator_ceiling(const CeilingSource& source, const CeilingOptions& options) {
     if (source.file && source.env_prefix)
         return make_error(ErrorCode::invalid_policy,
@@ -38,11 +62,14 @@ inline Result<Ceiling> load_operator_ceiling(const CeilingSource& source, const 
     }
     if (source.env_prefix) return ceiling_from_env(*source.env_prefix, options);
     if (source.implicit_env && !ceiling_env_set("CORDON_").empty()) return ceiling_from_env("CORDON_", options);
+    const std::string system = system_ceiling_file();
+    if (exists_at(system)) return load_system_ceiling(system, options);
     return make_error(ErrorCode::invalid_policy,
                       source.implicit_env
-                          ? "no ceiling: pass --ceiling FILE or set CORDON_READONLY_PATHS / CORDON_READWRITE_PATHS "
-                            "(cordon never runs with an unlimited default)"
-                          : "give exactly one of --ceiling FILE and --ceiling-env [PREFIX]");
+                          ? "no ceiling: pass --ceiling FILE, set CORDON_READONLY_PATHS / CORDON_READWRITE_PATHS, or "
+                            "install a system ceiling at " + system + " (cordon never runs with an unlimited default)"
+                          : "no ceiling: give --ceiling FILE or --ceiling-env [PREFIX], or install a system ceiling at " +
+                                system);
 }
 
 }  // namespace cordon::cli

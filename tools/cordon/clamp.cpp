@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "ceiling_source.hpp"
+#include <boost/json/parse.hpp>
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/backend.hpp"
@@ -16,76 +19,81 @@
 #include "cordon/detail/output_file.hpp"
 #include "cordon/mxc_json.hpp"
 #include "cordon/pins.hpp"
-
-#include <boost/json/parse.hpp>
+#include "help.hpp"
+#include "options.hpp"
 
 namespace cordon::cli {
 
-extern const std::string_view clamp_help =
-    "Usage: cordon clamp (--ceiling FILE | --ceiling-env [PREFIX]) [--backend NAME]\n"
-    "                    [--style posix|windows] [--no-canonical] [--report FILE]\n"
-    "                    [--executor-dir DIR] [--sdk VERSION] [--contract VERSION]\n"
-    "                    REQUEST.json|-\n"
-    "\n"
+namespace {
+
+const CommandDoc clamp_doc{
+    "clamp",
+    "narrow an untrusted MXC request to the operator ceiling",
+    "(--ceiling FILE | --ceiling-env [PREFIX]) [OPTIONS] REQUEST.json|-",
     "Clamps an MXC request (any contract `cordon check` reads) to the operator ceiling so it\n"
     "can only narrow, and prints the clamped MXC config on stdout: in the newest contract the\n"
     "executor SDK accepts that can express it (1.0.0 for SDK 1.0.1), or in --contract. The\n"
     "report (JSON: per requested item kept, narrowed, downgraded or dropped, and why; fields\n"
-    "spelled as in the request) goes to stderr, or to --report FILE.\n"
-    "\n"
-    "  --ceiling FILE        ceiling file (docs/ceiling.md); also a trust anchor: never writable\n"
-    "  --ceiling-env [P]     ceiling from P...READONLY_PATHS, ...READWRITE_PATHS, ...TIMEOUT_MS,\n"
-    "                        ...NETWORK (P defaults to CORDON_; ENTRABOT_SANDBOX_ works too)\n"
-    "  --backend NAME        whose capabilities decide fail-closed questions: bubblewrap,\n"
-    "                        processcontainer or seatbelt (default: this host's backend)\n"
-    "  --sdk VERSION         executor SDK whose contracts and capability row apply (default 1.0.1)\n"
-    "  --contract VERSION    emit this contract (one the SDK accepts), e.g. 0.6.0-alpha with --sdk 0.9.0\n"
-    "  --style S             path style, default this host's; windows needs --no-canonical here\n"
-    "  --no-canonical        lexical only: no symlink resolution (for testing other styles)\n"
-    "  --executor-dir DIR    the executor's directory, a trust anchor never granted read-write\n"
-    "\n"
-    "Exit status: 0 clamped, 1 refused (fail closed: the backend cannot enforce what the\n"
-    "result needs), 2 usage, ceiling or request error.\n"
-    "\n"
-    "Example:\n"
-    "  echo '{\"readwritePaths\":[\"C:\\\\work\"],\"timeout\":30000}' > ceiling.json\n"
-    "  echo '{\"version\":\"1.0.0\",\"process\":{\"commandLine\":\"dir\"},\n"
-    "        \"filesystem\":{\"readwritePaths\":[\"c:\\\\WORK\\\\src\",\"C:\\\\Windows\"]}}' |\n"
-    "    cordon clamp --ceiling ceiling.json --backend processcontainer --style windows \\\n"
-    "      --no-canonical --report report.json -\n";
+    "spelled as in the request) goes to stderr, or to --report FILE. With --json both are one\n"
+    "object on stdout: {\"config\":...,\"report\":...}.",
+    "0 clamped, 1 refused (fail closed: the backend cannot enforce what the result needs),\n"
+    "2 usage, ceiling or request error.",
+    "echo '{\"readwritePaths\":[\"C:\\\\work\"],\"timeout\":30000}' > ceiling.json\n"
+    "echo '{\"version\":\"1.0.0\",\"process\":{\"commandLine\":\"dir\"},\n"
+    "      \"filesystem\":{\"readwritePaths\":[\"c:\\\\WORK\\\\src\",\"C:\\\\Windows\"]}}' |\n"
+    "  cordon clamp --ceiling ceiling.json --backend processcontainer --style windows \\\n"
+    "    --no-canonical --report report.json -",
+};
 
-extern const std::string_view explain_help =
-    "Usage: cordon explain (--ceiling FILE | --ceiling-env [PREFIX]) [--backend NAME]\n"
-    "                      [--style posix|windows] [--no-canonical] [--executor-dir DIR]\n"
-    "                      [--sdk VERSION] [--contract VERSION] REQUEST.json|-\n"
-    "\n"
+const CommandDoc explain_doc{
+    "explain",
+    "show, as a table, how a request was clamped and why",
+    "(--ceiling FILE | --ceiling-env [PREFIX]) [OPTIONS] REQUEST.json|-",
     "Clamps the request like `cordon clamp` and prints the decisions as a table: for each\n"
     "requested item whether it was kept, narrowed, downgraded or dropped, what it became,\n"
-    "and why. This is what an operator reads when an agent reports that a path was refused.\n"
-    "Options as for `cordon clamp`. Exit status: 0 clamped, 1 refused, 2 usage or input error.\n"
-    "\n"
-    "Example:\n"
-    "  cordon explain --ceiling examples/ceilings/workstation.json examples/requests/agent-build.json\n";
+    "and why. This is what an operator reads when an agent reports that a path was refused.",
+    "0 clamped, 1 refused, 2 usage or input error.",
+    "cordon explain --ceiling examples/ceilings/workstation.json examples/requests/agent-build.json",
+};
 
-namespace {
-
-int fail(std::string_view command, const Error& e, int status) {
-    std::cerr << "cordon " << command << ": " << to_string(e.code) << ": " << e.to_string() << "\n";
-    return status;
-}
-
-bool is_prefix_word(std::string_view s) {
-    if (s.empty() || s.back() != '_') return false;
+// An environment-variable prefix: letters, digits and '_', ending in '_'.
+std::string prefix_problem(const std::string& s) {
+    bool ok = !s.empty() && s.back() == '_';
     for (char c : s)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-    return true;
+        ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+    return ok ? std::string()
+              : "expected a variable prefix such as CORDON_: letters, digits and '_', and it must end in '_' (an "
+                "empty one would read bare names such as NETWORK), not '" + s + "'";
 }
 
 }  // namespace
 
 namespace {
 
-enum class Output { config_and_report, table };
+enum class Form { config_and_report, table };
+
+// explain's table: one block per decision, at most 80 columns when the values fit (a long path
+// stays whole):
+//   dropped     /filesystem/readwritePaths/1
+//                 asked  C:\Windows
+//                 why    outside every ceiling root
+constexpr std::size_t table_width = 80;
+constexpr std::size_t verdict_width = 12;
+
+void print_heading(std::string_view ceiling_name, std::string_view backend, std::string_view sdk) {
+    std::cout << "ceiling: " << ceiling_name << "\nbackend: " << backend << " (executor SDK " << sdk << ")\n\n";
+}
+
+void print_block(std::string_view verdict, std::string_view field, std::string_view asked,
+                 const std::vector<ClampResultItem>& result, const std::string& why) {
+    const std::string indent(verdict_width + 2, ' ');
+    std::cout << verdict << std::string(verdict_width - std::min(verdict_width - 1, verdict.size()), ' ') << field << "\n";
+    if (!asked.empty()) std::cout << indent << "asked  " << asked << "\n";
+    for (const auto& item : result) std::cout << indent << "got    " << item.field << " = " << item.value << "\n";
+    const auto lines = wrap(why, table_width - indent.size() - 7);
+    for (std::size_t i = 0; i < lines.size() && !why.empty(); ++i)
+        std::cout << indent << (i ? "       " : "why    ") << lines[i] << "\n";
+}
 
 // The report in the wire's spelling: requested fields as the request's contract names them,
 // results as the emitted one does (the clamp reports in the model's, the directional, pointers).
@@ -103,139 +111,126 @@ void spell_report(ClampReport& report, const std::string& request_text, const Co
 }
 
 void print_table(const ClampReport& report, std::string_view ceiling_name, std::string_view backend, std::string_view sdk) {
-    struct Line { std::string field, requested, verdict, result, why; };
-    std::vector<Line> lines{{"FIELD", "REQUESTED", "VERDICT", "RESULT", "WHY"}};
-    for (const auto& d : report.decisions) {
-        std::string result;
-        for (const auto& item : d.result) result += (result.empty() ? "" : "; ") + item.field + " = " + item.value;
-        lines.push_back({d.field, d.requested, std::string(to_string(d.verdict)), result.empty() ? "-" : result,
-                         d.reason.empty() ? "-" : d.reason});
-    }
-    std::size_t w[4] = {0, 0, 0, 0};
-    for (const auto& l : lines) {
-        w[0] = std::max(w[0], std::min<std::size_t>(l.field.size(), 40));
-        w[1] = std::max(w[1], std::min<std::size_t>(l.requested.size(), 40));
-        w[2] = std::max(w[2], l.verdict.size());
-        w[3] = std::max(w[3], std::min<std::size_t>(l.result.size(), 60));
-    }
-    auto pad = [](const std::string& s, std::size_t width) {
-        return s.size() >= width ? s + "  " : s + std::string(width - s.size() + 2, ' ');
-    };
-    std::cout << "ceiling: " << ceiling_name << "   backend: " << backend << " (executor SDK " << sdk << ")\n\n";
-    for (const auto& l : lines)
-        std::cout << pad(l.field, w[0]) << pad(l.requested, w[1]) << pad(l.verdict, w[2]) << pad(l.result, w[3])
-                  << l.why << "\n";
+    print_heading(ceiling_name, backend, sdk);
+    for (const auto& d : report.decisions)
+        print_block(to_string(d.verdict), d.field, d.requested, d.result, d.reason);
     std::cout << "\n" << report.count(Verdict::kept) << " kept, " << report.count(Verdict::narrowed) << " narrowed, "
               << report.count(Verdict::downgraded) << " downgraded, " << report.count(Verdict::dropped)
               << " dropped\n";
 }
 
-int clamp_command(std::string_view command, const Args& args, Output output) {
-    std::optional<std::string> ceiling_file, env_prefix, report_file, executor_dir, request_file, contract_name;
-    std::string backend_name(to_string(host_backend()));
-    std::string sdk(default_sdk_version);
-    PathStyle style = host_path_style();
-    bool canonicalize = true;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        std::string_view a = args[i];
-        auto value = [&](std::optional<std::string>& out) {
-            if (i + 1 >= args.size()) return false;
-            out = std::string(args[++i]);
-            return true;
-        };
-        if (is_help(a)) {
-            std::cout << (output == Output::table ? explain_help : clamp_help);
-            return 0;
-        } else if (a == "--ceiling") {
-            if (!value(ceiling_file)) return usage_error(command, "--ceiling needs a FILE");
-        } else if (a == "--ceiling-env") {
-            env_prefix = "CORDON_";
-            if (i + 2 < args.size() && is_prefix_word(args[i + 1])) env_prefix = std::string(args[++i]);
-        } else if (a.rfind("--ceiling-env=", 0) == 0) {
-            env_prefix = std::string(a.substr(14));
-        } else if (a == "--backend") {
-            std::optional<std::string> v;
-            if (!value(v)) return usage_error(command, "--backend needs a NAME");
-            backend_name = *v;
-        } else if (a == "--sdk") {
-            std::optional<std::string> v;
-            if (!value(v)) return usage_error(command, "--sdk needs a VERSION");
-            sdk = *v;
-        } else if (a == "--contract") {
-            if (!value(contract_name)) return usage_error(command, "--contract needs a VERSION");
-        } else if (a == "--style") {
-            std::optional<std::string> v;
-            if (!value(v)) return usage_error(command, "--style needs posix or windows");
-            if (*v == "posix") style = PathStyle::posix;
-            else if (*v == "windows") style = PathStyle::windows;
-            else return usage_error(command, "--style must be posix or windows, not '" + *v + "'");
-        } else if (a == "--no-canonical") {
-            canonicalize = false;
-        } else if (a == "--report") {
-            if (!value(report_file)) return usage_error(command, "--report needs a FILE");
-        } else if (a == "--executor-dir") {
-            if (!value(executor_dir)) return usage_error(command, "--executor-dir needs a DIR");
-        } else if (a.size() > 1 && a[0] == '-') {
-            return usage_error(command, "unknown option '" + std::string(a) + "'");
-        } else if (request_file) {
-            return usage_error(command, "expected one REQUEST file, got '" + *request_file + "' and '" + std::string(a) + "'");
-        } else {
-            request_file = std::string(a);
-        }
+// A refused clamp has no decisions to show; the table names what refused it and why.
+void print_refusal(const Error& e, std::string_view ceiling_name, std::string_view backend, std::string_view sdk) {
+    print_heading(ceiling_name, backend, sdk);
+    print_block("REFUSED", e.where.empty() ? "(the request)" : e.where, "", {},
+                std::string(to_string(e.code)) + ": " + e.message);
+    std::cout << "\nnothing runs: the backend cannot enforce what the result would need\n";
+}
+
+class Clamp final : public Command {
+public:
+    explicit Clamp(Form output) : output_(output) {}
+    const CommandDoc& doc() const override { return output_ == Form::table ? explain_doc : clamp_doc; }
+    void define(CLI::App& app) override;
+    int run(Output& out) override;
+
+private:
+    Form output_;
+    std::optional<std::string> ceiling_file_, env_prefix_, report_file_, executor_dir_, request_file_, backend_,
+        sdk_, style_, contract_;
+    bool no_canonical_ = false;
+};
+
+void Clamp::define(CLI::App& app) {
+    opt::group(app, "Ceiling (exactly one)");
+    opt::single(app, "--ceiling", ceiling_file_, "FILE", "ceiling file (docs/ceiling.md); also a trust anchor: never writable");
+    opt::optional_value(app, "--ceiling-env", env_prefix_, "CORDON_", "PREFIX", prefix_problem,
+                        "ceiling from P...READONLY_PATHS, ...READWRITE_PATHS, ...TIMEOUT_MS, ...NETWORK "
+                        "(P defaults to CORDON_; ENTRABOT_SANDBOX_ works too)");
+    opt::group(app, "Clamping");
+    opt::choice(app, "--backend", backend_, {"bubblewrap", "processcontainer", "seatbelt"},
+                "whose capabilities decide fail-closed questions (default: this host's backend)");
+    opt::single(app, "--sdk", sdk_, "VERSION", "executor SDK whose contracts and capability row apply (default 1.0.1)");
+    opt::single(app, "--contract", contract_, "VERSION",
+                "emit this contract (one the SDK accepts), e.g. 0.6.0-alpha with --sdk 0.9.0");
+    opt::choice(app, "--style", style_, {"posix", "windows"},
+                "path style, default this host's; windows needs --no-canonical here");
+    opt::flag(app, "--no-canonical", no_canonical_, "lexical only: no symlink resolution (for testing other styles)");
+    opt::single(app, "--executor-dir", executor_dir_, "DIR", "the executor's directory, a trust anchor never granted read-write");
+    if (output_ == Form::config_and_report) {
+        opt::group(app, "Output");
+        opt::single(app, "--report", report_file_, "FILE", "write the report (JSON) to FILE instead of stderr");
     }
-    if (!request_file) return usage_error(command, "expected a REQUEST file (or - for standard input)");
-    auto backend = backend_from_string(backend_name);
-    if (!backend || *backend == Backend::session)
-        return usage_error(command, "unknown backend '" + backend_name + "'; expected bubblewrap, processcontainer or seatbelt");
-    const Contract* contract = contract_name ? find_contract(*contract_name) : nullptr;
-    if (contract_name && (!contract || !contract->emitted || !sdk_accepts_contract(sdk, *contract_name)))
-        return usage_error(command, "--contract " + *contract_name + ": not a contract cordon emits for SDK " + sdk);
-    auto caps = contract ? capabilities_for(*backend, sdk, contract->version) : capabilities_for(*backend, sdk);
-    if (!caps) return usage_error(command, "no capability data for " + backend_name + " with SDK " + sdk);
+    opt::operand(app, "REQUEST", request_file_, "the MXC request, or - for standard input");
+}
+
+int Clamp::run(Output& out) {
+    if (!request_file_) return out.usage("expected a REQUEST file (or - for standard input)", exit_usage);
+    const std::string backend_name = backend_.value_or(std::string(to_string(host_backend())));
+    const std::string sdk = sdk_.value_or(std::string(default_sdk_version));
+    const PathStyle style = !style_ ? host_path_style() : *style_ == "windows" ? PathStyle::windows : PathStyle::posix;
+    const bool canonicalize = !no_canonical_;
+    const Contract* contract = contract_ ? find_contract(*contract_) : nullptr;
+    if (contract_ && (!contract || !contract->emitted || !sdk_accepts_contract(sdk, *contract_)))
+        return out.usage("--contract " + *contract_ + ": not a contract cordon emits for SDK " + sdk, exit_usage);
+    const Backend backend = *backend_from_string(backend_name);
+    auto caps = contract ? capabilities_for(backend, sdk, contract->version) : capabilities_for(backend, sdk);
+    if (!caps) return out.usage("no capability data for " + backend_name + " with SDK " + sdk, exit_usage);
     if (canonicalize && style != host_path_style())
-        return usage_error(command, "--style " + std::string(to_string(style)) +
-                                        " cannot be canonicalised on this host; add --no-canonical");
+        return out.usage("--style " + std::string(to_string(style)) +
+                             " cannot be canonicalised on this host; add --no-canonical",
+                         exit_usage);
 
     CeilingOptions ceiling_options{style, canonicalize};
-    auto ceiling = load_operator_ceiling({ceiling_file, env_prefix, false}, ceiling_options);
-    if (!ceiling) return fail(command, ceiling.error(), exit_usage);
-    auto text = read_input(*request_file);
-    if (!text) return fail(command, text.error(), exit_usage);
+    auto ceiling = load_operator_ceiling({ceiling_file_, env_prefix_, false}, ceiling_options);
+    if (!ceiling) return out.fail(ceiling.error(), exit_usage);
+    auto text = read_input(*request_file_);
+    if (!text) return out.fail(text.error(), exit_usage);
     auto request = from_mxc_json(*text);
     if (!request) {
         Error e = request.error();
-        e.where = (*request_file == "-" ? std::string("<stdin>") : *request_file) + ": " + e.where;
-        return fail(command, e, exit_usage);
+        e.where = where_in(input_name(*request_file_), e.where);
+        return out.fail(e, exit_usage);
     }
-    auto out = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir, {}, {}});
-    if (!out) return fail(command, out.error(), out.error().code == ErrorCode::backend_unsupported ? 1 : exit_usage);
+    const std::string ceiling_name = ceiling->source;  // the file, the environment, or the system ceiling
+    auto clamped = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir_, {}, {}});
+    if (!clamped) {
+        const bool refused = clamped.error().code == ErrorCode::backend_unsupported;
+        if (refused && output_ == Form::table && !out.json()) print_refusal(clamped.error(), ceiling_name, backend_name, sdk);
+        return out.fail(clamped.error(), refused ? 1 : exit_usage);
+    }
     if (!contract) {
-        auto chosen = choose_contract(out->policy, sdk);
-        if (!chosen) return fail(command, chosen.error(), 1);
+        auto chosen = choose_contract(clamped->policy, sdk);
+        if (!chosen) return out.fail(chosen.error(), 1);
         contract = *chosen;
     }
-    auto json = to_mxc_json(out->policy, *contract);
-    if (!json) return fail(command, json.error(), 1);
-    spell_report(out->report, *text, *contract);
+    auto json = to_mxc_json(clamped->policy, *contract);
+    if (!json) return out.fail(json.error(), 1);
+    spell_report(clamped->report, *text, *contract);
 
-    if (output == Output::table) {
-        print_table(out->report, ceiling_file ? *ceiling_file : "environment " + *env_prefix + "*", backend_name, sdk);
+    if (output_ == Form::table) {
+        if (out.json())
+            return out.result({{"ceiling", ceiling_name}, {"backend", backend_name}, {"sdk", sdk},
+                               {"report", boost::json::parse(clamped->report.to_json())}},
+                              0);
+        print_table(clamped->report, ceiling_name, backend_name, sdk);
         return 0;
     }
-    std::string report = out->report.to_json() + "\n";
-    if (report_file) {
-        if (Status s = detail::write_file_replacing(*report_file, report); !s) return fail(command, s.error(), exit_usage);
-    } else {
-        std::cerr << report;
+    std::string report = clamped->report.to_json() + "\n";
+    if (report_file_) {
+        if (Status s = detail::write_file_replacing(*report_file_, report); !s) return out.fail(s.error(), exit_usage);
     }
+    if (out.json())
+        return out.result({{"config", boost::json::parse(*json)}, {"report", boost::json::parse(report)}}, 0);
+    if (!report_file_) std::cerr << report;
     std::cout << *json << "\n";
     return 0;
 }
 
 }  // namespace
 
-int run_clamp(const Args& args) { return clamp_command("clamp", args, Output::config_and_report); }
+std::unique_ptr<Command> make_clamp() { return std::make_unique<Clamp>(Form::config_and_report); }
 
-int run_explain(const Args& args) { return clamp_command("explain", args, Output::table); }
+std::unique_ptr<Command> make_explain() { return std::make_unique<Clamp>(Form::table); }
 
 }  // namespace cordon::cli

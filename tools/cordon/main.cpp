@@ -2,29 +2,38 @@
 // cordon: command-line front end of the policy engine. Dispatches to one subcommand per file.
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "manual.hpp"
 #include "cordon/config.hpp"
 
 namespace {
 
 void print_help() {
-    std::cout << "Usage: cordon COMMAND [ARGS...]\n"
-                 "       cordon --version | --help\n\n"
+    std::cout << "Usage: cordon COMMAND [OPTIONS] [ARGS...]\n"
+                 "       cordon --version | --help | --man\n\n"
                  "Sandbox policy engine for Microsoft MXC executors.\n\nCommands:\n";
-    for (const auto& c : cordon::cli::commands) std::cout << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
+    for (const auto& c : cordon::cli::commands) {
+        auto command = c.make();
+        std::cout << "  " << c.name << std::string(12 - c.name.size(), ' ') << command->doc().summary << "\n";
+    }
     std::cout << "\n'cordon COMMAND --help' shows a command's options and an example.\n";
 }
 
 int dispatch(int argc, char** argv) {
-    cordon::cli::Args args(argv + 1, argv + argc);
+    const cordon::cli::Args args(argv + 1, argv + argc);
     if (args.empty()) {
         print_help();
         return cordon::cli::exit_usage;
     }
-    if (cordon::cli::is_help(args[0])) {
+    if (args[0] == "--help" || args[0] == "-h") {
         print_help();
+        return 0;
+    }
+    if (args[0] == "--man") {  // cordon(1), from the same text as --help (meson installs it)
+        std::cout << cordon::cli::man_page();
         return 0;
     }
     if (args[0] == "--version") {
@@ -32,7 +41,10 @@ int dispatch(int argc, char** argv) {
         return 0;
     }
     for (const auto& c : cordon::cli::commands)
-        if (c.name == args[0]) return c.run(cordon::cli::Args(args.begin() + 1, args.end()));
+        if (c.name == args[0]) {
+            auto command = c.make();
+            return cordon::cli::run_command(*command, cordon::cli::Args(args.begin() + 1, args.end()));
+        }
     std::cerr << "cordon: unknown command '" << args[0] << "'\nTry 'cordon --help'.\n";
     return cordon::cli::exit_usage;
 }
@@ -48,5 +60,5 @@ int main(int argc, char** argv) {
     } catch (...) {
         std::cerr << "cordon: internal error\n";
     }
-    return 70;  // EX_SOFTWARE
+    return cordon::cli::exit_internal;
 }

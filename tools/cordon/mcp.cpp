@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "ceiling_source.hpp"
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/ceiling_loader.hpp"
@@ -22,43 +24,28 @@
 #include "mcp/sandbox_tools.hpp"
 #include "mcp/server.hpp"
 #include "mcp/stdio.hpp"
+#include "options.hpp"
 #include "static_backends.hpp"
 
 namespace cordon::cli {
 
-extern const std::string_view mcp_help =
-    "Usage: cordon mcp [OPTIONS]\n"
-    "\n"
+namespace {
+
+const CommandDoc mcp_doc{
+    "mcp",
+    "serve the Model Context Protocol on stdio (tools run in the sandbox)",
+    "[OPTIONS]",
     "Serves the Model Context Protocol (MCP 2025-11-25; also 2025-06-18, 2025-03-26,\n"
     "2024-11-05) on stdin and stdout, for an MCP client that starts it. Tools: run_command,\n"
     "read_file, write_file, describe_sandbox. Every call is clamped to the operator's\n"
     "ceiling and runs in the host's sandbox; the executor is verified once, at start.\n"
-    "Logs go to stderr; stdout carries only protocol messages. docs/mcp.md has the details.\n"
-    "\n"
-    "Ceiling (one is required):\n"
-    "  --ceiling FILE            ceiling file (docs/ceiling.md)\n"
-    "                            default: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS,\n"
-    "                            CORDON_TIMEOUT_MS, CORDON_NETWORK, CORDON_ENV_ALLOW ... when set\n"
-    "Sandbox:\n"
-    "  --executor PATH           MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)\n"
-    "  --output-limit BYTES      bytes kept per output stream of run_command (default 65536)\n"
-    "  --max-read-bytes BYTES    largest read_file answer (default 1048576)\n"
-    "  --max-write-bytes BYTES   largest write_file content (default 262144, at most 1048576)\n"
-    "  --file-timeout MS         time limit of read_file and write_file (default 30000)\n"
-    "Server:\n"
-    "  --max-concurrency N       tool calls running at once (default 4)\n"
-    "  --max-queued N            calls waiting for a free slot; more are refused (default 16)\n"
-    "  --max-message-bytes BYTES largest accepted message (default 4194304, at most 8388608)\n"
-    "  --progress-interval MS    progress notifications while a call runs (default 1000)\n"
-    "  --log-level LEVEL         stderr verbosity: debug, info, notice, warning, error (default info)\n"
-    "\n"
-    "Exit status: 0 when the client closed stdin, 128+N after signal N, 2 on a usage error,\n"
-    "125 when the ceiling is missing or invalid, 126 when the executor is unavailable or untrusted.\n"
-    "\n"
-    "Example (Claude Desktop, VS Code and other clients: docs/mcp.md):\n"
-    "  claude mcp add cordon -- cordon mcp --ceiling /etc/cordon/agent-ceiling.json\n";
-
-namespace {
+    "Logs go to stderr; stdout carries only protocol messages (with --json, an error before\n"
+    "serving is one JSON object on stdout instead of a log line). A client starts it, e.g.\n"
+    "`claude mcp add cordon -- cordon mcp --ceiling FILE`; docs/mcp.md has the details.",
+    "0 when the client closed stdin, 128+N after signal N, 2 on a usage error,\n"
+    "125 when the ceiling is missing or invalid, 126 when the executor is unavailable or untrusted.",
+    "echo '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}' | CORDON_READONLY_PATHS=/usr cordon mcp --log-level error",
+};
 
 int wake_write_fd = -1;
 volatile sig_atomic_t stop_signal = 0;
@@ -71,75 +58,60 @@ extern "C" void on_stop_signal(int sig) {
 }
 
 struct McpArgs {
-    std::optional<std::string> ceiling_file, executor;
+    std::optional<std::string> ceiling_file, executor, log_level;
+    std::optional<std::uint64_t> output_limit, max_read_bytes, max_write_bytes, file_timeout, max_concurrency,
+        max_queued, max_message_bytes, progress_interval;
+};
+
+void define_mcp_options(CLI::App& app, McpArgs& a) {
+    opt::group(app, "Ceiling (one is required)");
+    opt::single(app, "--ceiling", a.ceiling_file, "FILE",
+                "ceiling file (docs/ceiling.md)\ndefault: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS, "
+                "CORDON_TIMEOUT_MS, CORDON_NETWORK, CORDON_ENV_ALLOW ... when set");
+    opt::group(app, "Sandbox");
+    opt::single(app, "--executor", a.executor, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, cordon's cache, npm prefix)");
+    opt::number(app, "--output-limit", a.output_limit, 0, 1u << 30, "BYTES",
+                "bytes kept per output stream of run_command (default 65536)");
+    opt::number(app, "--max-read-bytes", a.max_read_bytes, 1, 64u << 20, "BYTES", "largest read_file answer (default 1048576)");
+    opt::number(app, "--max-write-bytes", a.max_write_bytes, 0, mcp::max_write_bytes_limit, "BYTES",
+                "largest write_file content (default 262144, at most 1048576)");
+    opt::number(app, "--file-timeout", a.file_timeout, 1, 4294967295u, "MS",
+                "time limit of read_file and write_file (default 30000)");
+    opt::group(app, "Server");
+    opt::number(app, "--max-concurrency", a.max_concurrency, 1, 256, "N", "tool calls running at once (default 4)");
+    opt::number(app, "--max-queued", a.max_queued, 0, 4096, "N",
+                "calls waiting for a free slot; more are refused (default 16)");
+    opt::number(app, "--max-message-bytes", a.max_message_bytes, 1024, detail::max_config_bytes, "BYTES",
+                "largest accepted message (default 4194304, at most 8388608)");
+    opt::number(app, "--progress-interval", a.progress_interval, 50, 3600000, "MS",
+                "progress notifications while a call runs (default 1000)");
+    opt::choice(app, "--log-level", a.log_level, {"debug", "info", "notice", "warning", "error"},
+                "stderr verbosity (default info)");
+}
+
+// What the options set, applied to the server's and the tools' settings.
+struct McpSettings {
     mcp::ServerOptions server;
     mcp::SandboxToolsOptions tools;
     std::size_t max_message_bytes = 4u << 20;
     mcp::LogLevel log_level = mcp::LogLevel::info;
 };
 
-std::optional<std::uint64_t> number(std::string_view s, std::uint64_t min, std::uint64_t max) {
-    if (s.empty() || s.size() > 20) return std::nullopt;
-    std::uint64_t n = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-        if (n > max) return std::nullopt;
-    }
-    return n < min ? std::nullopt : std::optional<std::uint64_t>(n);
-}
-
-// Each numeric option: its name, where it goes, and its bounds.
-std::optional<std::string> numeric_option(std::string_view name, std::string_view value, McpArgs& a) {
-    struct Numeric {
-        std::string_view name;
-        std::uint64_t min, max;
-        void (*set)(McpArgs&, std::uint64_t);
-    };
-    static const Numeric table[] = {
-        {"--output-limit", 0, 1u << 30, [](McpArgs& a, std::uint64_t n) { a.tools.limits.output_limit = n; }},
-        {"--max-read-bytes", 1, 64u << 20, [](McpArgs& a, std::uint64_t n) { a.tools.limits.max_read_bytes = n; }},
-        {"--max-write-bytes", 0, mcp::max_write_bytes_limit,
-         [](McpArgs& a, std::uint64_t n) { a.tools.limits.max_write_bytes = n; }},
-        {"--file-timeout", 1, 4294967295u,
-         [](McpArgs& a, std::uint64_t n) { a.tools.limits.file_timeout_ms = static_cast<std::uint32_t>(n); }},
-        {"--max-concurrency", 1, 256, [](McpArgs& a, std::uint64_t n) { a.server.max_concurrency = n; }},
-        {"--max-queued", 0, 4096, [](McpArgs& a, std::uint64_t n) { a.server.max_queued = n; }},
-        {"--max-message-bytes", 1024, detail::max_config_bytes,
-         [](McpArgs& a, std::uint64_t n) { a.max_message_bytes = n; }},
-        {"--progress-interval", 50, 3600000,
-         [](McpArgs& a, std::uint64_t n) { a.tools.progress_interval = std::chrono::milliseconds(n); }},
-    };
-    for (const auto& t : table) {
-        if (t.name != name) continue;
-        auto n = number(value, t.min, t.max);
-        if (!n)
-            return std::string(name) + ": expected a number from " + std::to_string(t.min) + " to " +
-                   std::to_string(t.max);
-        t.set(a, *n);
-        return std::nullopt;
-    }
-    return "unknown option '" + std::string(name) + "'";
-}
-
-std::optional<std::string> parse_args(const Args& args, McpArgs& a) {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        std::string_view name = args[i];
-        if (i + 1 >= args.size()) return "option " + std::string(name) + " needs a value (or is unknown)";
-        std::string_view value = args[++i];
-        if (name == "--ceiling")
-            a.ceiling_file = std::string(value);
-        else if (name == "--executor")
-            a.executor = std::string(value);
-        else if (name == "--log-level") {
-            auto level = mcp::log_level_from_string(value);
-            if (!level) return "--log-level: expected debug, info, notice, warning or error";
-            a.log_level = *level;
-        } else if (auto problem = numeric_option(name, value, a)) {
-            return problem;
-        }
-    }
-    return std::nullopt;
+McpSettings settings_from(const McpArgs& a) {
+    McpSettings s;
+    s.server.version = CORDON_VERSION_STRING;
+    auto& limits = s.tools.limits;
+    if (a.output_limit) limits.output_limit = *a.output_limit;
+    if (a.max_read_bytes) limits.max_read_bytes = *a.max_read_bytes;
+    if (a.max_write_bytes) limits.max_write_bytes = *a.max_write_bytes;
+    if (a.file_timeout) limits.file_timeout_ms = static_cast<std::uint32_t>(*a.file_timeout);
+    if (a.max_concurrency) s.server.max_concurrency = *a.max_concurrency;
+    if (a.max_queued) s.server.max_queued = *a.max_queued;
+    if (a.max_message_bytes) s.max_message_bytes = *a.max_message_bytes;
+    if (a.progress_interval) s.tools.progress_interval = std::chrono::milliseconds(*a.progress_interval);
+    if (a.log_level) s.log_level = *mcp::log_level_from_string(*a.log_level);
+    limits.max_concurrency = s.server.max_concurrency;
+    return s;
 }
 
 // stdout is the protocol stream: the server writes to a private copy of it, and descriptor 1
@@ -170,36 +142,37 @@ int install_signals() {
     return p[0];
 }
 
-}  // namespace
+class Mcp final : public Command {
+public:
+    const CommandDoc& doc() const override { return mcp_doc; }
+    void define(CLI::App& app) override { define_mcp_options(app, args_); }
+    int run(Output& out) override;
 
-int run_mcp(const Args& args) {
-    for (auto a : args)
-        if (is_help(a)) {
-            std::cout << mcp_help;
-            return 0;
-        }
-    McpArgs a;
-    a.server.version = CORDON_VERSION_STRING;
-    if (auto problem = parse_args(args, a)) return usage_error("mcp", *problem);
-    a.tools.limits.max_concurrency = a.server.max_concurrency;
+private:
+    McpArgs args_;
+};
+
+int Mcp::run(Output& cli_out) {
+    McpSettings a = settings_from(args_);
     mcp::FdLog log(2, a.log_level);
+    // Before serving, an error is a log line (or, with --json, a JSON object on stdout).
+    auto startup_error = [&](const Error& e, int status) {
+        if (cli_out.json()) return cli_out.fail(e, status);
+        log.log(mcp::LogLevel::error, std::string(to_string(e.code)) + ": " + e.to_string());
+        return status;
+    };
 
     // The same rules as `cordon run`: --ceiling, or the CORDON_* variables, never both.
-    auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
-    if (!ceiling) {
-        log.log(mcp::LogLevel::error,
-                std::string(to_string(ceiling.error().code)) + ": " + ceiling.error().to_string());
-        return 125;
-    }
+    auto ceiling = load_operator_ceiling({args_.ceiling_file, std::nullopt, true}, CeilingOptions{});
+    if (!ceiling) return startup_error(ceiling.error(), 125);
     RunnerOptions runner_options;
     runner_options.registry = &static_backends();
-    if (a.executor) runner_options.executor.explicit_path = *a.executor;
+    if (args_.executor) runner_options.executor.explicit_path = *args_.executor;
     auto runner = make_runner(runner_options);  // verified once for the whole session
     if (!runner) {
-        log.log(mcp::LogLevel::error, std::string(to_string(runner.error().code)) + ": " + runner.error().to_string());
-        return runner.error().code == ErrorCode::unavailable || runner.error().code == ErrorCode::untrusted_executor
-                   ? 126
-                   : 125;
+        const ErrorCode code = runner.error().code;
+        return startup_error(runner.error(),
+                             code == ErrorCode::unavailable || code == ErrorCode::untrusted_executor ? 126 : 125);
     }
     log.log(mcp::LogLevel::info, "serving MCP on stdio: backend " + std::string(to_string(runner->backend())) +
                                      ", executor " + runner->executor().path().string() + " (SDK " +
@@ -239,5 +212,9 @@ int run_mcp(const Args& args) {
     if (why == mcp::StopReason::woken && stop_signal) return 128 + stop_signal;
     return why == mcp::StopReason::read_error ? 1 : 0;
 }
+
+}  // namespace
+
+std::unique_ptr<Command> make_mcp() { return std::make_unique<Mcp>(); }
 
 }  // namespace cordon::cli

@@ -12,32 +12,34 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/detail/capabilities_wire.hpp"
 #include "cordon/detail/trusted_dirs.hpp"
 #include "cordon/runner.hpp"
+#include "options.hpp"
 #include "static_backends.hpp"
 
 namespace cordon::cli {
 
-extern const std::string_view probe_help =
-    "Usage: cordon probe [--json] [--executor PATH]\n"
-    "\n"
+namespace {
+
+const CommandDoc probe_doc{
+    "probe",
+    "show the backend, the verified executor and what it enforces",
+    "[--executor PATH] [--json]",
     "Makes the runner `cordon run` would use and reports it: the backend for this host, the\n"
     "executor (path, SHA-256, the SDK version it matches), and the backend's capabilities with\n"
     "that executor, each marked measured (by cordon's tests against the real executor) or\n"
     "assumed (from upstream documentation; not runnable here). Then the PATH the executor gets\n"
     "(only directories root alone can write) and the helper programs it needs there for egress\n"
-    "rules: each found where, or why it cannot be used (egress rules are then refused).\n"
-    "\n"
-    "Exit status: 0 ready, 1 untrusted executor or unsupported backend, 3 unavailable, 2 usage.\n"
-    "\n"
-    "Example:\n"
-    "  eval \"$(scripts/setup_sandbox.sh --print-env)\" && cordon probe --json\n";
-
-namespace {
+    "rules: each found where, or why it cannot be used (egress rules are then refused).",
+    "0 ready, 1 untrusted executor or unsupported backend, 3 unavailable, 2 usage.",
+    "cordon setup && cordon probe --json",
+};
 
 std::string helper_path(const Capabilities& caps) {
     std::string path;
@@ -100,58 +102,28 @@ void print_tools(const Capabilities& caps, const std::vector<detail::HelperTool>
     if (!all) std::cout << "Egress rules are refused (backend-unsupported) until every helper is usable.\n";
 }
 
-}  // namespace
+class Probe final : public Command {
+public:
+    const CommandDoc& doc() const override { return probe_doc; }
+    void define(CLI::App& app) override {
+        opt::group(app, "Options");
+        opt::single(app, "--executor", executor_, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, cordon's cache, npm prefix)");
+    }
+    int run(Output& out) override;
 
-int run_probe(const Args& args) {
-    bool json = false;
-    RunnerOptions options;
-    options.registry = &static_backends();
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        if (is_help(args[i])) {
-            std::cout << probe_help;
-            return 0;
-        }
-        if (args[i] == "--json") json = true;
-        else if (args[i] == "--executor" && i + 1 < args.size()) options.executor.explicit_path = std::string(args[++i]);
-        else return usage_error("probe", "unknown argument '" + std::string(args[i]) + "'");
-    }
-    auto runner = make_runner(options);
-    if (!runner) {
-        const Error& e = runner.error();
-        if (json) {
-            boost::json::object o{{"backend", to_string(host_backend())},
-                                  {"ready", false},
-                                  {"error", {{"code", to_string(e.code)}, {"message", e.to_string()}}}};
-            std::cout << boost::json::serialize(o) << "\n";
-        } else {
-            std::cout << "backend: " << to_string(host_backend()) << "\nnot ready: " << to_string(e.code) << ": "
-                      << e.to_string() << "\n";
-        }
-        return e.code == ErrorCode::unavailable ? 3 : 1;
-    }
-    const VerifiedExecutor& exe = runner->executor();
-    const Capabilities& caps = runner->capabilities();
-    if (json) {
-        boost::json::object o{{"backend", to_string(runner->backend())},
-                              {"ready", true},
-                              {"executor",
-                               {{"path", exe.path().string()},
-                                {"sha256", exe.sha256()},
-                                {"sdk_version", exe.sdk_version()},
-                                {"contracts", find_sdk_release(exe.sdk_version())->contracts}}},
-                              {"capabilities", boost::json::parse(detail::capabilities_to_json(caps))},
-                              {"executor_path", helper_path(caps)},
-                              {"network_tools", tools_json(runner->network_tools())},
-                              {"network_devices", devices_json(caps)}};
-        std::cout << boost::json::serialize(o) << "\n";
-        return 0;
-    }
+private:
+    std::optional<std::string> executor_;
+};
+
+void print_text(const Runner& runner) {
+    const VerifiedExecutor& exe = runner.executor();
+    const Capabilities& caps = runner.capabilities();
     const std::string evidence = caps.evidence == Evidence::measured ? "measured" : "assumed";
     auto row = [&](const char* name, bool value) {
         std::cout << "  " << name << std::string(20 - std::string(name).size(), ' ') << (value ? "yes" : "NO ")
                   << "  (" << evidence << ")\n";
     };
-    std::cout << "backend: " << to_string(runner->backend()) << "\n"
+    std::cout << "backend: " << to_string(runner.backend()) << "\n"
               << "executor: " << exe.path().string() << "\n"
               << "  sha256 " << exe.sha256() << "\n"
               << "  SDK " << exe.sdk_version() << ", verified against cordon's pin; accepts contracts "
@@ -170,8 +142,46 @@ int run_probe(const Args& args) {
     row("file-level grants", caps.file_grants);
     row("ui limits", caps.ui_limits);
     std::cout << "A policy needing a capability marked NO is refused (backend-unsupported).\n";
-    print_tools(caps, runner->network_tools());
-    return 0;
+    print_tools(caps, runner.network_tools());
 }
+
+int Probe::run(Output& out) {
+    RunnerOptions options;
+    options.registry = &static_backends();
+    if (executor_) options.executor.explicit_path = *executor_;
+    auto runner = make_runner(options);
+    if (!runner) {
+        const Error& e = runner.error();
+        const int status = e.code == ErrorCode::unavailable ? 3 : 1;
+        if (out.json())
+            return out.result({{"backend", to_string(host_backend())},
+                               {"ready", false},
+                               {"error", {{"code", to_string(e.code)}, {"message", e.message}, {"where", e.where}}}},
+                              status);
+        std::cout << "backend: " << to_string(host_backend()) << "\n";
+        return out.fail(e, status);  // not ready: why, on stderr
+    }
+    if (!out.json()) {
+        print_text(*runner);
+        return 0;
+    }
+    const VerifiedExecutor& exe = runner->executor();
+    return out.result({{"backend", to_string(runner->backend())},
+                       {"ready", true},
+                       {"executor",
+                        {{"path", exe.path().string()},
+                         {"sha256", exe.sha256()},
+                         {"sdk_version", exe.sdk_version()},
+                         {"contracts", find_sdk_release(exe.sdk_version())->contracts}}},
+                       {"capabilities", boost::json::parse(detail::capabilities_to_json(runner->capabilities()))},
+                       {"executor_path", helper_path(runner->capabilities())},
+                       {"network_tools", tools_json(runner->network_tools())},
+                       {"network_devices", devices_json(runner->capabilities())}},
+                      0);
+}
+
+}  // namespace
+
+std::unique_ptr<Command> make_probe() { return std::make_unique<Probe>(); }
 
 }  // namespace cordon::cli

@@ -10,6 +10,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "ceiling_source.hpp"
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/ceiling_loader.hpp"
@@ -17,11 +19,10 @@
 #include "cordon/detail/base64.hpp"
 #include "cordon/detail/output_file.hpp"
 #include "cordon/detail/utf8.hpp"
-#include "cordon/egress_flag.hpp"
 #include "cordon/names.hpp"
-#include "cordon/posix_command_line.hpp"
 #include "cordon/runner.hpp"
-#include "cordon/windows_command_line.hpp"
+#include "options.hpp"
+#include "run_request.hpp"
 #include "run_signals.hpp"
 #include "static_backends.hpp"
 
@@ -32,78 +33,75 @@
 
 namespace cordon::cli {
 
-extern const std::string_view run_help =
-    "Usage: cordon run [OPTIONS] -- ARGV...\n"
-    "\n"
+namespace {
+
+const CommandDoc run_doc{
+    "run",
+    "run a command in the sandbox, bounded by the operator's ceiling",
+    "[OPTIONS] -- ARGV...",
     "Runs ARGV inside the host's MXC sandbox (bubblewrap on Linux, Seatbelt on macOS,\n"
     "ProcessContainer on Windows). The options form the request; the operator's ceiling\n"
     "bounds it, and the request can only narrow the ceiling. Without a ceiling nothing runs.\n"
     "\n"
-    "Ceiling (one is required):\n"
-    "  --ceiling FILE        ceiling file (docs/ceiling.md)\n"
-    "                        default: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS,\n"
-    "                        CORDON_TIMEOUT_MS, CORDON_NETWORK, CORDON_ENV_ALLOW ... when set\n"
-    "                        The ceiling also names the sandbox's user (runAs, CORDON_RUN_AS;\n"
-    "                        as root the default is nobody: never host root inside).\n"
-    "Request:\n"
-    "  --ro PATH             read-only grant (repeatable)\n"
-    "  --rw PATH             read-write grant (repeatable)\n"
-    "  --timeout MS          timeout in milliseconds (0 = none; the ceiling's limit still applies)\n"
-    "  --network block|allow network default (the ceiling decides whether allow is possible)\n"
-    "  --egress CIDR[:PORT[-ENDPORT]][/tcp|/udp]\n"
-    "                        an egress grant, e.g. 10.1.0.0/16:443/tcp (repeatable); the\n"
-    "                        ceiling's network.egress rules bound it (docs/egress-rules.md)\n"
-    "  --env KEY=VALUE       environment variable for the command (repeatable; ceiling allow-list)\n"
-    "  --cwd DIR             working directory (must lie inside a granted path)\n"
-    "Running:\n"
-    "  --executor PATH       MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)\n"
-    "  --stdin auto|pass|null  the command's stdin: pass = a copy of ours, null = /dev/null;\n"
-    "                        auto (default): pass unless our stdin is a terminal (then null)\n"
-    "  --interactive         a terminal of the run's own for stdin, stdout and stderr, wired to\n"
-    "                        ours (docs/cli.md, \"Interactive use\"); output is then not capped\n"
-    "                        and stdout/stderr are one stream; not with --json\n"
-    "  --config-base64       pass the config in argv instead of a sealed descriptor\n"
-    "  --config-file         pass the config as a private 0600 file (refused inside a grant)\n"
-    "  --output-limit BYTES  bytes kept per output stream (default 1048576)\n"
-    "  --dry-run             print the MXC config and the executor invocation; run nothing\n"
-    "  --json                print the whole result as one JSON object\n"
-    "  --report FILE         write the clamp report (JSON) to FILE\n"
-    "\n"
     "Output streams as it arrives (stdout and stderr apart, each capped), except with --json.\n"
-    "SIGTERM, SIGINT and SIGHUP kill the command's whole tree; cordon then exits 128+signal.\n"
-    "\n"
-    "Exit status: the command's own, 124 on timeout, 125 when the policy is refused or\n"
+    "SIGTERM, SIGINT and SIGHUP kill the command's whole tree; cordon then exits 128+signal.",
+    "the command's own, 124 on timeout, 125 when the policy is refused or\n"
     "invalid (or a usage error), 126 when the executor is unavailable, untrusted or failed\n"
     "before the command started, 123 when the executor failed after the sandbox was set up\n"
-    "(the command may have run: do not retry it blindly), 128+N after signal N.\n"
-    "\n"
-    "Example:\n"
-    "  CORDON_READONLY_PATHS=$HOME/Documents CORDON_READWRITE_PATHS=/tmp/work \\\n"
-    "    cordon run --ro $HOME/Documents --rw /tmp/work --cwd /tmp/work -- \\\n"
-    "    sh -c 'wc -l ~/Documents/*.txt > counts.txt'\n";
-
-namespace {
+    "(the command may have run: do not retry it blindly), 128+N after signal N.",
+    "mkdir -p project && echo 'one two three' > project/notes.txt && cd project\n"
+    "CORDON_READWRITE_PATHS=$PWD cordon run --rw . -- sh -c 'wc -w < notes.txt > count.txt'\n"
+    "cat count.txt",
+};
 
 constexpr int exit_timeout = 124;
 constexpr int exit_refused = 125;
 constexpr int exit_executor = 126;
 constexpr int exit_may_have_run = 123;  // the executor failed; the command may have run
 
-struct RunArgs {
-    std::optional<std::string> ceiling_file;
-    std::vector<std::string> ro, rw, env, egress;
-    std::optional<std::string> timeout, network, cwd, executor, output_limit, report, stdin_mode;
-    bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false;
-    std::vector<std::string> argv;
-};
-
-int refuse(std::string_view message) {
-    std::cerr << "cordon run: " << message << "\n";
-    return exit_refused;
+void define_run_options(CLI::App& app, RunArgs& a) {
+    opt::group(app, "Ceiling (one is required)");
+    opt::single(app, "--ceiling", a.ceiling_file, "FILE",
+                "ceiling file (docs/ceiling.md)\n"
+                "default: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS, CORDON_TIMEOUT_MS, CORDON_NETWORK, "
+                "CORDON_ENV_ALLOW ... when set. The ceiling also names the sandbox's user (runAs, CORDON_RUN_AS; "
+                "as root the default is nobody: never host root inside).");
+    opt::group(app, "Request");
+    opt::repeated(app, "--ro", a.ro, "PATH", "read-only grant (repeatable)");
+    opt::repeated(app, "--rw", a.rw, "PATH", "read-write grant (repeatable)");
+    opt::number(app, "--timeout", a.timeout, 0, 4294967295u, "MS",
+                "timeout in milliseconds (0 = none; the ceiling's limit still applies)");
+    opt::choice(app, "--network", a.network, {"block", "allow"},
+                "network default (the ceiling decides whether allow is possible)");
+    opt::repeated(app, "--egress", a.egress, "CIDR[:PORT[-ENDPORT]][/tcp|/udp]",
+                  "an egress grant, e.g. 10.1.0.0/16:443/tcp (repeatable); the ceiling's network.egress rules "
+                  "bound it (docs/egress-rules.md)");
+    opt::repeated(app, "--env", a.env, "KEY=VALUE",
+                  "environment variable for the command (repeatable; ceiling allow-list)");
+    opt::single(app, "--cwd", a.cwd, "DIR", "working directory (must lie inside a granted path)");
+    opt::group(app, "Running");
+    opt::single(app, "--executor", a.executor, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, cordon's cache, npm prefix)");
+    opt::choice(app, "--stdin", a.stdin_mode, {"auto", "pass", "null"},
+                "the command's stdin: pass = a copy of ours, null = /dev/null; auto (default): pass unless our "
+                "stdin is a terminal (then null)");
+    opt::flag(app, "--interactive", a.interactive,
+              "a terminal of the run's own for stdin, stdout and stderr, wired to ours (docs/cli.md, \"Interactive "
+              "use\"); output is then not capped and stdout/stderr are one stream; not with --json");
+    opt::flag(app, "--config-base64", a.base64, "pass the config in argv instead of a sealed descriptor");
+    opt::flag(app, "--config-file", a.config_file, "pass the config as a private 0600 file (refused inside a grant)");
+    opt::number(app, "--output-limit", a.output_limit, 0, std::uint64_t{1} << 32, "BYTES",
+                "bytes kept per output stream (default 1048576)");
+    opt::flag(app, "--dry-run", a.dry_run, "print the MXC config and the executor invocation; run nothing");
+    opt::single(app, "--report", a.report, "FILE", "write the clamp report (JSON) to FILE");
+    opt::group(app, "Narrowing");
+    opt::flag(app, "--quiet", a.quiet,
+              "print no line for a requested item the ceiling narrowed, downgraded or dropped");
+    opt::flag(app, "--strict", a.strict,
+              "refuse (125) instead of running when the ceiling would narrow, downgrade or drop a requested item");
 }
 
-int exit_for(const Error& e) {
-    std::cerr << "cordon run: " << to_string(e.code) << ": " << e.to_string() << "\n";
+// The exit status of an error: 126 when the executor could not be had or run, else 125.
+int status_for(const Error& e) {
     switch (e.code) {
         case ErrorCode::unavailable:
         case ErrorCode::untrusted_executor:
@@ -112,57 +110,6 @@ int exit_for(const Error& e) {
         case ErrorCode::internal: return exit_executor;
         default: return exit_refused;
     }
-}
-
-std::optional<std::string> parse_args(const Args& args, RunArgs& out) {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        std::string_view a = args[i];
-        if (a == "--") {
-            for (++i; i < args.size(); ++i) out.argv.emplace_back(args[i]);
-            break;
-        }
-        auto value = [&]() -> std::optional<std::string> {
-            if (i + 1 >= args.size()) return std::nullopt;
-            return std::string(args[++i]);
-        };
-        std::optional<std::string>* single = nullptr;
-        std::vector<std::string>* multi = nullptr;
-        if (a == "--ceiling") single = &out.ceiling_file;
-        else if (a == "--timeout") single = &out.timeout;
-        else if (a == "--network") single = &out.network;
-        else if (a == "--cwd") single = &out.cwd;
-        else if (a == "--executor") single = &out.executor;
-        else if (a == "--output-limit") single = &out.output_limit;
-        else if (a == "--report") single = &out.report;
-        else if (a == "--stdin") single = &out.stdin_mode;
-        else if (a == "--ro") multi = &out.ro;
-        else if (a == "--rw") multi = &out.rw;
-        else if (a == "--env") multi = &out.env;
-        else if (a == "--egress") multi = &out.egress;
-        else if (a == "--json") { out.json = true; continue; }
-        else if (a == "--dry-run") { out.dry_run = true; continue; }
-        else if (a == "--config-base64") { out.base64 = true; continue; }
-        else if (a == "--config-file") { out.config_file = true; continue; }
-        else if (a == "--interactive") { out.interactive = true; continue; }
-        else return "unknown option '" + std::string(a) + "' (the command goes after --)";
-        auto v = value();
-        if (!v) return "option " + std::string(a) + " needs a value";
-        if (single) *single = std::move(*v);
-        else multi->push_back(std::move(*v));
-    }
-    if (out.argv.empty()) return "no command: give it after --";
-    return std::nullopt;
-}
-
-std::optional<std::uint64_t> parse_number(const std::string& s, std::uint64_t max) {
-    if (s.empty() || s.size() > 20) return std::nullopt;
-    std::uint64_t n = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-        if (n > max) return std::nullopt;
-    }
-    return n;
 }
 
 // Text output as a JSON string when it is UTF-8, else as base64 under `<name>_b64`.
@@ -206,7 +153,6 @@ std::optional<std::string> io_options(const RunArgs& a, RunOptions& o) {
         return std::nullopt;
     }
     std::string mode = a.stdin_mode.value_or("auto");
-    if (mode != "auto" && mode != "pass" && mode != "null") return "--stdin: expected auto, pass or null";
     // A terminal is not read unless asked: a background job reading it would be stopped (SIGTTIN).
     if (mode == "auto") mode = is_open(0) && !is_terminal(0) ? "pass" : "null";
     if (mode == "pass") {
@@ -228,43 +174,7 @@ std::optional<std::string> run_options_from(const RunArgs& a, int cancel_fd, Run
     options.delivery = a.base64 ? ConfigDelivery::base64 : a.config_file ? ConfigDelivery::file : ConfigDelivery::descriptor;
     options.cancel_fd = cancel_fd;
     if (auto problem = io_options(a, options)) return problem;
-    if (a.output_limit) {
-        auto n = parse_number(*a.output_limit, std::uint64_t{1} << 32);
-        if (!n) return "--output-limit: expected a number of bytes up to 4294967296";
-        options.output_limit = static_cast<std::size_t>(*n);
-    }
-    return std::nullopt;
-}
-
-// The request (what the caller asks for) from the flags; the exit status when it is malformed.
-std::optional<int> request_from(const RunArgs& a, Backend backend, Policy& request) {
-    auto command = backend == Backend::processcontainer ? windows_command_line(a.argv) : posix_command_line(a.argv);
-    if (!command) return exit_for(command.error());
-    request.process.command_line = std::move(*command);
-    request.process.cwd = a.cwd;
-    request.filesystem.readonly = a.ro;
-    request.filesystem.readwrite = a.rw;
-    for (const auto& kv : a.env) {
-        if (kv.find('=') == std::string::npos) return refuse("--env " + kv + ": expected KEY=VALUE");
-        request.process.env.push_back(EnvVar::parse(kv));
-    }
-    if (a.timeout) {
-        auto ms = parse_number(*a.timeout, 4294967295u);
-        if (!ms) return refuse("--timeout: expected milliseconds from 0 to 4294967295");
-        request.process.timeout = Timeout::ms(static_cast<std::uint32_t>(*ms));
-    }
-    if (a.network) {
-        auto n = enum_from_string<NetworkDefault>(*a.network);
-        if (!n) return refuse("--network: expected block or allow");
-        request.network = NetworkSpec{};
-        request.network->egress.default_action = to_egress_default(*n);
-    }
-    for (std::size_t i = 0; i < a.egress.size(); ++i) {
-        auto rule = parse_egress_flag(a.egress[i], "--egress");
-        if (!rule) return exit_for(rule.error());
-        if (!request.network) request.network = NetworkSpec{};
-        request.network->egress.allow.push_back(std::move(*rule));
-    }
+    if (a.output_limit) options.output_limit = static_cast<std::size_t>(*a.output_limit);
     return std::nullopt;
 }
 
@@ -277,7 +187,7 @@ int exit_status(const RunResult& r) {
     return r.exit_code;
 }
 
-void print_json(const RunResult& r, const std::string& config, const ClampReport& report, int status) {
+int print_json(Output& out, const RunResult& r, const std::string& config, const ClampReport& report, int status) {
     boost::json::object o;
     o["exit_code"] = r.exit_code;
     o["signal"] = r.signal;
@@ -295,8 +205,7 @@ void print_json(const RunResult& r, const std::string& config, const ClampReport
     o["invocation"] = std::move(invocation);
     o["config"] = boost::json::parse(config);
     o["report"] = boost::json::parse(report.to_json());
-    o["cordon_exit"] = status;
-    std::cout << boost::json::serialize(o) << "\n";
+    return out.result(std::move(o), status);
 }
 
 // What follows the command's own (streamed) output: what was kept when nothing streamed, and why
@@ -320,58 +229,80 @@ void print_outcome(const RunOptions& options, const RunResult& r) {
                             "retry it blindly\n");
 }
 
-}  // namespace
-
-int run_run(const Args& args) {
-    for (auto a : args) {
-        if (a == "--") break;
-        if (is_help(a)) {
-            std::cout << run_help;
-            return 0;
-        }
+// One line per requested item the ceiling narrowed (unless --quiet); with --strict, any such item
+// refuses the run (the lines say why). Returns the exit status of a refusal, else 0.
+int report_narrowing(Output& out, const RunArgs& a, const ClampReport& report, const std::vector<AskedItem>& asked) {
+    const auto notes = narrowing_notes(report, asked);
+    if (a.strict && !notes.empty()) {
+        for (const auto& n : notes) out.notice(n);
+        return out.fail(make_error(ErrorCode::invalid_policy,
+                                   "refused (--strict): the ceiling would narrow " + std::to_string(notes.size()) +
+                                       " requested item" + (notes.size() == 1 ? "" : "s") + "; nothing ran"),
+                        exit_refused);
     }
-    RunArgs a;
-    if (auto problem = parse_args(args, a)) return refuse(*problem + "\nTry 'cordon run --help'.");
+    if (!a.quiet)
+        for (const auto& n : notes) out.notice(n);
+    return 0;
+}
+
+int fail(Output& out, const Error& e) { return out.fail(e, status_for(e)); }
+
+class Run final : public Command {
+public:
+    const CommandDoc& doc() const override { return run_doc; }
+    void define(CLI::App& app) override { define_run_options(app, a_); }
+    int run(Output& out) override;
+    int usage_status() const override { return exit_refused; }
+    bool takes_argv() const override { return true; }
+
+private:
+    RunArgs a_;
+};
+
+int Run::run(Output& out) {
+    RunArgs& a = a_;
+    a.argv = argv;
+    a.json = out.json();
+    if (a.argv.empty()) return out.usage("no command: give it after --", exit_refused);
 
     // From here on SIGTERM, SIGINT and SIGHUP cancel the run instead of ending cordon mid-way.
     CancelOnSignals signals;
     RunOptions options;
-    if (auto problem = run_options_from(a, signals.fd(), options)) return refuse(*problem);
+    if (auto problem = run_options_from(a, signals.fd(), options)) return out.usage(*problem, exit_refused);
 
     auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
-    if (!ceiling) return exit_for(ceiling.error());
+    if (!ceiling) return fail(out, ceiling.error());
     RunnerOptions runner_options;
     runner_options.registry = &static_backends();
     if (a.executor) runner_options.executor.explicit_path = *a.executor;
     auto runner = make_runner(runner_options);
-    if (!runner) return exit_for(runner.error());
+    if (!runner) return fail(out, runner.error());
 
-    Policy request;
-    if (auto failed = request_from(a, runner->backend(), request)) return *failed;
+    auto request = request_from(a, runner->backend());
+    if (!request) return fail(out, request.error());
     ClampOptions clamp_options;
     clamp_options.anchors = runner->trust_anchors();
-    auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
-    if (!clamped) return exit_for(clamped.error());
+    auto clamped = clamp_request(*request, *ceiling, runner->capabilities(), clamp_options);
+    if (!clamped) return fail(out, clamped.error());
     if (a.report)
         if (Status s = detail::write_file_replacing(*a.report, clamped->report.to_json() + "\n"); !s)
-            return exit_for(s.error());
+            return fail(out, s.error());
+    if (int refused = report_narrowing(out, a, clamped->report, request->asked)) return refused;
 
     auto config = runner->config_for(clamped->policy);
-    if (!config) return exit_for(config.error());
+    if (!config) return fail(out, config.error());
     auto result = runner->run(clamped->policy, options);
     if (int sig = signals.received()) {
         // The runner has killed the whole tree and cleaned up (the config was a descriptor, or its
         // private file is gone); nothing of the run is left.
-        std::cerr << "cordon run: stopped by signal " << sig << "; the command's whole process tree was killed\n";
-        return 128 + sig;
+        return out.fail(make_error(ErrorCode::execution_failed, "stopped by signal " + std::to_string(sig) +
+                                                                    "; the command's whole process tree was killed"),
+                        128 + sig);
     }
-    if (!result) return exit_for(result.error());
+    if (!result) return fail(out, result.error());
 
     const int status = exit_status(*result);
-    if (a.json) {
-        print_json(*result, *config, clamped->report, status);
-        return status;
-    }
+    if (a.json) return print_json(out, *result, *config, clamped->report, status);
     if (a.dry_run) {
         std::cout << "config: " << *config << "\ninvocation:";
         for (const auto& arg : result->invocation) std::cout << " " << arg;
@@ -381,5 +312,9 @@ int run_run(const Args& args) {
     print_outcome(options, *result);
     return status;
 }
+
+}  // namespace
+
+std::unique_ptr<Command> make_run() { return std::make_unique<Run>(); }
 
 }  // namespace cordon::cli

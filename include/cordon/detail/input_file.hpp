@@ -32,8 +32,9 @@ struct InputFile {
 
 /// How much the file must be trusted.
 enum class FileTrust : std::uint8_t {
-    any,       ///< any regular file (a config to check)
-    anchor  ///< a trust anchor (a ceiling): see read_input_file
+    any,     ///< any regular file (a config to check)
+    anchor,  ///< a trust anchor (a ceiling): see read_input_file
+    system   ///< a system-wide file (/etc/cordon/ceiling.json): owned by root, writable by nobody else
 };
 
 /// Reads `path`, which must be a regular file: it is opened non-blocking, so a FIFO or device put
@@ -41,8 +42,10 @@ enum class FileTrust : std::uint8_t {
 /// FileTrust::anchor (POSIX) the file must also have exactly one link (a second name inside a
 /// sandbox's writable grant would let the sandbox rewrite it), be writable by nobody but its
 /// owner, be owned by root or the current user, and lie in a directory nobody else can replace
-/// it in (owned by root or us, not group/world writable unless sticky). `what` names the file in
-/// messages ("ceiling file"). Errors: io-error (cannot open or read, with the system's reason),
+/// it in (owned by root or us, not group/world writable unless sticky). FileTrust::system asks more:
+/// the file and every directory above it owned by root, none writable by group or others (a
+/// directory may be sticky), so that only root could have written it. On Windows neither trust
+/// level is checked yet. `what` names the file in messages ("ceiling file"). Errors: io-error (cannot open or read, with the system's reason),
 /// invalid-policy (not a regular file, larger than `limit` bytes, not trustworthy); `where` = path.
 CORDON_FUNC Result<InputFile> read_input_file(const std::string& path, std::size_t limit, FileTrust trust,
                                               std::string_view what);

@@ -345,6 +345,7 @@ CORDON_FUNC Result<Ceiling> ceiling_from_env(std::string_view prefix, const Ceil
         auto run_as = detail::run_as_for(lookup(name), name);
         if (!run_as) return run_as.error();
         c.run_as = *run_as;
+        c.source = "environment " + std::string(prefix) + "*";
         return c;
     } catch (const std::exception& e) {
         return make_error(ErrorCode::internal, std::string("while reading the ceiling environment: ") + e.what());
@@ -363,9 +364,11 @@ CORDON_FUNC Result<Ceiling> parse_ceiling(std::string_view text, const CeilingOp
     }
 }
 
-CORDON_FUNC Result<Ceiling> load_ceiling_file(const std::string& file, const CeilingOptions& options) {
+namespace detail {
+
+inline Result<Ceiling> load_ceiling_with(const std::string& file, const CeilingOptions& options, FileTrust trust) {
     try {
-        auto read = detail::read_input_file(file, detail::max_config_bytes, detail::FileTrust::anchor, "ceiling file");
+        auto read = read_input_file(file, max_config_bytes, trust, trust == FileTrust::system ? "system ceiling" : "ceiling file");
         if (!read) return read.error();
         auto c = parse_ceiling(read->text, options);
         if (!c) {
@@ -389,10 +392,26 @@ CORDON_FUNC Result<Ceiling> load_ceiling_file(const std::string& file, const Cei
         } else if (auto p = Path::parse(anchor, options.style)) {
             c->source_file = std::move(*p);
         }
+        c->source = file;
         return c;
     } catch (const std::exception& e) {
         return make_error(ErrorCode::internal, std::string("while loading a ceiling: ") + e.what(), file);
     }
+}
+
+}  // namespace detail
+
+CORDON_FUNC Result<Ceiling> load_ceiling_file(const std::string& file, const CeilingOptions& options) {
+    return detail::load_ceiling_with(file, options, detail::FileTrust::anchor);
+}
+
+CORDON_FUNC Result<Ceiling> load_system_ceiling(const std::string& file, const CeilingOptions& options) {
+#if defined(_WIN32)
+    (void)options;  // who may write it cannot be checked there yet (ACLs): never trusted
+    return make_error(ErrorCode::invalid_policy, "a system ceiling is not supported on Windows yet", file);
+#else
+    return detail::load_ceiling_with(file, options, detail::FileTrust::system);
+#endif
 }
 
 }  // namespace cordon

@@ -57,6 +57,7 @@ public:
         out_.run_as = ceil_.run_as;  // the operator's choice; a request never picks the sandbox's user
         if (Status s = network(); !s) return s.error();
         ceiling_only_fields();
+        report_.ceiling = ceil_.source;
         return ClampOutcome{std::move(out_), std::move(report_)};
     }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// cordon: implementation of executor.hpp: the resolution order ($MXC_BIN_DIR, the global npm package).
+// cordon: implementation of executor.hpp: the resolution order ($MXC_BIN_DIR, cordon's cache, the global npm package).
 #pragma once
 
 #include <exception>
@@ -10,6 +10,19 @@
 #include "cordon/executor.hpp"
 
 namespace cordon {
+
+CORDON_FUNC std::optional<std::filesystem::path> executor_cache_root() {
+    namespace fs = std::filesystem;
+    if (auto root = detail::env_string("CORDON_MXC_CACHE")) return detail::path_from_utf8(*root);
+#if defined(_WIN32)
+    if (auto local = detail::env_string("LOCALAPPDATA")) return detail::path_from_utf8(*local) / "cordon" / "mxc";
+#else
+    if (auto xdg = detail::env_string("XDG_CACHE_HOME"); xdg && xdg->front() == '/')
+        return fs::path(*xdg) / "cordon" / "mxc";
+    if (auto home = detail::env_string("HOME")) return fs::path(*home) / ".cache" / "cordon" / "mxc";
+#endif
+    return std::nullopt;
+}
 
 CORDON_FUNC Result<ExecutorLocation> resolve_executor(const ExecutorSpec& spec) {
     namespace fs = std::filesystem;
@@ -38,6 +51,16 @@ CORDON_FUNC Result<ExecutorLocation> resolve_executor(const ExecutorSpec& spec) 
             }
         } else {
             looked.push_back("$MXC_BIN_DIR (not set)");
+        }
+
+        if (auto cache = executor_cache_root()) {
+            for (const auto& sdk : detail::cache_sdk_versions(spec.sdk_version)) {
+                fs::path p = detail::absolute_or_same(*cache / detail::path_from_utf8(sdk) / "bin" / arch / binary);
+                if (detail::is_file(p)) return ExecutorLocation{p, ExecutorSource::cordon_cache};
+                looked.push_back(p.string());
+            }
+        } else {
+            looked.push_back("cordon's cache (neither CORDON_MXC_CACHE, XDG_CACHE_HOME nor HOME is set)");
         }
 
         if (auto prefix = detail::npm_global_prefix()) {

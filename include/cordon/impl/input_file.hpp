@@ -59,6 +59,43 @@ inline Status check_anchor_file(const struct stat& st, const std::string& real_p
     return {};
 }
 
+// `dir` and every directory above it are root's and not writable by group or others (a sticky
+// directory's other users cannot replace root's entries in it).
+inline Status check_root_chain(std::filesystem::path dir, const std::string& w) {
+    for (;; dir = dir.parent_path()) {
+        struct stat d {};
+        if (::stat(dir.c_str(), &d) != 0)
+            return make_error(ErrorCode::io_error, "cannot stat " + dir.string() + ": " + std::strerror(errno), dir.string());
+        if (d.st_uid != 0)
+            return make_error(ErrorCode::invalid_policy, "the " + w + "'s directory " + dir.string() + " is owned by uid " +
+                                                             std::to_string(d.st_uid) + ", not root, who could replace the file");
+        if ((d.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (d.st_mode & S_ISVTX) == 0)
+            return make_error(ErrorCode::invalid_policy, "the " + w + "'s directory " + dir.string() +
+                                                             " is writable by its group or by others");
+        if (dir == dir.root_path() || dir.empty()) break;
+    }
+    return {};
+}
+
+// Only root could have written the file, or put it (or a link to it) where it was named: the file,
+// the directories above it and those above the name it was given are all root's.
+inline Status check_system_file(const struct stat& st, const std::string& path, const std::string& real_path,
+                                std::string_view what) {
+    const std::string w(what);
+    if (Status s = check_anchor_file(st, real_path, what); !s) return s;
+    if (st.st_uid != 0)
+        return make_error(ErrorCode::invalid_policy, w + " is owned by uid " + std::to_string(st.st_uid) +
+                                                         ", not root; a system-wide file must be root's (chown root)");
+    if (Status s = check_root_chain(std::filesystem::path(real_path).parent_path(), w); !s) return s;
+    std::string named_dir = std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
+    char* real_dir = ::realpath(named_dir.c_str(), nullptr);
+    if (!real_dir)
+        return make_error(ErrorCode::io_error, "cannot resolve " + named_dir + ": " + std::strerror(errno), named_dir);
+    std::string resolved = real_dir;
+    std::free(real_dir);
+    return check_root_chain(resolved, w);
+}
+
 inline Result<std::string> read_all(int fd, std::size_t limit, const std::string& path, std::string_view what) {
     std::string text;
     char buffer[65536];
@@ -91,6 +128,12 @@ CORDON_FUNC Result<InputFile> read_input_file(const std::string& path, std::size
         if (::fstat(fd, &st) != 0)
             return make_error(ErrorCode::io_error, "cannot stat the " + std::string(what) + ": " + std::strerror(errno),
                               path);
+        if (S_ISDIR(st.st_mode)) {  // with what reading it says (EISDIR), as cat would
+            char c;
+            const int err = ::read(fd, &c, 1) < 0 ? errno : EISDIR;
+            return make_error(ErrorCode::invalid_policy, "the " + std::string(what) + " is a directory (" +
+                                                             std::strerror(err) + "), not a regular file", path);
+        }
         if (!S_ISREG(st.st_mode))
             return make_error(ErrorCode::invalid_policy,
                               "the " + std::string(what) + " is " + file_kind(st.st_mode) + ", not a regular file", path);
@@ -105,8 +148,10 @@ CORDON_FUNC Result<InputFile> read_input_file(const std::string& path, std::size
                               "cannot resolve the " + std::string(what) + "'s path: " + std::strerror(errno), path);
         out.real_path = real;
         std::free(real);
-        if (trust == FileTrust::anchor)
-            if (Status s = check_anchor_file(st, out.real_path, what); !s) {
+        if (trust != FileTrust::any)
+            if (Status s = trust == FileTrust::system ? check_system_file(st, path, out.real_path, what)
+                                                      : check_anchor_file(st, out.real_path, what);
+                !s) {
                 Error e = s.error();
                 if (e.where.empty()) e.where = path;
                 return e;
@@ -128,6 +173,11 @@ CORDON_FUNC Result<InputFile> read_input_file(const std::string& path, std::size
         std::error_code ec;
         auto status = std::filesystem::status(path, ec);
         if (ec) return make_error(ErrorCode::io_error, "cannot open the " + std::string(what) + ": " + ec.message(), path);
+        if (std::filesystem::is_directory(status))
+            return make_error(ErrorCode::invalid_policy,
+                              "the " + std::string(what) + " is a directory (" +
+                                  std::make_error_code(std::errc::is_a_directory).message() + "), not a regular file",
+                              path);
         if (!std::filesystem::is_regular_file(status))
             return make_error(ErrorCode::invalid_policy, "the " + std::string(what) + " is not a regular file", path);
         std::ifstream in(path, std::ios::binary);
