@@ -28,6 +28,7 @@ struct InputFile {
     std::string text;
     std::string real_path;  ///< the opened file's own canonical path (POSIX; empty on Windows)
     FileIdentity identity;  ///< POSIX only
+    std::uint32_t owner = 0;  ///< the opened file's uid (POSIX only)
 };
 
 /// How much the file must be trusted.

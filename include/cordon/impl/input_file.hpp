@@ -96,6 +96,7 @@ CORDON_FUNC Result<InputFile> read_input_file(const std::string& path, std::size
                               "the " + std::string(what) + " is " + file_kind(st.st_mode) + ", not a regular file", path);
         InputFile out;
         out.identity = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+        out.owner = static_cast<std::uint32_t>(st.st_uid);
         // The name of what was opened, not of what `path` names now.
         std::string fd_link = "/proc/self/fd/" + std::to_string(fd);
         char* real = ::realpath(fd_link.c_str(), nullptr);
