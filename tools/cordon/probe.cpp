@@ -63,7 +63,8 @@ int run_probe(const Args& args) {
                                {{"path", exe.path().string()},
                                 {"sha256", exe.sha256()},
                                 {"sdk_version", exe.sdk_version()},
-                                {"contracts", find_sdk_release(exe.sdk_version())->contracts}}},
+                                {"contracts", find_sdk_release(exe.sdk_version())->contracts},
+                                {"verified", exe.verified_from_cache() ? "cache" : "hashed"}}},
                               {"capabilities", boost::json::parse(detail::capabilities_to_json(caps))}};
         std::cout << boost::json::serialize(o) << "\n";
         return 0;
@@ -76,7 +77,9 @@ int run_probe(const Args& args) {
     std::cout << "backend: " << to_string(runner->backend()) << "\n"
               << "executor: " << exe.path().string() << "\n"
               << "  sha256 " << exe.sha256() << "\n"
-              << "  SDK " << exe.sdk_version() << ", verified against cordon's pin\n"
+              << "  SDK " << exe.sdk_version() << ", verified against cordon's pin ("
+              << (exe.verified_from_cache() ? "digest remembered from an earlier hash of this unchanged file" : "hashed now")
+              << ")\n"
               << "capabilities (source: " << caps.source << "):\n";
     row("read allow-list", caps.read_allowlist);
     row("write allow-list", caps.write_allowlist);

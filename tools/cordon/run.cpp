@@ -53,6 +53,8 @@ extern const std::string_view run_help =
     "  --cwd DIR             working directory (must lie inside a granted path)\n"
     "Running:\n"
     "  --executor PATH       MXC executor to verify and use (default: MXC_BIN_DIR, npm prefix)\n"
+    "  --no-verify-cache     hash the executor even if this unchanged file was verified before\n"
+    "                        (also CORDON_VERIFY_CACHE=off; docs/executor-trust.md)\n"
     "  --stdin auto|pass|null  the command's stdin: pass = a copy of ours, null = /dev/null;\n"
     "                        auto (default): pass unless our stdin is a terminal (then null)\n"
     "  --interactive         a terminal of the run's own for stdin, stdout and stderr, wired to\n"
@@ -87,7 +89,7 @@ struct RunArgs {
     std::optional<std::string> ceiling_file;
     std::vector<std::string> ro, rw, env;
     std::optional<std::string> timeout, network, cwd, executor, output_limit, report, stdin_mode;
-    bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false;
+    bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false, no_cache = false;
     std::vector<std::string> argv;
 };
 
@@ -137,6 +139,7 @@ std::optional<std::string> parse_args(const Args& args, RunArgs& out) {
         else if (a == "--config-base64") { out.base64 = true; continue; }
         else if (a == "--config-file") { out.config_file = true; continue; }
         else if (a == "--interactive") { out.interactive = true; continue; }
+        else if (a == "--no-verify-cache") { out.no_cache = true; continue; }
         else return "unknown option '" + std::string(a) + "' (the command goes after --)";
         auto v = value();
         if (!v) return "option " + std::string(a) + " needs a value";
@@ -324,6 +327,7 @@ int run_run(const Args& args) {
     RunnerOptions runner_options;
     runner_options.registry = &static_backends();
     if (a.executor) runner_options.executor.explicit_path = *a.executor;
+    runner_options.verification_cache.enabled = !a.no_cache;
     auto runner = make_runner(runner_options);
     if (!runner) return exit_for(runner.error());
 
