@@ -9,6 +9,10 @@ namespace cordon::bench {
 int run_sha256(const Args& args);
 int run_pipeline(const Args& args);
 int run_proxy(const Args& args);
+int run_compare(const Args& args);
+#if defined(__linux__)
+int run_runner(const Args& args);  // the real lxc-exec through the bubblewrap backend
+#endif
 
 inline const Benchmark benchmarks[] = {
     {"sha256", "sha256 FILE [--iterations N]   SHA-256 of a file as executor verification does it", run_sha256},
@@ -16,6 +20,12 @@ inline const Benchmark benchmarks[] = {
      run_pipeline},
     {"proxy", "proxy [--mib N] [--rounds N]   throughput and added latency through the filtering proxy vs direct",
      run_proxy},
+    {"compare", "compare [--iterations N] [--warmup N] NAME ARGV... ::: NAME ARGV...   two commands alternately: wall time, peak RSS",
+     run_compare},
+#if defined(__linux__)
+    {"runner", "runner --dir DIR [--iterations N] [--command CMD]   a kept Runner's run vs the executor started directly",
+     run_runner},
+#endif
 };
 
 }  // namespace cordon::bench
