@@ -63,13 +63,21 @@ struct ClampReport {
 
     /// {"summary":{"kept":N,...},"decisions":[{"field","requested","verdict","result":[{"field","value"}],"reason"}]}
     std::string to_json() const {
-        std::string out = "{\"summary\":{";
-        bool first = true;
+        std::size_t counts[4] = {0, 0, 0, 0};
+        std::size_t size = 128;  // one allocation: the text is about the size of its strings
+        for (const auto& d : decisions) {
+            ++counts[static_cast<std::size_t>(d.verdict)];
+            size += 64 + d.field.size() + d.requested.size() + d.reason.size();
+            for (const auto& r : d.result) size += 24 + r.field.size() + r.value.size();
+        }
+        std::string out;
+        out.reserve(size);
+        out += "{\"summary\":{";
         for (Verdict v : {Verdict::kept, Verdict::narrowed, Verdict::downgraded, Verdict::dropped}) {
-            out += first ? "\"" : ",\"";
-            first = false;
+            out += v == Verdict::kept ? "\"" : ",\"";
             out += to_string(v);
-            out += "\":" + std::to_string(count(v));
+            out += "\":";
+            out += std::to_string(counts[static_cast<std::size_t>(v)]);
         }
         out += "},\"decisions\":[";
         for (std::size_t i = 0; i < decisions.size(); ++i) {
@@ -95,17 +103,22 @@ struct ClampReport {
             }
             out += '}';
         }
-        return out + "]}";
+        out += "]}";
+        return out;
     }
 
 private:
     // Strings here come from parsed JSON, paths or cordon's own text; control characters and
-    // bytes that are not UTF-8 are escaped so the report is always valid JSON.
+    // bytes that are not UTF-8 are escaped so the report is always valid JSON. Runs of plain
+    // ASCII (nearly everything) are appended at once.
     static void append_json_string(std::string& out, std::string_view s) {
         static const char hex[] = "0123456789abcdef";
         out += '"';
+        std::size_t plain = 0;  // start of the pending run of bytes that need no escaping
         for (std::size_t i = 0; i < s.size(); ++i) {
             auto c = static_cast<unsigned char>(s[i]);
+            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
+            out.append(s.data() + plain, i - plain);
             if (c == '"' || c == '\\') {
                 out += '\\';
                 out += static_cast<char>(c);
@@ -113,8 +126,6 @@ private:
                 out += "\\u00";
                 out += hex[c >> 4];
                 out += hex[c & 15];
-            } else if (c < 0x80) {
-                out += static_cast<char>(c);
             } else {
                 std::size_t j = i;
                 std::uint32_t cp;
@@ -125,7 +136,9 @@ private:
                     out += "\\ufffd";  // not UTF-8 (a POSIX path may hold any bytes)
                 }
             }
+            plain = i + 1;
         }
+        out.append(s.data() + plain, s.size() - plain);
         out += '"';
     }
 };
