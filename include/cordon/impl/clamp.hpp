@@ -277,7 +277,19 @@ private:
     // (denied); a grant that is such a socket, or too large to scan completely, is not granted.
     bool socket_rule(const Grant& g, Verdict& verdict, std::vector<std::string>& reasons) {
         if (!opt_.canonicalize) return true;
-        detail::SocketScan scan = detail::find_sockets(g.path.str(), socket_budget_);
+        detail::SocketScan scan;
+        // What resolving it already saw: absent or a plain file has nothing below it to search.
+        auto type = resolver_.known_type(g.path.str());
+#if !defined(_WIN32)
+        if (type && *type != S_IFDIR) {
+            if (*type == S_IFSOCK) scan.sockets.push_back(g.path.str());
+        } else {
+            scan = detail::find_sockets(g.path.str(), socket_budget_, &socket_dirs_);
+        }
+#else
+        (void)type;
+        scan = detail::find_sockets(g.path.str(), socket_budget_, &socket_dirs_);
+#endif
         if (!scan.complete) {
             reasons.push_back(scan.problem.empty()
                                   ? "more than " + std::to_string(detail::socket_scan_limit) +
@@ -496,7 +508,7 @@ private:
 #if defined(_WIN32)
         return false;
 #else
-        return ceil_.run_as.has_value() || ::geteuid() == 0;
+        return ceil_.run_as.has_value() || euid_ == 0;
 #endif
     }
 
@@ -711,8 +723,12 @@ private:
     std::vector<Denial> denied_;
     std::vector<Path> sockets_;  // found by socket_rule, masked once the grants are known
     std::size_t socket_budget_ = detail::socket_scan_limit;
+    detail::DirMemo socket_dirs_;  // each directory is read once per clamp, however many grants cover it
     std::vector<std::string> rw_keys_, ro_keys_;
     PathResolver resolver_;  // one per clamp: the request's paths are resolved at one moment
+#if !defined(_WIN32)
+    const uid_t euid_ = ::geteuid();  // asked once: the limits and their report ask it per field
+#endif
     Policy out_;
     ClampReport report_;
 };
