@@ -10,6 +10,7 @@ int run_sha256(const Args& args);
 int run_pipeline(const Args& args);
 int run_proxy(const Args& args);
 int run_compare(const Args& args);
+int run_scale(const Args& args);
 #if defined(__linux__)
 int run_runner(const Args& args);  // the real lxc-exec through the bubblewrap backend
 #endif
@@ -20,6 +21,8 @@ inline const Benchmark benchmarks[] = {
      run_pipeline},
     {"proxy", "proxy [--mib N] [--rounds N]   throughput and added latency through the filtering proxy vs direct",
      run_proxy},
+    {"scale", "scale [--sizes 10,100,1000] [--min-ms N]   growth of clamp, clamp_egress, clamp_domains with n paths/rules/patterns",
+     run_scale},
     {"compare", "compare [--iterations N] [--warmup N] NAME ARGV... ::: NAME ARGV...   two commands alternately: wall time, peak RSS",
      run_compare},
 #if defined(__linux__)
