@@ -23,11 +23,12 @@ namespace cordon::detail {
 // Walks `dir` (symlinks resolved) and its ancestors up to "/": each must be a directory owned by
 // root (or, unless `root_only`, by us) and writable by no one else (sticky ones allowed unless
 // `root_only`). `why` ends the messages: what someone else could do there.
-inline Status check_dir_chain(const std::string& dir, bool root_only, const char* why) {
+inline Status check_dir_chain(const std::string& dir, bool root_only, const char* why, std::string* canonical = nullptr) {
     char* real = ::realpath(dir.c_str(), nullptr);
     if (!real) return make_error(ErrorCode::io_error, std::string("cannot resolve: ") + std::strerror(errno), dir);
     std::string path = real;
     std::free(real);
+    if (canonical) *canonical = path;
     const uid_t me = ::geteuid();
     for (std::string p = path;;) {
         struct stat st {};
@@ -65,14 +66,11 @@ CORDON_FUNC std::vector<std::string> trusted_helper_dirs(std::string_view dirs, 
         dirs.remove_prefix(cut == std::string_view::npos ? dirs.size() : cut + 1);
         struct stat st {};
         if (dir.empty() || ::stat(dir.c_str(), &st) != 0) continue;  // absent here: nothing to run from it
-        if (Status s = check_root_only_dir(dir); !s) {
+        std::string canonical;  // as checked: resolving it again would cost every run another walk
+        if (Status s = check_dir_chain(dir, true, "plant programs there", &canonical); !s) {
             if (rejected) rejected->push_back(s.error().to_string());
             continue;
         }
-        char* real = ::realpath(dir.c_str(), nullptr);
-        if (!real) continue;
-        std::string canonical = real;
-        std::free(real);
         if (std::find(out.begin(), out.end(), canonical) == out.end()) out.push_back(canonical);
     }
     return out;
