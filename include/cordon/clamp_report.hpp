@@ -114,10 +114,17 @@ private:
     static void append_json_string(std::string& out, std::string_view s) {
         static const char hex[] = "0123456789abcdef";
         out += '"';
+        // 1: copied as is (printable ASCII but '"' and '\\'); a table keeps the scan to a load per byte.
+        static constexpr struct Plain {
+            bool is[256];
+            constexpr Plain() : is() {
+                for (int c = 0x20; c < 0x80; ++c) is[c] = c != '"' && c != '\\';
+            }
+        } plain_byte;
         std::size_t plain = 0;  // start of the pending run of bytes that need no escaping
         for (std::size_t i = 0; i < s.size(); ++i) {
             auto c = static_cast<unsigned char>(s[i]);
-            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
+            if (plain_byte.is[c]) continue;
             out.append(s.data() + plain, i - plain);
             if (c == '"' || c == '\\') {
                 out += '\\';

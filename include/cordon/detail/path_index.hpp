@@ -32,7 +32,12 @@ public:
 
     /// The position of the first path, in the order given, that `p` lies within (within(p, it)), or npos.
     std::size_t first_covering(const Path& p) const {
-        if (paths_.empty() || p.style() != paths_.front()->style()) return npos;
+        if (small()) {
+            for (std::size_t i = 0; i < paths_.size(); ++i)
+                if (within(p, *paths_[i])) return i;
+            return npos;
+        }
+        if (p.style() != paths_.front()->style()) return npos;
         const std::string& key = p.key();
         const std::size_t root_len = p.root().size();
         std::size_t best = paths_.size();
@@ -49,7 +54,12 @@ public:
     /// The positions of every path that lies within `p` (within(it, p)), in the order given.
     std::vector<std::size_t> below(const Path& p) const {
         std::vector<std::size_t> hits;
-        if (!paths_.empty() && p.style() == paths_.front()->style()) {
+        if (small()) {
+            for (std::size_t i = 0; i < paths_.size(); ++i)
+                if (within(*paths_[i], p)) hits.push_back(i);
+            return hits;
+        }
+        if (p.style() == paths_.front()->style()) {
             const std::string& key = p.key();
             auto at = [this](std::string_view k) {
                 return std::lower_bound(sorted_.begin(), sorted_.end(), k,
@@ -70,12 +80,19 @@ public:
     }
 
 private:
-    void add(const Path& p) {
-        first_.emplace(std::string_view(p.key()), paths_.size());  // keeps the earliest of equal keys
-        sorted_.emplace_back(std::string_view(p.key()), paths_.size());
-        paths_.push_back(&p);
+    // A few paths (most ceilings) are compared one by one: building the tables would cost more.
+    static constexpr std::size_t small_size = 16;
+    bool small() const { return paths_.size() <= small_size; }
+
+    void add(const Path& p) { paths_.push_back(&p); }
+    void sort() {
+        if (small()) return;
+        for (std::size_t i = 0; i < paths_.size(); ++i) {
+            first_.emplace(std::string_view(paths_[i]->key()), i);  // keeps the earliest of equal keys
+            sorted_.emplace_back(std::string_view(paths_[i]->key()), i);
+        }
+        std::sort(sorted_.begin(), sorted_.end());
     }
-    void sort() { std::sort(sorted_.begin(), sorted_.end()); }
 
     std::vector<const Path*> paths_;
     std::unordered_map<std::string_view, std::size_t> first_;

@@ -167,21 +167,7 @@ private:
         for (std::size_t i = 0; i < req_.filesystem.readonly.size(); ++i)
             grant(pointer_child(ro_field, i), req_.filesystem.readonly[i], false);
         denials_ = {};  // sockets join denied_ below, which may move it
-        // One entry per path; a path granted read-write is not repeated read-only.
-        std::unordered_set<std::string> seen;
-        auto dedupe = [&seen](std::vector<std::string>& list, std::vector<std::string>& keys) {
-            std::vector<std::string> kept;
-            std::vector<std::string> kept_keys;
-            for (std::size_t i = 0; i < list.size(); ++i) {
-                if (!seen.insert(keys[i]).second) continue;
-                kept.push_back(std::move(list[i]));
-                kept_keys.push_back(std::move(keys[i]));
-            }
-            list = std::move(kept);
-            keys = std::move(kept_keys);
-        };
-        dedupe(out_.filesystem.readwrite, rw_keys_);
-        dedupe(out_.filesystem.readonly, ro_keys_);
+        dedupe_grants();
         std::unordered_set<std::string> denied_keys;
         for (const Denial& d : denied_) denied_keys.insert(d.path.key());
         for (Path& socket : sockets_) {  // masked like any denial (and pinned against renames with them)
@@ -191,6 +177,33 @@ private:
         }
         sockets_.clear();
         socket_keys_.clear();
+    }
+
+    // One entry per path, the first; a path granted read-write is not repeated read-only. By
+    // sorting positions by key: no comparison of every grant with every other, no hashing.
+    void dedupe_grants() {
+        const std::size_t rw = rw_keys_.size();
+        auto key = [&](std::size_t i) -> const std::string& { return i < rw ? rw_keys_[i] : ro_keys_[i - rw]; };
+        std::vector<std::size_t> order(rw + ro_keys_.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+        std::vector<bool> drop(order.size());
+        for (std::size_t i = 1; i < order.size(); ++i) drop[order[i]] = key(order[i]) == key(order[i - 1]);
+        auto keep = [&](std::vector<std::string>& list, std::vector<std::string>& keys, std::size_t offset) {
+            std::size_t out = 0;
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                if (drop[offset + i]) continue;
+                if (out != i) {
+                    list[out] = std::move(list[i]);
+                    keys[out] = std::move(keys[i]);
+                }
+                ++out;
+            }
+            list.resize(out);
+            keys.resize(out);
+        };
+        keep(out_.filesystem.readwrite, rw_keys_, 0);
+        keep(out_.filesystem.readonly, ro_keys_, rw);
     }
 
     void grant(std::string field, const std::string& text, bool want_rw) {
