@@ -31,7 +31,7 @@ for f in "$bench" "$cordon"; do
   [ -x "$f" ] || { echo "run_overhead.sh: $f is not built (ninja -C build)" >&2; exit 2; }
 done
 cordon=$(cd "$(dirname "$cordon")" && pwd)/$(basename "$cordon")
-eval "$(scripts/setup_sandbox.sh --print-env)" >/dev/null
+eval "$(scripts/setup_sandbox.sh --print-env 2>/dev/null)"
 exe="$MXC_BIN_DIR/x64/lxc-exec"; [ -x "$exe" ] || exe="$MXC_BIN_DIR/lxc-exec"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cordon-overhead.XXXXXX")

@@ -161,10 +161,35 @@ std::optional<std::uint64_t> parse_number(const std::string& s, std::uint64_t ma
     return n;
 }
 
-// Text output as a JSON string when it is UTF-8, else as base64 under `<name>_b64`.
-void put_output(boost::json::object& o, const char* name, const std::string& bytes) {
-    if (detail::valid_utf8(bytes)) o[name] = bytes;
-    else o[std::string(name) + "_b64"] = detail::base64_encode(bytes);
+// Text output as a JSON string when it is UTF-8, else as base64 under `<name>_b64`, written to
+// `os` in pieces: the output may be output_limit bytes, which are not copied into a JSON value
+// and again into its text.
+void write_output(std::ostream& os, const char* name, const std::string& bytes) {
+    static const char hex[] = "0123456789abcdef";
+    char buf[65536];
+    if (!detail::valid_utf8(bytes)) {
+        os << ",\"" << name << "_b64\":\"";
+        for (std::size_t at = 0; at < bytes.size(); at += 49152)  // 3 bytes in, 4 out: whole groups
+            os.write(buf, detail::base64_encode_to(buf, std::string_view(bytes).substr(at, 49152)) - buf);
+        os << '"';
+        return;
+    }
+    os << ",\"" << name << "\":\"";
+    std::size_t n = 0;
+    for (char ch : bytes) {
+        if (n > sizeof buf - 8) os.write(buf, static_cast<std::streamsize>(n)), n = 0;
+        auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') buf[n++] = '\\', buf[n++] = static_cast<char>(c);
+        else if (c == '\n') buf[n++] = '\\', buf[n++] = 'n';
+        else if (c == '\t') buf[n++] = '\\', buf[n++] = 't';
+        else if (c == '\r') buf[n++] = '\\', buf[n++] = 'r';
+        else if (c < 0x20) {
+            const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            for (char e : esc) buf[n++] = e;
+        } else buf[n++] = static_cast<char>(c);
+    }
+    os.write(buf, static_cast<std::streamsize>(n));
+    os << '"';
 }
 
 
@@ -199,6 +224,7 @@ std::optional<std::string> io_options(const RunArgs& a, RunOptions& o) {
         o.stdin_mode = StdinMode::interactive;
         o.stdin_fd = is_open(0) ? 0 : -1;
         o.stdout_fd = is_open(1) ? 1 : -1;
+        o.keep_streamed_output = false;
         return std::nullopt;
     }
     std::string mode = a.stdin_mode.value_or("auto");
@@ -213,6 +239,7 @@ std::optional<std::string> io_options(const RunArgs& a, RunOptions& o) {
     if (!a.json && !a.dry_run) {  // stream as it comes; --json needs the whole result first
         o.stdout_fd = is_open(1) ? 1 : -1;
         o.stderr_fd = is_open(2) ? 2 : -1;
+        o.keep_streamed_output = false;  // printed already: hold only what classifies executor failures
     }
     return std::nullopt;
 }
@@ -267,11 +294,9 @@ int exit_status(const RunResult& r) {
 }
 
 void print_json(const RunResult& r, const std::string& config, const ClampReport& report, int status) {
-    boost::json::object o;
+    boost::json::object o;  // everything but the output, which write_output adds
     o["exit_code"] = r.exit_code;
     o["signal"] = r.signal;
-    put_output(o, "stdout", r.out);
-    put_output(o, "stderr", r.err);
     o["stdout_dropped"] = r.out_dropped;
     o["stderr_dropped"] = r.err_dropped;
     o["duration_ms"] = r.duration_ms;
@@ -284,7 +309,12 @@ void print_json(const RunResult& r, const std::string& config, const ClampReport
     o["config"] = boost::json::parse(config);
     o["report"] = boost::json::parse(report.to_json());
     o["cordon_exit"] = status;
-    std::cout << boost::json::serialize(o) << "\n";
+    std::string head = boost::json::serialize(o);
+    head.pop_back();  // the closing brace: the output follows
+    std::cout << head;
+    write_output(std::cout, "stdout", r.out);
+    write_output(std::cout, "stderr", r.err);
+    std::cout << "}\n";
 }
 
 // What follows the command's own (streamed) output: what was kept when nothing streamed, and why
