@@ -371,7 +371,9 @@ int run_run(const Args& args) {
         if (Status s = detail::write_file_replacing(*a.report, clamped->report.to_json() + "\n"); !s)
             return exit_for(s.error());
 
-    auto config = runner->config_for(clamped->policy);
+    // Shown only with --json and --dry-run; run() emits (and checks) the same text itself.
+    Result<std::string> config = std::string();
+    if (a.json || a.dry_run) config = runner->config_for(clamped->policy);
     if (!config) return exit_for(config.error());
     auto result = runner->run(clamped->policy, options);
     if (int sig = signals.received()) {
