@@ -23,11 +23,15 @@ namespace cordon::detail {
 // Walks `dir` (symlinks resolved) and its ancestors up to "/": each must be a directory owned by
 // root (or, unless `root_only`, by us) and writable by no one else (sticky ones allowed unless
 // `root_only`). `why` ends the messages: what someone else could do there.
-inline Status check_dir_chain(const std::string& dir, bool root_only, const char* why, std::string* canonical = nullptr) {
-    char* real = ::realpath(dir.c_str(), nullptr);
-    if (!real) return make_error(ErrorCode::io_error, std::string("cannot resolve: ") + std::strerror(errno), dir);
-    std::string path = real;
-    std::free(real);
+inline Status check_dir_chain(const std::string& dir, bool root_only, const char* why, std::string* canonical = nullptr,
+                              bool resolved = false) {
+    std::string path = dir;
+    if (!resolved) {
+        char* real = ::realpath(dir.c_str(), nullptr);
+        if (!real) return make_error(ErrorCode::io_error, std::string("cannot resolve: ") + std::strerror(errno), dir);
+        path = real;
+        std::free(real);
+    }
     if (canonical) *canonical = path;
     const uid_t me = ::geteuid();
     for (std::string p = path;;) {
@@ -54,8 +58,8 @@ CORDON_FUNC Status check_root_only_dir(const std::string& dir) {
     return check_dir_chain(dir, true, "plant programs there");
 }
 
-CORDON_FUNC Status check_user_only_dir(const std::string& dir) {
-    return check_dir_chain(dir, false, "replace what it holds");
+CORDON_FUNC Status check_user_only_dir(const std::string& dir, bool canonical) {
+    return check_dir_chain(dir, false, "replace what it holds", nullptr, canonical);
 }
 
 CORDON_FUNC std::vector<std::string> trusted_helper_dirs(std::string_view dirs, std::vector<std::string>* rejected) {
@@ -82,7 +86,7 @@ CORDON_FUNC Status check_root_only_dir(const std::string& dir) {
     return make_error(ErrorCode::backend_unsupported, "directory ownership checks are POSIX only", dir);
 }
 
-CORDON_FUNC Status check_user_only_dir(const std::string& dir) { return check_root_only_dir(dir); }
+CORDON_FUNC Status check_user_only_dir(const std::string& dir, bool) { return check_root_only_dir(dir); }
 
 CORDON_FUNC std::vector<std::string> trusted_helper_dirs(std::string_view, std::vector<std::string>*) { return {}; }
 

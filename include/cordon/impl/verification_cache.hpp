@@ -34,7 +34,7 @@ CORDON_FUNC std::vector<VerifiedStamp> read_verification_cache(const std::filesy
         auto in = read_input_file(file.string(), verification_cache_max_bytes, FileTrust::anchor, "verification cache");
         if (!in || in->owner != static_cast<std::uint32_t>(::geteuid())) return {};
         const std::string dir = std::filesystem::path(in->real_path).parent_path().string();
-        if (!check_user_only_dir(dir)) return {};
+        if (!check_user_only_dir(dir, true)) return {};  // real_path is the opened file's own
         return parse_cache_text(in->text);
     } catch (const std::exception&) {
         return {};

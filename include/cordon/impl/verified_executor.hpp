@@ -19,6 +19,7 @@
 #include <unistd.h>
 #endif
 
+#include "cordon/detail/input_file.hpp"  // open_file_path
 #include "cordon/detail/sha256.hpp"
 #include "cordon/impl/verification_cache.hpp"
 #include "cordon/verified_executor.hpp"
@@ -74,6 +75,7 @@ inline std::filesystem::path real_path_of(VerifiedExecutor::native_handle_type h
     return launch;  // already the final path of the open handle
 #elif defined(__linux__)
     (void)launch;
+    if (std::string named = open_file_path(h); !named.empty()) return named;
     auto real = std::filesystem::canonical("/proc/self/fd/" + std::to_string(h), ec);
     if (!ec) return real;
     return std::filesystem::canonical(path, ec);
