@@ -38,7 +38,7 @@ bool refused_before_start(std::string_view message) {
          {"on PATH", "requires a working", "requires util-linux", "is not supported", "is not installed",
           "is an IPv6 block shorter than", "uses the IPv6 loopback", "must not carry credentials",
           "requires a non-zero proxy port", "is below the minimum", "requires the --allow-testing-features",
-          "runner validation failed"})
+          "runner validation failed", "cannot be delegated to the sandbox"})
         if (contains(message, refusal)) return true;
     return false;
 }
