@@ -259,6 +259,28 @@ TEST_SUITE("verification-cache") {
         CHECK(f.verified_from_cache());
     }
 
+    TEST_CASE("the default cache lives under an existing home only: a missing HOME is never created") {
+        TempDir dir("cordon-home");
+        const fs::path missing = dir.path() / "nonexistent";  // as nobody's HOME, /nonexistent
+        ScopedEnv env;
+        env.unset("XDG_CACHE_HOME");
+        env.set("HOME", missing.string());
+        CHECK(cordon::default_verification_cache_file().empty());
+        Fixture f;
+        f.settle();
+        VerificationCacheOptions defaults;  // the default file, as cordon run uses it
+        CHECK_FALSE(f.verify(&defaults)->verified_from_cache());
+        CHECK_FALSE(f.verify(&defaults)->verified_from_cache());  // nothing was remembered
+        CHECK_FALSE(fs::exists(missing));                           // the oracle: no home was made
+        env.set("XDG_CACHE_HOME", (missing / "cache").string());
+        CHECK(cordon::default_verification_cache_file().empty());
+        // control: an existing home gets the cache below it
+        env.unset("XDG_CACHE_HOME");
+        env.set("HOME", dir.path().string());
+        CHECK(cordon::default_verification_cache_file() == dir.path() / ".cache" / "cordon" / "verified-executors");
+        CHECK_FALSE(fs::exists(missing));
+    }
+
     TEST_CASE("a remembered digest today's pins do not accept is decided by hashing") {
         Fixture f;
         f.prime();

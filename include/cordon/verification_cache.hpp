@@ -34,12 +34,19 @@ struct VerificationCacheOptions {
 };
 
 /// `${XDG_CACHE_HOME:-$HOME/.cache}/cordon/verified-executors` (next to the executors that
-/// scripts/setup_sandbox.sh installs), or empty (no cache) when neither variable is an absolute path.
+/// scripts/setup_sandbox.sh installs), or empty (no cache) when neither variable is an absolute
+/// path of an existing directory. The cache never creates a home: `nobody`'s HOME is
+/// /nonexistent, and a root-owned /nonexistent would change what every later run sees there.
 inline std::filesystem::path default_verification_cache_file() {
+    auto existing_dir = [](const char* s) {
+        std::error_code ec;
+        return s && s[0] == '/' && std::filesystem::is_directory(s, ec);
+    };
     const char* xdg = std::getenv("XDG_CACHE_HOME");
-    if (xdg && xdg[0] == '/') return std::filesystem::path(xdg) / "cordon" / "verified-executors";
+    if (xdg && xdg[0] == '/')
+        return existing_dir(xdg) ? std::filesystem::path(xdg) / "cordon" / "verified-executors" : std::filesystem::path();
     const char* home = std::getenv("HOME");
-    if (home && home[0] == '/') return std::filesystem::path(home) / ".cache" / "cordon" / "verified-executors";
+    if (existing_dir(home)) return std::filesystem::path(home) / ".cache" / "cordon" / "verified-executors";
     return {};
 }
 
