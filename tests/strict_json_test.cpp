@@ -11,7 +11,7 @@ using cordon::Violation;
 using cordon::detail::parse_strict_json;
 
 namespace {
-Violation parse_error(std::string_view text) {
+Violation strict_parse_error(std::string_view text) {
     boost::json::value v;
     Violation violation;
     REQUIRE_FALSE(parse_strict_json(text, v, violation));
@@ -30,10 +30,10 @@ TEST_SUITE("strict_json") {
     }
 
     TEST_CASE("duplicate keys are rejected with the pointer of the duplicate") {
-        CHECK(parse_error(R"({"process": {}, "process": {}})").pointer == "/process");
-        CHECK(parse_error(R"({"process": {"commandLine": "a", "commandLine": "b"}})").pointer == "/process/commandLine");
-        CHECK(parse_error(R"({"a": [{"x": 1}, {"y": 1, "y": 2}]})").pointer == "/a/1/y");
-        CHECK(parse_error(R"({"a/b~": {"k": 1, "k": 2}})").pointer == "/a~1b~0/k");
+        CHECK(strict_parse_error(R"({"process": {}, "process": {}})").pointer == "/process");
+        CHECK(strict_parse_error(R"({"process": {"commandLine": "a", "commandLine": "b"}})").pointer == "/process/commandLine");
+        CHECK(strict_parse_error(R"({"a": [{"x": 1}, {"y": 1, "y": 2}]})").pointer == "/a/1/y");
+        CHECK(strict_parse_error(R"({"a/b~": {"k": 1, "k": 2}})").pointer == "/a~1b~0/k");
         // the same key in sibling objects is fine
         boost::json::value v;
         Violation violation;
@@ -41,24 +41,24 @@ TEST_SUITE("strict_json") {
     }
 
     TEST_CASE("syntax errors name line and column") {
-        auto v = parse_error("{\n  \"a\": 1,\n}");
+        auto v = strict_parse_error("{\n  \"a\": 1,\n}");
         CHECK(v.pointer.empty());
         CHECK(v.message.find("line 3 column 1") != std::string::npos);
-        CHECK(parse_error("{} x").message.find("line 1 column 4") != std::string::npos);
-        CHECK(parse_error("").message.find("empty") != std::string::npos);
-        CHECK(parse_error("  \n").message.find("empty") != std::string::npos);
-        CHECK(parse_error("\xEF\xBB\xBF{}").message.find("byte order mark") != std::string::npos);
-        parse_error("{\"a\": 1} // comment");
-        parse_error("{\"a\": \"\xff\"}");  // invalid UTF-8
-        parse_error("{\"a\": 01}");
-        parse_error("[1,]");
+        CHECK(strict_parse_error("{} x").message.find("line 1 column 4") != std::string::npos);
+        CHECK(strict_parse_error("").message.find("empty") != std::string::npos);
+        CHECK(strict_parse_error("  \n").message.find("empty") != std::string::npos);
+        CHECK(strict_parse_error("\xEF\xBB\xBF{}").message.find("byte order mark") != std::string::npos);
+        strict_parse_error("{\"a\": 1} // comment");
+        strict_parse_error("{\"a\": \"\xff\"}");  // invalid UTF-8
+        strict_parse_error("{\"a\": 01}");
+        strict_parse_error("[1,]");
     }
 
     TEST_CASE("depth and size are bounded") {
         std::string deep(200, '[');
         deep += std::string(200, ']');
-        CHECK(parse_error(deep).message.find("invalid JSON") != std::string::npos);
+        CHECK(strict_parse_error(deep).message.find("invalid JSON") != std::string::npos);
         std::string huge(cordon::detail::max_config_bytes + 1, ' ');
-        CHECK(parse_error(huge).message.find("limit") != std::string::npos);
+        CHECK(strict_parse_error(huge).message.find("limit") != std::string::npos);
     }
 }

@@ -84,7 +84,7 @@ TEST_SUITE("mcp-sandbox-tools") {
             "$(touch /tmp/cordon-mcp-pwned)", "a'b\"c", "line\nbreak", "-n", "*", "", "`id`", "\\"};
         auto line = script_command_line("for a in \"$@\"; do printf '[%s]' \"$a\"; done", hostile);
         REQUIRE(line);
-        auto r = test::run_command({"/bin/sh", "-c", *line});
+        auto r = cordon::test::run_command({"/bin/sh", "-c", *line});
         CHECK(r.exit_code == 0);
         std::string expected;
         for (const auto& h : hostile) expected += "[" + h + "]";

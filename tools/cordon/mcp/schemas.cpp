@@ -254,7 +254,7 @@ boost::json::object annotations(bool read_only, bool destructive, bool idempoten
     return a;
 }
 
-const char* kind_name(const boost::json::value& v) {
+const char* schema_type_name(const boost::json::value& v) {
     switch (v.kind()) {
         case boost::json::kind::null:
             return "null";
@@ -370,7 +370,7 @@ std::optional<SchemaError> check_schema(const boost::json::value& schema, const 
         if (!type_is(t, value))
             return SchemaError{
                 "must be " + std::string(t == "array" || t == "integer" || t == "object" ? "an " : "a ") +
-                    std::string(t) + ", not " + (value.is_null() ? "null" : "a " + std::string(kind_name(value))),
+                    std::string(t) + ", not " + (value.is_null() ? "null" : "a " + std::string(schema_type_name(value))),
                 at};
     }
     if (const auto* choices = s.if_contains("enum")) {
