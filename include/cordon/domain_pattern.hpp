@@ -18,7 +18,7 @@ namespace cordon {
 
 namespace detail {
 
-inline char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+inline char name_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 inline bool is_label_char(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -46,7 +46,7 @@ inline std::optional<std::string> domain_name_problem(std::string_view text, std
     if (text.find(':') != std::string_view::npos || text.front() == '[') {
         bool ip_like = true;  // hex digits, ':', '.', brackets and a zone: an IPv6 literal
         for (char c : text) {
-            char l = ascii_lower(c);
+            char l = name_lower(c);
             ip_like = ip_like && ((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f') || l == ':' || l == '.' || l == '[' ||
                                   l == ']');
         }
@@ -60,7 +60,7 @@ inline std::optional<std::string> domain_name_problem(std::string_view text, std
     std::size_t label_start = 0;
     for (std::size_t i = 0; i <= text.size(); ++i) {
         if (i < text.size() && text[i] != '.') {
-            char c = ascii_lower(text[i]);
+            char c = name_lower(text[i]);
             auto u = static_cast<unsigned char>(c);
             if (u >= 0x80) return std::string("contains non-ASCII characters; write the name in its punycode (xn--) form");
             if (!is_label_char(c)) {

@@ -141,6 +141,31 @@ inline Status check_capabilities(const Policy& p, const Capabilities& caps, cons
     return {};
 }
 
+// Granted domains are reached only through cordon's filtering proxy, and only an executor whose
+// firewall makes the proxy the only way out turns a domain list into a boundary.
+inline Status check_domains(const Policy& p, const Capabilities& caps, const Contract& contract) {
+    if (p.allowed_domains.empty()) return {};
+    const std::string where = "/network/allowedDomains";
+    if (!caps.proxy_enforced)
+        return make_error(ErrorCode::backend_unsupported,
+                          std::string(to_string(caps.backend)) + " (SDK " + std::string(caps.sdk_version) + ", contract " +
+                              std::string(contract.version) + ") does not make the proxy the only way out (its proxy "
+                              "is environment variables a workload can ignore); refusing granted domains",
+                          where);
+    if (!p.network || !p.network->proxy)
+        return make_error(ErrorCode::invalid_policy,
+                          "granted domains are reached only through cordon's filtering proxy, and the policy names none "
+                          "(network.proxy); cordon run starts it. Refusing rather than running with them unreachable",
+                          where);
+    const Egress& e = p.network->egress;
+    if (e.effective_default() != EgressDefault::deny || !e.allow.empty() || !e.deny.empty())
+        return make_error(ErrorCode::invalid_policy,
+                          "granted domains need egress default deny and no egress rules (the executor's firewall then "
+                          "admits only the proxy's port; lxc-exec refuses a proxy with rules)",
+                          "/network/egress");
+    return {};
+}
+
 }  // namespace detail
 
 CORDON_FUNC Result<const Contract*> Runner::contract_for(const Policy& policy) const {
@@ -167,6 +192,7 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
                               std::string((*contract)->version),
                           "/version");
     if (Status s = detail::check_capabilities(p, *caps, **contract); !s) return s.error();
+    if (Status s = detail::check_domains(p, *caps, **contract); !s) return s.error();
     if (backend() == Backend::bubblewrap) {
         if (auto s = detail::preflight_bubblewrap(p); !s) return s.error();
         std::vector<std::string> grants = p.filesystem.readwrite;
