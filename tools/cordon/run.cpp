@@ -285,6 +285,24 @@ ProxyOutcome finish_proxy(Output& out, const RunArgs& a, RunProxy& proxy, const 
     return p;
 }
 
+// The config to run. With granted domains every refusal comes first (the policy checked with a
+// placeholder proxy URL), then cordon-proxy starts and the policy gets its URL; a dry run starts none.
+Result<std::string> config_with_proxy(Output& out, const RunArgs& a, const Runner& runner, const Ceiling& ceiling,
+                                      Policy& policy, std::optional<RunProxy>& proxy) {
+    route_through_proxy(policy, dry_run_proxy_url);
+    auto config = runner.config_for(policy);
+    if (!config || policy.allowed_domains.empty()) return config;
+    if (a.dry_run) {
+        out.notice("dry run: no proxy is started; port 1 in networkProxy stands for its port");
+        return config;
+    }
+    auto started = start_proxy(policy, ceiling);
+    if (!started) return started.error();
+    proxy = std::move(*started);
+    route_through_proxy(policy, proxy->url());
+    return runner.config_for(policy);
+}
+
 class Run final : public Command {
 public:
     const CommandDoc& doc() const override { return run_doc; }
@@ -327,23 +345,10 @@ int Run::run(Output& out) {
             return fail(out, s.error());
     if (int refused = report_narrowing(out, a, clamped->report, request->asked)) return refused;
 
-    // Granted domains: every refusal comes before the proxy starts (a placeholder URL), then the
-    // proxy's own URL; a dry run starts none.
     Policy& policy = clamped->policy;
-    route_through_proxy(policy, dry_run_proxy_url);
-    auto config = runner->config_for(policy);
-    if (!config) return fail(out, config.error());
     std::optional<RunProxy> proxy;
-    if (!policy.allowed_domains.empty()) {
-        if (a.dry_run) out.notice("dry run: no proxy is started; port 1 in networkProxy stands for its port");
-        else if (auto started = start_proxy(policy, *ceiling); !started) return fail(out, started.error());
-        else proxy = std::move(*started);
-    }
-    if (proxy) {
-        route_through_proxy(policy, proxy->url());
-        config = runner->config_for(policy);
-        if (!config) return fail(out, config.error());
-    }
+    auto config = config_with_proxy(out, a, *runner, *ceiling, policy, proxy);
+    if (!config) return fail(out, config.error());
     auto result = runner->run(policy, options);
     std::optional<ProxyOutcome> proxied;
     if (proxy) proxied = finish_proxy(out, a, *proxy, clamped->report);
