@@ -12,7 +12,9 @@ as the test user, the ceiling's runAs) and as that unprivileged user itself (set
     and answered 403 by cordon, and a direct connection to the server's address fails while the
     server logs nothing from it;
   * pip installs a package from the lab's index (pypi.test, files.test) through the proxy;
-  * the proxy's decisions are in `cordon run --json` and in the --report file.
+  * the proxy's decisions are in `cordon run --json` and in the --report file;
+  * where the host's /dev/net/tun is 0600: without the test's 0666 node the run is refused (125)
+    before anything starts.
 lxc-exec 1.0.1 must match ../shared/reference/mxc/pins.tsv. Exits 77 without root, the executor, the
 network tools or what the lab needs.
 """
@@ -54,7 +56,7 @@ def usable_tun(root):
     """slirp4netns opens /dev/net/tun as the sandbox's user. Where it is 0600 (no udev), a 0666 node
     for the same device is bound over it in this test's mount namespace only (as tests/egress/lab.py)."""
     if os.stat("/dev/net/tun").st_mode & 0o006 == 0o006:
-        return
+        return False
     d = os.path.join(root, "dev")
     os.mkdir(d)
     for cmd in (["mount", "-t", "tmpfs", "-o", "mode=0755", "cordon-domains-lab", d],
@@ -62,6 +64,7 @@ def usable_tun(root):
                 ["mount", "--bind", os.path.join(d, "tun"), "/dev/net/tun"]):
         if lab_kit.run(cmd).returncode != 0:
             lab_kit.skip(f"cannot give the sandbox's user a /dev/net/tun: {' '.join(cmd)}")
+    return True
 
 
 class Suite:
@@ -148,6 +151,16 @@ class Suite:
               len(rep.get("proxy", {}).get("decisions", [])) == 3 and
               any(d.get("field") == "/network/allowedDomains/1" for d in rep.get("decisions", [])), json.dumps(rep)[:1500])
 
+    def refused_case(self):
+        """Without a /dev/net/tun the sandbox's user can open, slirp4netns could not start: the run is
+        refused before the proxy or the executor starts (fail closed), never run without the proxy."""
+        before = self.lab.requests()
+        r, res, _ = self.run("user", ["web.test"], ["--domain", "web.test"], "curl -sS http://web.test/hello.txt")
+        err = json.dumps(res.get("error", {}))
+        check("[user] no usable /dev/net/tun: --domain is refused with 125, naming the device, and nothing ran",
+              res.get("cordon_exit") == 125 and "/dev/net/tun" in err and "/network/allowedDomains" in err and "proxy" not in res and
+              self.lab.requests() == before, r.stdout[-800:] + r.stderr[-400:])
+
     def pip_case(self, who):
         if lab_kit.run([sys.executable, "-m", "pip", "--version"]).returncode != 0:
             print(f"SKIP [{who}] pip: python3 -m pip is not available")
@@ -181,7 +194,7 @@ def main():
     os.chmod(root, 0o755)
     lab = lab_kit.Lab(root)
     try:
-        usable_tun(root)
+        bound = usable_tun(root)
         lab.network()
         lab.content()
         lab.certificate()
@@ -191,6 +204,9 @@ def main():
         for who in ("root", "user"):
             suite.curl_cases(who)
             suite.pip_case(who)
+        if bound:  # the host's own 0600 node again, in this namespace only
+            subprocess.run(["umount", "/dev/net/tun"], capture_output=True)
+            suite.refused_case()
     finally:
         lab.close()
         for mounted in ("/dev/net/tun", os.path.join(root, "dev")):  # (this namespace's own mounts)
