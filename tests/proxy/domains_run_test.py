@@ -13,6 +13,7 @@ as the test user, the ceiling's runAs) and as that unprivileged user itself (set
     server logs nothing from it;
   * pip installs a package from the lab's index (pypi.test, files.test) through the proxy;
   * the proxy's decisions are in `cordon run --json` and in the --report file;
+  * as root, a cordon-proxy in a directory others can write is never started;
   * where the host's /dev/net/tun is 0600: without the test's 0666 node the run is refused (125)
     before anything starts.
 lxc-exec 1.0.1 must match ../shared/reference/mxc/pins.tsv. Exits 77 without root, the executor, the
@@ -97,13 +98,13 @@ class Suite:
         os.chmod(path, 0o644)
         return path
 
-    def run(self, who, domains, args, script):
+    def run(self, who, domains, args, script, proxy=None):
         """cordon run --json under a ceiling allowing `domains`; returns (process, result, report)."""
         report = os.path.join(self.out, f"report-{self.runs + 1}.json")
         cmd = [self.cordon, "run", "--json", "--ceiling", self.ceiling(who, domains), "--report", report,
                "--ro", self.lab.cert, "--rw", self.out, *args, "--", "sh", "-c", script]
         env = {"PATH": TRUSTED_PATH, "MXC_BIN_DIR": self.bin, "HOME": "/nonexistent", "TMPDIR": "/tmp",
-               "CORDON_PROXY_PROGRAM": self.proxy}
+               "CORDON_PROXY_PROGRAM": proxy or self.proxy}
         r = lab_kit.run(as_user(cmd) if who == "user" else cmd, env=env, timeout=180)
         try:
             result = json.loads(r.stdout)
@@ -161,6 +162,18 @@ class Suite:
               res.get("cordon_exit") == 125 and "/dev/net/tun" in err and "/network/allowedDomains" in err and "proxy" not in res and
               self.lab.requests() == before, r.stdout[-800:] + r.stderr[-400:])
 
+    def untrusted_proxy_case(self):
+        """As root, cordon-proxy starts with root's privileges: a copy in a directory others can write
+        (here under /tmp) is refused before anything starts."""
+        planted = os.path.join(self.root, "cordon-proxy")
+        shutil.copy2(self.proxy, planted)
+        before = self.lab.requests()
+        r, res, _ = self.run("root", ["web.test"], ["--domain", "web.test"], "curl -sS http://web.test/hello.txt", planted)
+        err = json.dumps(res.get("error", {}))
+        check("[root] a cordon-proxy in a directory others can write is refused (126), and nothing ran",
+              res.get("cordon_exit") == 126 and "cordon-proxy's directory" in err and self.lab.requests() == before,
+              r.stdout[-800:] + r.stderr[-400:])
+
     def pip_case(self, who):
         if lab_kit.run([sys.executable, "-m", "pip", "--version"]).returncode != 0:
             print(f"SKIP [{who}] pip: python3 -m pip is not available")
@@ -204,6 +217,7 @@ def main():
         for who in ("root", "user"):
             suite.curl_cases(who)
             suite.pip_case(who)
+        suite.untrusted_proxy_case()
         if bound:  # the host's own 0600 node again, in this namespace only
             subprocess.run(["umount", "/dev/net/tun"], capture_output=True)
             suite.refused_case()

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cordon/detail/trusted_dirs.hpp"
 #include "cordon/proxy_process.hpp"
 #endif
 
@@ -44,17 +45,30 @@ Result<std::string> proxy_program() {
 #endif
     if (path.empty())
         return make_error(ErrorCode::unavailable, "this build has no cordon-proxy; set CORDON_PROXY_PROGRAM", "--domain");
+    char* real = ::realpath(path.c_str(), nullptr);  // the file itself: a symlink could be re-pointed
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0)
+    if (!real || ::stat(real, &st) != 0) {
+        std::free(real);
         return make_error(ErrorCode::unavailable, "cordon-proxy, which serves granted domains, is not at " + path,
                           "CORDON_PROXY_PROGRAM");
-    // It starts with our privileges (root, until it drops them): nobody else may have written it.
-    if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+    }
+    std::string file = real;
+    std::free(real);
+    // It starts with our privileges (root, until it drops them): nobody else may have written it,
+    // and as root, nobody else may replace it either (its directories are root's alone).
+    const bool root = ::geteuid() == 0;
+    if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && (root || st.st_uid != ::geteuid())) ||
+        (st.st_mode & (S_IWGRP | S_IWOTH)))
         return make_error(ErrorCode::untrusted_executor,
-                          path + " is not a regular file owned by root or by us and writable by no one else; "
-                                 "refusing to start it as the proxy",
+                          file + (root ? " is not a regular file owned by root and writable by no one else"
+                                       : " is not a regular file owned by root or by us and writable by no one else") +
+                              "; refusing to start it as the proxy",
                           "CORDON_PROXY_PROGRAM");
-    return path;
+    if (root)
+        if (Status s = detail::check_root_only_dir(file.substr(0, file.find_last_of('/') + 1)); !s)
+            return make_error(ErrorCode::untrusted_executor, "cordon-proxy's directory: " + s.error().message,
+                              "CORDON_PROXY_PROGRAM");
+    return file;
 }
 
 Result<RunProxy> start_proxy(const Policy& policy, const Ceiling& ceiling) {

@@ -26,9 +26,10 @@ inline constexpr const char* dry_run_proxy_url = "http://127.0.0.1:1";
 /// environment, replacing the request's entries of those names. No domains: nothing changes.
 void route_through_proxy(Policy& policy, const std::string& url);
 
-/// The cordon-proxy program: $CORDON_PROXY_PROGRAM, else the installed one. It is started (as
-/// root, before it drops to nobody) only when it is a regular file owned by root or by us that
-/// no one else can write. Errors: unavailable, untrusted_executor.
+/// The cordon-proxy program (symlinks resolved): $CORDON_PROXY_PROGRAM, else the installed one. It
+/// starts with our privileges, so it must be a regular file no one else can write, owned by us or
+/// root; as root, owned by root in directories only root can write (check_root_only_dir).
+/// Errors: unavailable, untrusted_executor.
 Result<std::string> proxy_program();
 
 /// A running proxy of one run (POSIX: a cordon-proxy child); destruction stops it.
