@@ -134,8 +134,9 @@ class Suite:
               out)
         check(tag + "the servers saw the granted fetches and nothing else (not the direct one, not other.test)",
               sorted(seen) == ["198.51.100.7:443 GET /hello.txt", "198.51.100.7:80 GET /hello.txt"], "\n".join(seen))
-        check(tag + "the workload's proxy variables point at the proxy (slirp's 10.0.2.2 on bubblewrap)",
-              "HTTPS_PROXY=http://10.0.2.2:" in out and "http_proxy=http://10.0.2.2:" in out, out)
+        check(tag + "the workload's proxy variables point at the proxy (slirp's 10.0.2.2 on bubblewrap), and lxc-exec "
+              "removes NO_PROXY", "HTTPS_PROXY=http://10.0.2.2:" in out and "http_proxy=http://10.0.2.2:" in out and
+              "NO_PROXY=" not in out and "no_proxy=" not in out, out)
         notices = " | ".join(res.get("notices", []))
         check(tag + "the clamp dropped other.test, with a narrowing line",
               "--domain other.test: dropped: no ceiling pattern matches other.test" in notices, notices)
@@ -143,6 +144,11 @@ class Suite:
         check(tag + "the config: networkProxy on loopback, egress and ingress deny, no rules",
               config.get("runtimeConfig", {}).get("networkProxy", "").startswith("http://127.0.0.1:") and
               config.get("network", {}).get("egress") == {"default": "deny"}, json.dumps(config))
+        url = config.get("runtimeConfig", {}).get("networkProxy", "?")
+        env = config.get("process", {}).get("env", [])
+        check(tag + "cordon gives the workload the proxy variables, lower-case too, and NO_PROXY for its own loopback",
+              all(f"{k}={url}" in env for k in ("HTTP_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")) and
+              "NO_PROXY=localhost,127.0.0.1,::1" in env and "no_proxy=localhost,127.0.0.1,::1" in env, json.dumps(env))
         decisions = [(d["method"], d["host"], d["port"], d["allowed"], d["status"])
                      for d in res.get("proxy", {}).get("decisions", [])]
         check(tag + "--json carries the proxy's decision for every host",
