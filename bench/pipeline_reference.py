@@ -2,8 +2,9 @@
 """Python reference for `cordon-bench pipeline`: the same steps on the same files, for comparison.
 
 Per iteration: json.loads + jsonschema validation of the request, os.path.realpath containment of
-every path against the ceiling roots (canonicalised once, at load), timeout/env/cwd/network rules,
-json.dumps of the result and the report, jsonschema validation of the result. Prints one JSON line
+every path against the ceiling roots (canonicalised once, at load), the search for Unix sockets in
+every granted tree (os.scandir, as cordon masks them), timeout/env/cwd/network rules, json.dumps of
+the result and the report, jsonschema validation of the result. Prints one JSON line
 like cordon-bench: {"op":"pipeline-python","iterations":N,"us_per_op":X}.
 
     bench/pipeline_reference.py --ceiling FILE --request FILE [--iterations N] [--schema FILE]
@@ -13,6 +14,7 @@ import fnmatch
 import json
 import os
 import pathlib
+import stat
 import sys
 import time
 
@@ -20,6 +22,29 @@ from jsonschema import Draft7Validator
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DANGEROUS = ("LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "DYLD_*", "BASH_ENV", "ENV", "PYTHONSTARTUP")
+
+
+def sockets_below(root):
+    """Every Unix socket at or below root, symlinks not followed (cordon masks each one it grants)."""
+    found, pending = [], [root]
+    try:
+        if stat.S_ISSOCK(os.lstat(root).st_mode):
+            return [root]
+    except OSError:
+        return []
+    while pending:
+        d = pending.pop()
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        pending.append(e.path)
+                    elif not e.is_file(follow_symlinks=False) and not e.is_symlink() and \
+                            stat.S_ISSOCK(e.stat(follow_symlinks=False).st_mode):
+                        found.append(e.path)
+        except NotADirectoryError:
+            pass
+    return found
 
 
 def within(child, root):
@@ -71,6 +96,9 @@ def clamp(req, ceiling):
         if keep:
             out_proc["cwd"] = cwd
         report.append({"field": "/process/cwd", "verdict": "kept" if keep else "dropped"})
+    denied = []
+    for g in dict.fromkeys(rw_out + ro_out):
+        denied.extend(s for s in sockets_below(g) if s not in denied)
     out = {"version": "0.6.0-alpha", "containment": "bubblewrap", "process": out_proc,
            "network": {"defaultPolicy": "block"}}
     fs = {}
@@ -79,6 +107,8 @@ def clamp(req, ceiling):
     ro = [p for p in dict.fromkeys(ro_out) if p not in rw_out]
     if ro:
         fs["readonlyPaths"] = ro
+    if denied:
+        fs["deniedPaths"] = denied
     if fs:
         out["filesystem"] = fs
     return out, report

@@ -46,18 +46,18 @@ stage_native() {
     -Doptimization=0 -Ddebug=false -Dcpp_args=-g1
   ninja -C build-asan -j "$jobs"
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-    meson test -C build-asan --print-errorlogs --num-processes 1 --timeout-multiplier 3
+    meson test -C build-asan --print-errorlogs --num-processes "$jobs" --timeout-multiplier 3
   step "the integration tests again, with lxc-exec from SDK 0.9.0 (contract 0.9.0-alpha)"
   MXC_BIN_DIR=$mxc090_bin_dir UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-    meson test -C build-asan --print-errorlogs --num-processes 1 --timeout-multiplier 3 "${sdk_090_tests[@]}"
+    meson test -C build-asan --print-errorlogs --num-processes "$jobs" --timeout-multiplier 3 "${sdk_090_tests[@]}"
 }
 
 stage_plain() {
   step "native build without sanitizers, every test"
   setup build
   ninja -C build -j "$jobs"
-  meson test -C build --print-errorlogs --num-processes 1
-  MXC_BIN_DIR=$mxc090_bin_dir meson test -C build --print-errorlogs --num-processes 1 "${sdk_090_tests[@]}"
+  meson test -C build --print-errorlogs --num-processes "$jobs"
+  MXC_BIN_DIR=$mxc090_bin_dir meson test -C build --print-errorlogs --num-processes "$jobs" "${sdk_090_tests[@]}"
 }
 
 stage_downstream() {

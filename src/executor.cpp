@@ -3,6 +3,7 @@
 #include "cordon/impl/backend_host.hpp"
 #include "cordon/impl/executor.hpp"
 #include "cordon/impl/runner.hpp"
+#include "cordon/impl/verification_cache.hpp"
 #include "cordon/impl/verified_executor.hpp"
 #include "cordon/impl/bind_check.hpp"
 #include "cordon/impl/run_registry.hpp"

@@ -122,3 +122,49 @@ TEST_SUITE("backend_host") {
         CHECK(r.out.find("cordon_backend_entry_v1") != std::string::npos);
     }
 }
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "cordon/detail/run_wire.hpp"
+
+TEST_SUITE("backend result wire") {
+    TEST_CASE("output round-trips byte for byte; another encoder's key order decodes the same; bad ones are errors") {
+        cordon::RunResult r;
+        r.exit_code = 3;
+        r.out = std::string("bin\0ary\xff\x80", 9) + std::string(100000, 'x');
+        r.err = "warn\n";
+        r.out_dropped = 7;
+        r.failure_message = "m";
+        r.invocation = {"lxc-exec", "--config", "/dev/fd/5"};
+        const std::string text = cordon::detail::encode_result({}, r);
+        auto back = cordon::detail::decode_result(text);
+        REQUIRE(back.has_value());
+        CHECK(back->out == r.out);
+        CHECK(back->err == r.err);
+        CHECK(back->exit_code == 3);
+        CHECK(back->out_dropped == 7);
+        CHECK(back->invocation == r.invocation);
+        // The same object serialized by Boost.JSON (keys in another order): the general path.
+        auto v = boost::json::parse(text);
+        boost::json::object reordered;
+        for (auto it = v.as_object().end(); it != v.as_object().begin();) {
+            --it;
+            reordered[it->key()] = it->value();
+        }
+        auto other = cordon::detail::decode_result(boost::json::serialize(reordered));
+        REQUIRE(other.has_value());
+        CHECK(other->out == r.out);
+        CHECK(other->err == r.err);
+        // Not base64, or a second stdout field: a malformed result, never a success.
+        std::string bad = text;
+        bad[20] = '*';
+        CHECK_FALSE(cordon::detail::decode_result(bad).has_value());
+        std::string twice = text;
+        twice.insert(twice.size() - 1, ",\"stdout_b64\":\"\"");
+        CHECK_FALSE(cordon::detail::decode_result(twice).has_value());
+        // An empty result object (no fields besides the outputs) still encodes to valid JSON.
+        CHECK(cordon::detail::encoded_result_size("{}", r) ==
+              cordon::detail::encoded_result_size("{\"a\":1}", r) - 6);
+    }
+}

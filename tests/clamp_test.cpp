@@ -730,6 +730,48 @@ TEST_SUITE("clamp: Unix sockets inside grants") {
         CHECK(scan.complete);
         CHECK(budget == 95);
     }
+
+    TEST_CASE("overlapping grants: each directory is read once per clamp, and the sockets are the same") {
+        TempTree t;
+        t.dir("d/sub/deeper");
+        for (int i = 0; i < 3; ++i) t.file("d/sub/f" + std::to_string(i));
+        int s = listening_socket(t.path("d/sub/deeper/s.sock"));
+        detail::DirMemo memo;
+        std::size_t budget = 100;
+        auto inner = detail::find_sockets(t.path("d/sub"), budget, &memo);
+        REQUIRE(inner.complete);
+        CHECK(inner.sockets == std::vector<std::string>{t.path("d/sub/deeper/s.sock")});
+        CHECK(budget == 95);  // f0 f1 f2 deeper s.sock
+        auto outer = detail::find_sockets(t.path("d"), budget, &memo);
+        REQUIRE(outer.complete);
+        CHECK(outer.sockets == inner.sockets);
+        CHECK(budget == 94);  // only `sub`, in d itself: d/sub was read already
+        std::size_t fresh = 100;  // control: without the memo d/sub is read again
+        CHECK(detail::find_sockets(t.path("d"), fresh).sockets == inner.sockets);
+        CHECK(fresh == 94);
+        // a grant that is itself a socket, or a file, or nothing: found, nothing, nothing
+        CHECK(detail::find_sockets(t.path("d/sub/deeper/s.sock"), budget).sockets ==
+              std::vector<std::string>{t.path("d/sub/deeper/s.sock")});
+        CHECK(detail::find_sockets(t.path("d/sub/f0"), budget).sockets.empty());
+        CHECK(detail::find_sockets(t.path("d/absent"), budget).sockets.empty());
+        ::close(s);
+    }
+
+    TEST_CASE("a socket below two overlapping grants is masked once, and a grant that is one is still refused") {
+        TempTree t;
+        t.dir("w/a/b");
+        int s = listening_socket(t.path("w/a/b/agent.sock"));
+        Ceiling c = *parse_ceiling("{\"readwritePaths\":[" + js(t.path("w")) + "]}");
+        ClampOptions canonical{PathStyle::posix, true, std::nullopt, {}};
+        auto out = clamp_ok(request_of(fs_request({t.path("w/a"), t.path("w"), t.path("w/a/b/agent.sock")}, {})), c,
+                            caps_of(), canonical);
+        CHECK(out.policy.filesystem.denied == std::vector<std::string>{t.path("w/a/b/agent.sock")});
+        CHECK(decision(out, "/filesystem/readwritePaths/0").verdict == Verdict::narrowed);
+        CHECK(decision(out, "/filesystem/readwritePaths/1").verdict == Verdict::narrowed);
+        CHECK(decision(out, "/filesystem/readwritePaths/2").verdict == Verdict::dropped);
+        CHECK(decision(out, "/filesystem/readwritePaths/2").reason.find("is a Unix socket") != std::string::npos);
+        ::close(s);
+    }
 }
 
 TEST_SUITE("clamp: the sandbox's user and its resource limits") {

@@ -20,7 +20,11 @@
 #include <boost/json/parse.hpp>
 
 #include "cordon/detail/schema_check.hpp"
+#include "cordon/capabilities.hpp"
+#include "cordon/ceiling_loader.hpp"
+#include "cordon/clamp.hpp"
 #include "cordon/detail/strict_json.hpp"
+#include "cordon/impl/mxc_encode.hpp"  // inline: the encoder alone, to check what it emits
 #include "cordon/mxc_json.hpp"
 
 namespace fs = std::filesystem;
@@ -262,6 +266,109 @@ TEST_CASE("the closed schema never accepts less than the decoder; the difference
                                 "bad_proxy_no_port", "bad_proxy_remote_host", "bad_proxy_scheme_socks5",
                                 "bad_proxy_with_egress_allow", "bad_proxy_with_rules",
                                 "bad_section_processcontainer_on_bubblewrap"});
+}
+
+namespace {
+
+// Every reference config file: the corpora (corpus, corpus-1.0.0, ...) and the upstream samples.
+std::vector<fs::path> reference_configs() {
+    std::vector<fs::path> out;
+    const fs::path mxc = corpus_dir().parent_path();
+    for (const auto& dir : fs::directory_iterator(mxc)) {
+        const std::string name = dir.path().filename().string();
+        if (!dir.is_directory() || (name.rfind("corpus", 0) != 0 && name != "upstream-configs")) continue;
+        for (const auto& f : fs::recursive_directory_iterator(dir.path()))
+            if (f.is_regular_file() && f.path().extension() == ".json") out.push_back(f.path());
+    }
+    return out;
+}
+
+struct EmitCheck {
+    int emitted = 0;    // configs the encoder produced that its contract's decoder accepts
+    int refused = 0;    // policies to_mxc_json refuses (the decoder found a rule broken)
+};
+
+// The property release builds rely on (config.hpp, CORDON_CHECK_OWN_OUTPUT): whatever the encoder
+// emits and the decoder accepts, the closed schema accepts too; and to_mxc_json's text is exactly
+// that config, valid by validate() (decoder and schema).
+void check_emit(const Policy& policy, EmitCheck& tally) {
+    const Contract& contract = emit_contract(policy);
+    boost::json::value doc = detail::encode_policy(policy, contract);
+    Violations decoder;
+    detail::decode_policy(doc, contract, decoder);
+    Violations schema = detail::schema_violations(doc, contract);
+    std::string detail_text;
+    for (const auto& v : schema) detail_text += "\n  " + v.to_string();
+    CHECK_MESSAGE(!(decoder.empty() && !schema.empty()), "the schema rejects what the decoder accepts:", detail_text);
+    // to_mxc_json may refuse more than the decoder (an empty env name, a field the contract cannot
+    // express), never less: nothing the decoder rejects is ever emitted.
+    auto text = to_mxc_json(policy, contract);
+    if (!decoder.empty()) CHECK_FALSE(text.has_value());
+    if (!text) {
+        ++tally.refused;
+        return;
+    }
+    CHECK(validate(*text).empty());
+    ++tally.emitted;
+}
+
+}  // namespace
+
+TEST_CASE("every config cordon emits from the reference corpora passes the closed schema") {
+    // Ceilings wide and narrow, each style, every backend: what clamp can make of every request.
+    const std::vector<std::pair<PathStyle, std::string>> ceilings{
+        {PathStyle::posix, R"({"readwritePaths":["/"],"network":{"defaultPolicy":"allow"},"env":{"allow":["*"]},
+           "requestMaySet":["containerId","lifecycle","fallback.allowDaclMutation","network.proxy",
+           "network.enforcementMode","network.allowLocalNetwork","ui","processContainer.capabilities",
+           "processContainer.leastPrivilege","processContainer.ui","seatbelt","seatbelt.profileOverride","lxc"]})"},
+        {PathStyle::posix, R"({"readonlyPaths":["/usr","/home"],"readwritePaths":["/tmp"],"timeout":1000})"},
+        {PathStyle::windows, R"({"readwritePaths":["C:\\"],"network":{"defaultPolicy":"allow"},"env":{"allow":["*"]}})"},
+        {PathStyle::windows, R"({"readonlyPaths":["C:\\Users"],"readwritePaths":["C:\\work"]})"}};
+    const Capabilities caps[] = {capabilities_for(Backend::bubblewrap, "0.9.0").value(),
+                                 capabilities_for(Backend::seatbelt, "0.9.0").value(),
+                                 capabilities_for(Backend::processcontainer, "0.9.0").value()};
+    EmitCheck tally;
+    int files = 0, requests = 0;
+    for (const fs::path& file : reference_configs()) {
+        ++files;
+        CAPTURE(file.string());
+        auto policy = from_mxc_json(slurp(file));
+        if (!policy) continue;  // invalid, or a contract cordon does not speak (yet)
+        ++requests;
+        check_emit(*policy, tally);  // the round trip
+        for (const auto& [style, json] : ceilings)
+            for (const Capabilities& c : caps) {
+                auto ceiling = parse_ceiling(json, CeilingOptions{style, false});
+                REQUIRE_MESSAGE(ceiling.has_value(), ceiling.error().to_string());
+                auto out = clamp(*policy, *ceiling, c, ClampOptions{style, false, std::nullopt, {}});
+                if (out) check_emit(out->policy, tally);
+            }
+    }
+    // Policies an embedder could build by hand that no contract allows: refused, never emitted.
+    auto broken = [] {
+        Policy p;
+        p.process.command_line = "true";
+        return p;
+    };
+    std::vector<Policy> hand_made(8, broken());
+    hand_made[0].process.command_line.clear();
+    hand_made[1].process.command_line = std::string("a\0b", 3);
+    hand_made[2].filesystem.readwrite = {""};
+    hand_made[3].filesystem.readonly = {"/a\"b"};
+    hand_made[4].network = NetworkSpec{};
+    hand_made[4].network->proxy = Proxy{ProxyLocalhost{0}};
+    hand_made[5].network = NetworkSpec{};
+    hand_made[5].network->proxy = Proxy{ProxyUrl{""}};
+    hand_made[6].lxc = LxcSpec{"debian", "12"};
+    hand_made[7].seatbelt = SeatbeltSpec{};
+    hand_made[7].containment = Containment::bubblewrap;
+    const int refused_before = tally.refused;
+    for (const Policy& p : hand_made) check_emit(p, tally);
+    CHECK(tally.refused - refused_before == static_cast<int>(hand_made.size()));
+    std::cout << "emit check: " << files << " reference files, " << requests << " valid requests, " << tally.emitted
+              << " emitted configs validated, " << tally.refused << " refused by the decoder\n";
+    CHECK(requests >= 100);
+    CHECK(tally.emitted >= 1000);
 }
 
 int main(int argc, char** argv) {

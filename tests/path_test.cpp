@@ -195,3 +195,45 @@ TEST_SUITE("path") {
         CHECK(Path::parse("/", PathStyle::posix).value().join("x").value().str() == "/x");
     }
 }
+
+#include <random>
+#include <vector>
+
+#include "cordon/detail/path_index.hpp"
+
+TEST_CASE("PathIndex answers exactly as within() against every path, small and large, both styles") {
+    std::mt19937 rng(4242);
+    auto pick = [&rng](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+    const char* names[] = {"a", "b", "ab", "a-b", "A", "x"};
+    auto random_path = [&](PathStyle style) {
+        std::string text = style == PathStyle::posix ? "/" : (pick(4) == 0 ? "\\\\srv\\share\\" : "C:\\");
+        char sep = style == PathStyle::posix ? '/' : '\\';
+        for (int depth = pick(4), i = 0; i < depth; ++i) text += std::string(i ? 1 : 0, sep) + names[pick(6)];
+        return Path::parse(text, style).value();
+    };
+    int answers = 0;
+    for (PathStyle style : {PathStyle::posix, PathStyle::windows})
+        for (int size : {3, 16, 17, 40, 200}) {
+            std::vector<Path> roots;
+            for (int i = 0; i < size; ++i) roots.push_back(random_path(style));
+            const detail::PathIndex index(roots);
+            for (int q = 0; q < 300; ++q) {
+                Path p = random_path(style);
+                std::size_t first = detail::PathIndex::npos;
+                std::vector<std::size_t> below;
+                for (std::size_t i = 0; i < roots.size(); ++i) {
+                    if (first == detail::PathIndex::npos && within(p, roots[i])) first = i;
+                    if (within(roots[i], p)) below.push_back(i);
+                }
+                CAPTURE(p.str());
+                REQUIRE(index.first_covering(p) == first);
+                REQUIRE(index.below(p) == below);
+                answers += first != detail::PathIndex::npos;
+            }
+            // another style never matches
+            Path other = random_path(style == PathStyle::posix ? PathStyle::windows : PathStyle::posix);
+            CHECK(index.first_covering(other) == detail::PathIndex::npos);
+            CHECK(index.below(other).empty());
+        }
+    CHECK(answers > 500);  // the generator must make paths that lie within others
+}

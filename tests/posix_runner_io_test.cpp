@@ -274,6 +274,39 @@ TEST_SUITE("posix-runner-streaming") {
         }
     }
 
+    TEST_CASE("keep_streamed_output = false: the sinks get all that the cap allows, the result only the head") {
+        Pipe out, err;
+        Collector out_seen(out.r), err_seen(err.r);
+        auto spec = shell("head -c 300000 /dev/zero | tr '\\0' o; echo err >&2");
+        spec.options.output_limit = 200000;
+        spec.options.stdout_fd = out.w;
+        spec.options.stderr_fd = err.w;
+        spec.options.keep_streamed_output = false;
+        auto r = run_process(spec);
+        out.close_write();
+        err.close_write();
+        out_seen.join();
+        err_seen.join();
+        REQUIRE(r);
+        CHECK(out_seen.data() == std::string(200000, 'o'));  // the cap, as with a kept result
+        CHECK(r->run.out == std::string(cordon::streamed_head_bytes, 'o'));
+        CHECK(r->run.out_dropped == 100000);  // beyond the cap; the streamed rest is not "dropped"
+        CHECK(err_seen.data() == "err\n");
+        CHECK(r->run.err == "err\n");  // the executor's own messages are in the head
+        // control: kept, the result holds everything the sink got
+        Pipe out2;
+        Collector seen2(out2.r);
+        spec.options.stdout_fd = out2.w;
+        spec.options.stderr_fd = -1;
+        spec.options.keep_streamed_output = true;
+        auto kept = run_process(spec);
+        out2.close_write();
+        seen2.join();
+        REQUIRE(kept);
+        CHECK(kept->run.out.size() == 200000);
+        CHECK(seen2.data() == kept->run.out);
+    }
+
     TEST_CASE("a sink whose reader is gone: the command sees the broken pipe, this process gets no SIGPIPE") {
         Pipe sink;
         sink.close_read();

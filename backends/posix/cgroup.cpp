@@ -5,11 +5,16 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/magic.h>
+#include <sys/vfs.h>
+#endif
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -20,7 +25,7 @@ namespace {
 
 #if defined(__linux__)
 // The first cgroup2 mount in /proc/self/mountinfo ("... MOUNTPOINT ... - cgroup2 ...").
-std::string cgroup2_mount() {
+std::string scan_cgroup2_mount() {
     std::ifstream in("/proc/self/mountinfo");
     for (std::string line; std::getline(in, line);) {
         auto dash = line.find(" - ");
@@ -30,6 +35,19 @@ std::string cgroup2_mount() {
         if (fields >> id >> parent >> devno >> root >> mount) return mount;
     }
     return {};
+}
+
+// scan_cgroup2_mount(), read once per process: afterwards one statfs() per run confirms that a
+// cgroup2 file system is still mounted there. Reading the mount table took ~0.1 ms of every
+// run's ~0.6 ms in the backend (more on a host with many mounts); only root can move the mount.
+std::string cgroup2_mount() {
+    static std::mutex lock;
+    static std::string cached;
+    std::lock_guard<std::mutex> guard(lock);
+    struct statfs fs {};
+    if (!cached.empty() && ::statfs(cached.c_str(), &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) return cached;
+    cached = scan_cgroup2_mount();
+    return cached;
 }
 
 std::string read_text(const std::string& path) {

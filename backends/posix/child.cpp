@@ -54,7 +54,7 @@ struct LinuxDirent64 {  // the kernel's record for getdents64
 
 // Fallback for kernels without close_range(CLOEXEC) (< 5.11): walk /proc/self/fd with raw
 // getdents64 (opendir would allocate). Returns false when /proc is unavailable.
-bool cloexec_from_proc() noexcept {
+CORDON_CHILD_CODE bool cloexec_from_proc() noexcept {
     int dir = static_cast<int>(::syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir < 0) return false;
     alignas(8) char buf[4096];
@@ -81,7 +81,7 @@ bool cloexec_from_proc() noexcept {
 // Marks every descriptor above 2 close-on-exec, then lets the kept ones (the config) through.
 // CLOEXEC rather than close: the report pipe and the executor descriptor must stay usable until
 // the exec itself.
-bool descriptors_for_exec(const ChildPlan& p) noexcept {
+CORDON_CHILD_CODE bool descriptors_for_exec(const ChildPlan& p) noexcept {
     bool marked = false;
 #if defined(__linux__) && defined(SYS_close_range)
     marked = ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0;
@@ -97,14 +97,14 @@ bool descriptors_for_exec(const ChildPlan& p) noexcept {
 }
 
 // Records the failing stage for the report; errno stays as the failing call left it.
-bool stop_at(Stage& failed, Stage stage) noexcept {
+CORDON_CHILD_CODE bool stop_at(Stage& failed, Stage stage) noexcept {
     failed = stage;
     return false;
 }
 
 // setgroups, then gid, then uid (the uid last: afterwards nothing else may be changed), then the
 // proof that the way back is closed: root cannot be regained, and no id or group is left over.
-bool switch_identity(const ChildPlan& p, Stage& failed) noexcept {
+CORDON_CHILD_CODE bool switch_identity(const ChildPlan& p, Stage& failed) noexcept {
 #if defined(__linux__)
     // Raw system calls: only this thread exists in the child, and glibc's wrappers would try to
     // signal the parent's other threads (which the child does not have) to change them too.
@@ -129,7 +129,7 @@ bool switch_identity(const ChildPlan& p, Stage& failed) noexcept {
     return true;
 }
 
-void default_signals() noexcept {
+CORDON_CHILD_CODE void default_signals() noexcept {
     // Ignored signals survive exec; give the executor default dispositions and an empty mask
     // (the parent blocked everything around fork so no handler of its runs here).
     for (int sig = 1; sig < NSIG; ++sig) {
@@ -148,7 +148,7 @@ void default_signals() noexcept {
 
 // Identity-related stages: session and terminal first (setsid needs nothing), the cgroup and
 // limits while still privileged, then the switch. Returns false with `failed` set.
-bool confine(const ChildPlan& p, Stage& failed) noexcept {
+CORDON_CHILD_CODE bool confine(const ChildPlan& p, Stage& failed) noexcept {
     // A new session, not only a group: no controlling terminal, so the executor's tree cannot
     // open /dev/tty or push input (TIOCSTI) into the operator's terminal; it leads the session's
     // only process group, so the whole tree can still be signalled at once.
@@ -176,22 +176,22 @@ bool confine(const ChildPlan& p, Stage& failed) noexcept {
     return true;
 }
 
+[[noreturn]] CORDON_CHILD_CODE void report_and_exit(const ChildPlan& p, Stage stage) noexcept {
+    ChildReport r{static_cast<int>(stage), errno};
+    ssize_t ignored = ::write(p.report_fd, &r, sizeof r);
+    (void)ignored;
+    ::_exit(127);
+}
+
 }  // namespace
 
-[[noreturn]] void child_main(const ChildPlan& p) noexcept {
-    auto fail = [&p](Stage stage) {
-        ChildReport r{static_cast<int>(stage), errno};
-        ssize_t ignored = ::write(p.report_fd, &r, sizeof r);
-        (void)ignored;
-        ::_exit(127);
-    };
-
+[[noreturn]] CORDON_CHILD_CODE void child_main(const ChildPlan& p) noexcept {
     Stage failed = Stage::session;
-    if (!confine(p, failed)) fail(failed);
+    if (!confine(p, failed)) report_and_exit(p, failed);
     if (::dup2(p.stdin_fd, 0) < 0 || ::dup2(p.stdout_fd, 1) < 0 || ::dup2(p.stderr_fd, 2) < 0)
-        fail(Stage::stdio);
-    if (!descriptors_for_exec(p)) fail(Stage::descriptors);
-    if (p.cwd && ::chdir(p.cwd) != 0) fail(Stage::chdir);
+        report_and_exit(p, Stage::stdio);
+    if (!descriptors_for_exec(p)) report_and_exit(p, Stage::descriptors);
+    if (p.cwd && ::chdir(p.cwd) != 0) report_and_exit(p, Stage::chdir);
     default_signals();
 
 #if defined(__linux__)
@@ -201,11 +201,11 @@ bool confine(const ChildPlan& p, Stage& failed) noexcept {
         if (errno == ENOSYS)
 #endif
             ::fexecve(p.exec_fd, p.argv, p.envp);  // glibc falls back to /proc/self/fd/N
-        fail(Stage::exec);
+        report_and_exit(p, Stage::exec);
     }
 #endif
     ::execve(p.exec_path, p.argv, p.envp);
-    fail(Stage::exec);
+    report_and_exit(p, Stage::exec);
     ::_exit(127);
 }
 

@@ -7,6 +7,20 @@
 
 #include <cstdint>
 
+// The child may run on a stack of its own inside our memory (start_child in posix_runner.cpp):
+// AddressSanitizer must not instrument it, or the frames it never returns from (it execs) stay
+// poisoned in the shadow memory we share, and its no-return hook warns about the unknown stack.
+#if defined(__SANITIZE_ADDRESS__)
+#define CORDON_CHILD_CODE __attribute__((no_sanitize("address")))
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORDON_CHILD_CODE __attribute__((no_sanitize("address")))
+#endif
+#endif
+#if !defined(CORDON_CHILD_CODE)
+#define CORDON_CHILD_CODE
+#endif
+
 namespace cordon::posix {
 
 /// The steps of the child, in order; a failing step is reported to the parent with errno.
@@ -64,6 +78,6 @@ struct ChildPlan {
 
 /// Runs in the forked child: new session, terminal, cgroup, limits, identity, descriptors, exec.
 /// Never returns; on failure it reports the stage and errno on report_fd and exits 127.
-[[noreturn]] void child_main(const ChildPlan& p) noexcept;
+[[noreturn]] CORDON_CHILD_CODE void child_main(const ChildPlan& p) noexcept;
 
 }  // namespace cordon::posix

@@ -12,7 +12,34 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #if defined(__linux__)
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#endif
+
+// ThreadSanitizer and MemorySanitizer track every thread's stack and cannot follow a clone()
+// child on ours, so they fork. AddressSanitizer builds clone too, with the child's code left
+// uninstrumented (CORDON_CHILD_CODE); the stack is unpoisoned after it anyway, in case a libc
+// interceptor marked part of it.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_MEMORY__)
+#define CORDON_POSIX_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define CORDON_POSIX_SANITIZED 1
+#endif
+#endif
+#if !defined(CORDON_POSIX_SANITIZED)
+#define CORDON_POSIX_SANITIZED 0
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CORDON_POSIX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORDON_POSIX_ASAN 1
+#endif
+#endif
+#if defined(CORDON_POSIX_ASAN)
+#include <sanitizer/asan_interface.h>
 #endif
 
 #include <algorithm>
@@ -293,6 +320,12 @@ std::vector<int> pipe_holders(const std::vector<int>& read_fds) {
     return pids;
 }
 
+// What RunResult keeps of a stream: all it accepts, or only the head of one that goes to a sink
+// when the caller does not want it twice (RunOptions::keep_streamed_output).
+std::size_t kept_bytes(const RunOptions& o, int sink) {
+    return sink >= 0 && !o.keep_streamed_output ? std::min(o.output_limit, streamed_head_bytes) : o.output_limit;
+}
+
 /// The parent's side of one run, from fork to reap.
 class Supervisor {
 public:
@@ -331,9 +364,12 @@ private:
 Supervisor::Supervisor(const SpawnSpec& spec, Prepared& p, pid_t pid, Clock::time_point start, ProcessResult& result)
     : spec_(spec), p_(p), pid_(pid), start_(start), result_(result), run_(result.run), pidfd_(open_pidfd(pid)),
       out_(p.terminal ? std::move(p.terminal->master) : std::move(p.out_r), &run_.out, &run_.out_dropped,
-           spec.options.output_limit, spec.options.stdout_fd, static_cast<bool>(p.terminal)),
+           spec.options.output_limit, spec.options.stdout_fd, static_cast<bool>(p.terminal),
+           kept_bytes(spec.options, spec.options.stdout_fd)),
+      // stderr keeps up to the cap even when streamed: the executor's closing messages, which the
+      // failure classification reads, come after whatever the workload printed there
       err_(std::move(p.err_r), &run_.err, &run_.err_dropped, spec.options.output_limit, spec.options.stderr_fd, false,
-           /*hold_error_trailer=*/true) {
+           spec.options.output_limit, /*hold_error_trailer=*/true) {
     if (out_.source_open()) ::fcntl(out_.source_fd(), F_SETFL, O_NONBLOCK);
     if (err_.source_open()) ::fcntl(err_.source_fd(), F_SETFL, O_NONBLOCK);
     ::fcntl(p_.report_r.get(), F_SETFL, O_NONBLOCK);
@@ -527,6 +563,40 @@ void Supervisor::reap() {
     }
 }
 
+#if defined(__linux__) && !CORDON_POSIX_SANITIZED
+CORDON_CHILD_CODE int child_entry(void* plan) { child_main(*static_cast<const ChildPlan*>(plan)); }
+#endif
+
+// Starts child_main(plan) as a new process; in the parent, its pid (or -1 with errno). Linux:
+// clone(CLONE_VM | CLONE_VFORK) on a stack of its own, as glibc's posix_spawn does. fork() would
+// copy this process's page tables and then copy-on-write every page the parent touches while the
+// child has not exec'd yet, which costs in proportion to the embedder's size (measured: ~0.3 ms
+// of a kept Runner's ~1.1 ms per run, bench/run_overhead.sh). The child shares our memory only
+// until it execs or exits, and we are suspended meanwhile; child_main reads only the plan
+// (built before, never written) and makes system calls, and signals stay blocked until it has
+// reset every handler (default_signals). A child step that blocks (chdir or exec on a hung
+// network file system) holds us too, as with posix_spawn.
+pid_t start_child(const ChildPlan& plan) {
+#if defined(__linux__) && !CORDON_POSIX_SANITIZED
+    constexpr std::size_t stack_size = 256 * 1024;
+    void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack != MAP_FAILED) {
+        pid_t pid = ::clone(child_entry, static_cast<char*>(stack) + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                            const_cast<ChildPlan*>(&plan));
+        int clone_errno = errno;
+#if defined(CORDON_POSIX_ASAN)
+        __asan_unpoison_memory_region(stack, stack_size);
+#endif
+        ::munmap(stack, stack_size);  // the child has exec'd or exited: its stack is ours again
+        errno = clone_errno;
+        return pid;
+    }
+#endif
+    pid_t pid = ::fork();
+    if (pid == 0) child_main(plan);
+    return pid;
+}
+
 }  // namespace
 
 Result<ProcessResult> run_process(const SpawnSpec& spec) {
@@ -542,8 +612,7 @@ Result<ProcessResult> run_process(const SpawnSpec& spec) {
     sigfillset(&all);
     ::pthread_sigmask(SIG_SETMASK, &all, &saved);
     const auto start = Clock::now();
-    pid_t pid = ::fork();
-    if (pid == 0) child_main(p.plan);
+    pid_t pid = start_child(p.plan);
     int fork_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
     if (pid < 0) return spec_error("fork failed: " + errno_text(fork_errno));

@@ -24,9 +24,9 @@ bool transient(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == E
 }  // namespace
 
 OutputStream::OutputStream(Fd source, std::string* data, std::size_t* dropped, std::size_t limit, int sink,
-                           bool sink_uncapped, bool hold_error_trailer)
-    : source_(std::move(source)), data_(data), dropped_(dropped), limit_(limit), sink_(sink),
-      sink_uncapped_(sink_uncapped), hold_error_trailer_(hold_error_trailer) {}
+                           bool sink_uncapped, std::size_t keep, bool hold_error_trailer)
+    : source_(std::move(source)), data_(data), dropped_(dropped), limit_(limit), keep_(std::min(keep, limit)),
+      sink_(sink), sink_uncapped_(sink_uncapped), hold_error_trailer_(hold_error_trailer) {}
 
 namespace {
 
@@ -88,18 +88,19 @@ void OutputStream::release_held() {
 }
 
 void OutputStream::keep(const char* buf, std::size_t n) {
-    std::size_t room = limit_ - std::min(limit_, data_->size());
-    std::size_t kept = std::min(n, room);
-    if (kept > 0) {
+    std::size_t kept = std::min(n, limit_ - accepted_);
+    accepted_ += kept;
+    std::size_t stored = std::min(kept, keep_ - std::min(keep_, data_->size()));
+    if (stored > 0) {
         // Doubling, but never past the limit: reserve() on a non-empty libstdc++ string may round a
         // small step up to twice the old capacity, so the bytes move into a fresh, exact buffer.
-        if (data_->size() + kept > data_->capacity()) {
+        if (data_->size() + stored > data_->capacity()) {
             std::string fresh;
-            fresh.reserve(std::min(limit_, std::max(data_->size() + kept, data_->capacity() * 2)));
+            fresh.reserve(std::min(keep_, std::max(data_->size() + stored, data_->capacity() * 2)));
             fresh.append(*data_);
             data_->swap(fresh);
         }
-        data_->append(buf, kept);
+        data_->append(buf, stored);
     }
     *dropped_ += n - kept;
     if (sink_ >= 0) to_sink(buf, sink_uncapped_ ? n : kept);

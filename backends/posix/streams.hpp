@@ -10,8 +10,9 @@
 namespace cordon::posix {
 
 /// One output stream of the executor (a pipe, or the pseudo-terminal's master). Its first `limit`
-/// bytes are kept in `*data`, the rest counted in `*dropped`. With a sink, bytes are also written
-/// there in arrival order: the kept bytes only, or every byte when `sink_uncapped` (interactive).
+/// bytes are accepted, the rest counted in `*dropped`; of the accepted ones the first `keep` (at
+/// most `limit`) are kept in `*data`. With a sink, bytes are also written there in arrival order:
+/// the accepted bytes only, or every byte when `sink_uncapped` (interactive).
 /// The source is read only while nothing waits for the sink, so a slow sink slows the command
 /// (the pipe fills) instead of growing memory; the runner never blocks on either side.
 ///
@@ -23,7 +24,7 @@ namespace cordon::posix {
 class OutputStream {
 public:
     OutputStream(Fd source, std::string* data, std::size_t* dropped, std::size_t limit, int sink, bool sink_uncapped,
-                 bool hold_error_trailer = false);
+                 std::size_t keep, bool hold_error_trailer = false);
 
     /// The longest text held back as a possible error trailer; longer text cannot be one.
     static constexpr std::size_t max_held_trailer = 4096;
@@ -64,6 +65,8 @@ private:
     std::string* data_;
     std::size_t* dropped_;
     std::size_t limit_;
+    std::size_t keep_;
+    std::size_t accepted_ = 0;  // of limit_
     int sink_;
     bool sink_uncapped_;
     std::string pending_;  // read, not yet written to the sink (from pending_at_ on)

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cordon/config.hpp"
+#include "cordon/detail/ascii.hpp"
 #include "cordon/error.hpp"
 
 #if defined(_WIN32)
@@ -43,15 +44,6 @@ inline constexpr std::array<ArchSpelling, 5> arch_spellings{{
     {"arm64", Arch::arm64},
     {"aarch64", Arch::arm64},
 }};
-
-constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
-}
 
 }  // namespace detail
 

@@ -60,8 +60,14 @@ cordon_status run(const char* request, std::size_t request_size, char** out, std
         status = make_error(ErrorCode::internal, "backend failed with an unknown exception");
     }
     try {
-        cordon_status given = give(detail::encode_result(status, result), out, out_size);
-        if (given != 0) return given;
+        // Written straight into the buffer handed over: the output is encoded once, and freed as
+        // soon as it is (a run keeps up to output_limit per stream; no copy of that is kept here).
+        const std::string fields = detail::encode_result_fields(status, result);
+        const std::size_t size = detail::encoded_result_size(fields, result);
+        if (!out || !out_size || !(*out = static_cast<char*>(std::malloc(size + 1))))
+            return static_cast<cordon_status>(ErrorCode::internal);
+        detail::write_result(*out, fields, result)[0] = '\0';
+        *out_size = size;
     } catch (...) {
         return static_cast<cordon_status>(ErrorCode::internal);
     }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>  // std::getenv
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -11,7 +12,10 @@
 #include <vector>
 
 #if !defined(_WIN32)
+#include <sys/stat.h>  // S_IFMT
 #include <sys/types.h>  // mode_t
+
+#include <cerrno>
 #endif
 
 #include "cordon/config.hpp"
@@ -80,6 +84,26 @@ class PathResolver {
 public:
     /// See canonical().
     Result<Resolved> operator()(std::string_view text);
+
+    /// What this resolver's lstat of exactly `path` (a canonical path it walked) found, if it made
+    /// one: the type bits of st_mode, 0 for a path that did not exist, nullopt when it did not
+    /// look (or could not; POSIX only). Lets a caller skip asking the disk again in one clamp.
+    std::optional<std::uint32_t> known_type(const std::string& path) const {
+#if !defined(_WIN32)
+        auto it = cache_.find(path);
+        if (it == cache_.end()) {  // below a component found absent: absent as well
+            auto cut = path.rfind('/');
+            auto parent = cut == std::string::npos || cut == 0 ? cache_.end() : cache_.find(path.substr(0, cut));
+            return parent != cache_.end() && parent->second.error == ENOENT ? std::optional<std::uint32_t>(0u) : std::nullopt;
+        }
+        if (it->second.error == ENOENT) return 0u;
+        if (it->second.error != 0) return std::nullopt;
+        return static_cast<std::uint32_t>(it->second.mode & S_IFMT);
+#else
+        (void)path;
+        return std::nullopt;
+#endif
+    }
 
 private:
 #if !defined(_WIN32)

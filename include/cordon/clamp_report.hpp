@@ -66,19 +66,27 @@ struct ClampReport {
     /// {"ceiling":"...","summary":{"kept":N,...},"decisions":[{"field","requested","verdict",
     /// "result":[{"field","value"}],"reason"}]}; "ceiling" only when known.
     std::string to_json() const {
-        std::string out = "{";
+        std::size_t counts[4] = {0, 0, 0, 0};
+        std::size_t size = 128 + ceiling.size();  // one allocation: the text is about the size of its strings
+        for (const auto& d : decisions) {
+            ++counts[static_cast<std::size_t>(d.verdict)];
+            size += 64 + d.field.size() + d.requested.size() + d.reason.size();
+            for (const auto& r : d.result) size += 24 + r.field.size() + r.value.size();
+        }
+        std::string out;
+        out.reserve(size);
+        out += '{';
         if (!ceiling.empty()) {
             out += "\"ceiling\":";
             append_json_string(out, ceiling);
             out += ',';
         }
         out += "\"summary\":{";
-        bool first = true;
         for (Verdict v : {Verdict::kept, Verdict::narrowed, Verdict::downgraded, Verdict::dropped}) {
-            out += first ? "\"" : ",\"";
-            first = false;
+            out += v == Verdict::kept ? "\"" : ",\"";
             out += to_string(v);
-            out += "\":" + std::to_string(count(v));
+            out += "\":";
+            out += std::to_string(counts[static_cast<std::size_t>(v)]);
         }
         out += "},\"decisions\":[";
         for (std::size_t i = 0; i < decisions.size(); ++i) {
@@ -104,17 +112,29 @@ struct ClampReport {
             }
             out += '}';
         }
-        return out + "]}";
+        out += "]}";
+        return out;
     }
 
 private:
     // Strings here come from parsed JSON, paths or cordon's own text; control characters and
-    // bytes that are not UTF-8 are escaped so the report is always valid JSON.
+    // bytes that are not UTF-8 are escaped so the report is always valid JSON. Runs of plain
+    // ASCII (nearly everything) are appended at once.
     static void append_json_string(std::string& out, std::string_view s) {
         static const char hex[] = "0123456789abcdef";
         out += '"';
+        // 1: copied as is (printable ASCII but '"' and '\\'); a table keeps the scan to a load per byte.
+        static constexpr struct Plain {
+            bool is[256];
+            constexpr Plain() : is() {
+                for (int c = 0x20; c < 0x80; ++c) is[c] = c != '"' && c != '\\';
+            }
+        } plain_byte;
+        std::size_t plain = 0;  // start of the pending run of bytes that need no escaping
         for (std::size_t i = 0; i < s.size(); ++i) {
             auto c = static_cast<unsigned char>(s[i]);
+            if (plain_byte.is[c]) continue;
+            out.append(s.data() + plain, i - plain);
             if (c == '"' || c == '\\') {
                 out += '\\';
                 out += static_cast<char>(c);
@@ -122,8 +142,6 @@ private:
                 out += "\\u00";
                 out += hex[c >> 4];
                 out += hex[c & 15];
-            } else if (c < 0x80) {
-                out += static_cast<char>(c);
             } else {
                 std::size_t j = i;
                 std::uint32_t cp;
@@ -134,7 +152,9 @@ private:
                     out += "\\ufffd";  // not UTF-8 (a POSIX path may hold any bytes)
                 }
             }
+            plain = i + 1;
         }
+        out.append(s.data() + plain, s.size() - plain);
         out += '"';
     }
 };

@@ -2,23 +2,24 @@
 // cordon: domain patterns (`pypi.org`, `*.github.com:443`): parsing, matching, and the clamp of a request's list to a ceiling's.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "cordon/clamp_report.hpp"
 #include "cordon/config.hpp"
+#include "cordon/detail/ascii.hpp"
 #include "cordon/error.hpp"
 
 namespace cordon {
 
 namespace detail {
-
-inline char name_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 inline bool is_label_char(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -46,7 +47,7 @@ inline std::optional<std::string> domain_name_problem(std::string_view text, std
     if (text.find(':') != std::string_view::npos || text.front() == '[') {
         bool ip_like = true;  // hex digits, ':', '.', brackets and a zone: an IPv6 literal
         for (char c : text) {
-            char l = name_lower(c);
+            char l = ascii_lower(c);
             ip_like = ip_like && ((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f') || l == ':' || l == '.' || l == '[' ||
                                   l == ']');
         }
@@ -60,7 +61,7 @@ inline std::optional<std::string> domain_name_problem(std::string_view text, std
     std::size_t label_start = 0;
     for (std::size_t i = 0; i <= text.size(); ++i) {
         if (i < text.size() && text[i] != '.') {
-            char c = name_lower(text[i]);
+            char c = ascii_lower(text[i]);
             auto u = static_cast<unsigned char>(c);
             if (u >= 0x80) return std::string("contains non-ASCII characters; write the name in its punycode (xn--) form");
             if (!is_label_char(c)) {
@@ -235,15 +236,106 @@ struct DomainClamp {
 
 namespace detail {
 
-// Drops every pattern another one covers (of two equal ones the first stays).
-inline void remove_covered(std::vector<DomainPattern>& list) {
-    std::vector<DomainPattern> kept;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        bool covered = false;
-        for (std::size_t j = 0; j < list.size() && !covered; ++j)
-            covered = j != i && covers(list[j], list[i]) && (list[i] != list[j] || j < i);
-        if (!covered) kept.push_back(list[i]);
+// The label suffixes strictly shorter than `name` ("a.b.c" -> "b.c", "c"), longest first.
+inline std::vector<std::string_view> label_suffixes(std::string_view name) {
+    std::vector<std::string_view> out;
+    for (std::size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1))
+        out.push_back(name.substr(dot + 1));
+    return out;
+}
+
+// "api.github.com" -> "com.github.api": names below a suffix become one sorted range.
+inline std::string reversed_labels(std::string_view name) {
+    std::string out;
+    out.reserve(name.size());
+    for (std::size_t end = name.size();;) {
+        std::size_t dot = name.rfind('.', end == 0 ? 0 : end - 1);
+        std::size_t begin = dot == std::string_view::npos || end == 0 ? 0 : dot + 1;
+        if (!out.empty()) out += '.';
+        out.append(name.substr(begin, end - begin));
+        if (begin == 0) break;
+        end = dot;
     }
+    return out;
+}
+
+/// Patterns by name, so the questions clamp_domains asks cost the labels of the asked pattern and
+/// the size of the answer, not the length of the list: which entries cover a name (its own exact
+/// entry, wildcards over its label suffixes) and which lie below a suffix (a sorted range of
+/// reversed names). Holds views of the list, which must outlive it unchanged.
+class DomainIndex {
+public:
+    /// `below`: also index for name_overlaps() of wildcards (names below a suffix).
+    explicit DomainIndex(const std::vector<DomainPattern>& list, bool below = true) : list_(list) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            (list[i].wildcard ? wildcards_ : exact_)[list[i].name].push_back(i);
+            if (below) reversed_.emplace_back(reversed_labels(list[i].name), i);
+        }
+        std::sort(reversed_.begin(), reversed_.end());
+    }
+
+    /// Positions, ascending, of every entry whose host names meet `p`'s (ports not compared):
+    /// exactly the entries `e` for which intersect(p, e) would be non-empty were both portless.
+    std::vector<std::size_t> name_overlaps(const DomainPattern& p) const {
+        std::vector<std::size_t> out;
+        auto take = [&out](const auto& map, std::string_view key) {
+            auto it = map.find(key);
+            if (it != map.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+        };
+        if (!p.wildcard) take(exact_, p.name);  // the same name
+        else take(wildcards_, p.name);          // the same suffix
+        for (std::string_view s : label_suffixes(p.name)) take(wildcards_, s);  // wildcards over it
+        if (p.wildcard) {  // everything strictly below its suffix
+            const std::string prefix = reversed_labels(p.name) + ".";
+            auto it = std::lower_bound(reversed_.begin(), reversed_.end(), prefix,
+                                       [](const auto& e, const std::string& x) { return e.first < x; });
+            for (; it != reversed_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+                out.push_back(it->second);
+        }
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    }
+
+    /// Whether another entry covers entry `i` (for two equal entries, the later one is covered).
+    bool covered(std::size_t i) const {
+        const DomainPattern& inner = list_[i];
+        auto any_covers = [&](const auto& map, std::string_view key) {
+            auto it = map.find(key);
+            if (it == map.end()) return false;
+            for (std::size_t j : it->second)
+                if (j != i && covers(list_[j], inner) && (inner != list_[j] || j < i)) return true;
+            return false;
+        };
+        if (!inner.wildcard && any_covers(exact_, inner.name)) return true;
+        if (inner.wildcard && any_covers(wildcards_, inner.name)) return true;
+        for (std::string_view s : label_suffixes(inner.name))
+            if (any_covers(wildcards_, s)) return true;
+        return false;
+    }
+
+private:
+    const std::vector<DomainPattern>& list_;
+    std::unordered_map<std::string_view, std::vector<std::size_t>> exact_, wildcards_;
+    std::vector<std::pair<std::string, std::size_t>> reversed_;
+};
+
+// Drops every pattern another one covers (of two equal ones the first stays). A short list (one
+// request's intersections, usually one or two) is compared pairwise; a long one through an index.
+inline void remove_covered(std::vector<DomainPattern>& list) {
+    std::vector<bool> drop(list.size());
+    if (list.size() <= 16) {
+        for (std::size_t i = 0; i < list.size(); ++i)
+            for (std::size_t j = 0; j < list.size() && !drop[i]; ++j)
+                drop[i] = j != i && covers(list[j], list[i]) && (list[i] != list[j] || j < i);
+    } else {
+        const DomainIndex index(list, false);
+        for (std::size_t i = 0; i < list.size(); ++i) drop[i] = index.covered(i);
+    }
+    std::vector<DomainPattern> kept;
+    kept.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i)
+        if (!drop[i]) kept.push_back(std::move(list[i]));
     list = std::move(kept);
 }
 
@@ -254,12 +346,11 @@ inline std::string join_patterns(const std::vector<DomainPattern>& list) {
 }
 
 // Why nothing of `asked` is granted, in one sentence.
-inline std::string dropped_reason(const DomainPattern& asked, const std::vector<DomainPattern>& ceiling) {
+inline std::string dropped_reason(const DomainPattern& asked, const std::vector<DomainPattern>& ceiling,
+                                  const DomainIndex& index) {
     if (ceiling.empty()) return "the ceiling allows no domains";
     std::vector<DomainPattern> other_ports;
-    for (const auto& c : ceiling)
-        if (intersect(DomainPattern{asked.name, asked.wildcard, 0}, DomainPattern{c.name, c.wildcard, 0}))
-            other_ports.push_back(c);
+    for (std::size_t i : index.name_overlaps(asked)) other_ports.push_back(ceiling[i]);
     if (!other_ports.empty())
         return "the ceiling allows " + asked.to_string() + " only as " + join_patterns(other_ports) +
                " (another port)";
@@ -275,6 +366,7 @@ inline std::string dropped_reason(const DomainPattern& asked, const std::vector<
 inline DomainClamp clamp_domains(const std::vector<std::string>& request, const std::vector<DomainPattern>& ceiling,
                                  std::string_view field = "/network/allowedDomains") {
     DomainClamp out;
+    const detail::DomainIndex index(ceiling);  // ceilings of thousands of patterns: no request compares with each
     for (std::size_t i = 0; i < request.size(); ++i) {
         ClampDecision d;
         d.field = std::string(field) + "/" + std::to_string(i);
@@ -286,11 +378,11 @@ inline DomainClamp clamp_domains(const std::vector<std::string>& request, const 
             continue;
         }
         std::vector<DomainPattern> parts;
-        for (const auto& c : ceiling)
-            if (auto x = intersect(*asked, c)) parts.push_back(std::move(*x));
+        for (std::size_t c : index.name_overlaps(*asked))
+            if (auto x = intersect(*asked, ceiling[c])) parts.push_back(std::move(*x));
         detail::remove_covered(parts);
         if (parts.empty()) {
-            d.reason = detail::dropped_reason(*asked, ceiling);
+            d.reason = detail::dropped_reason(*asked, ceiling, index);
         } else if (parts.size() == 1 && parts[0] == *asked) {
             d.verdict = Verdict::kept;
         } else {

@@ -99,7 +99,12 @@ constexpr std::size_t sdk_release_index(std::string_view version) noexcept {
     return i;
 }
 
-constexpr bool is_known_contract(std::string_view version) noexcept { return find_contract(version) != nullptr; }
+// Compares the versions, not find_contract's pointer with nullptr (same GCC limitation as above).
+constexpr bool is_known_contract(std::string_view version) noexcept {
+    for (const Contract* c : all_contracts)
+        if (c->version == version) return true;
+    return false;
+}
 
 }  // namespace detail
 

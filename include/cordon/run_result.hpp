@@ -37,6 +37,9 @@ enum class StdinMode : std::uint8_t {
     interactive,
 };
 
+/// What RunOptions::keep_streamed_output = false still keeps of a streamed stream.
+inline constexpr std::size_t streamed_head_bytes = std::size_t{64} << 10;
+
 struct RunOptions {
     ConfigDelivery delivery = ConfigDelivery::descriptor;
     std::uint32_t grace_ms = 2000;          ///< after the timeout: SIGTERM -> SIGKILL delay, then the drain bound
@@ -64,6 +67,13 @@ struct RunOptions {
     /// most 4 KiB) until more follows or the run ends; RunResult::err keeps it.
     int stdout_fd = -1;
     int stderr_fd = -1;
+    /// false: of stdout when it goes to a sink (stdout_fd, or the terminal), RunResult keeps only
+    /// the first streamed_head_bytes instead of output_limit bytes: a caller that streams need not
+    /// hold every byte twice (`cordon run` holds ~64 KiB on a 200 MB flood, not ~6 x
+    /// output_limit). stderr always keeps up to output_limit: the executor's closing messages,
+    /// from which cordon classifies its failures, come after what the workload printed there.
+    /// out_dropped/err_dropped still count what was beyond output_limit.
+    bool keep_streamed_output = true;
 
     /// POSIX: run the executor as this uid/gid (supplementary groups dropped). Required when the
     /// calling process has euid 0: the runner refuses to start the executor as root. Without root

@@ -20,6 +20,7 @@
 #include "cordon/pins.hpp"
 #include "cordon/policy.hpp"
 #include "cordon/run_result.hpp"
+#include "cordon/verification_cache.hpp"
 #include "cordon/verified_executor.hpp"
 
 namespace cordon {
@@ -29,6 +30,9 @@ struct RunnerOptions {
     ExecutorSpec executor;                      ///< explicit executor path / SDK version; default: search
     std::filesystem::path plugin_dir;           ///< default: the install directory
     const BackendRegistry* registry = nullptr;  ///< statically linked backends, tried before modules
+    /// Skips re-hashing an executor file verified before and unchanged since (docs/executor-trust.md,
+    /// "Verification cache"); `enabled = false` or CORDON_VERIFY_CACHE=off always hashes.
+    VerificationCacheOptions verification_cache;
 };
 
 /// The OS whose executor drives a backend.

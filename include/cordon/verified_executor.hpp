@@ -13,6 +13,7 @@
 #include "cordon/error.hpp"
 #include "cordon/executor.hpp"
 #include "cordon/pins.hpp"
+#include "cordon/verification_cache.hpp"
 
 #if defined(_WIN32)
 #include <windows.h>
@@ -25,7 +26,8 @@ namespace cordon {
 class VerifiedExecutor;
 namespace detail {
 CORDON_FUNC Result<VerifiedExecutor> verify_executor_pins(const std::filesystem::path& file, const ExecutorSpec& spec,
-                                                          const ExecutorPin* pins, std::size_t count);
+                                                          const ExecutorPin* pins, std::size_t count,
+                                                          const VerificationCacheOptions* cache);
 }  // namespace detail
 
 /// Files larger than this are refused without hashing: no pinned executor comes close.
@@ -51,7 +53,8 @@ public:
           path_(std::move(other.path_)),
           launch_path_(std::move(other.launch_path_)),
           real_path_(std::move(other.real_path_)),
-          pin_(other.pin_) {}
+          pin_(other.pin_),
+          from_cache_(other.from_cache_) {}
     VerifiedExecutor& operator=(VerifiedExecutor&& other) noexcept {
         if (this != &other) {
             close();
@@ -60,6 +63,7 @@ public:
             launch_path_ = std::move(other.launch_path_);
             real_path_ = std::move(other.real_path_);
             pin_ = other.pin_;
+            from_cache_ = other.from_cache_;
         }
         return *this;
     }
@@ -74,6 +78,9 @@ public:
     std::string_view sdk_version() const noexcept { return pin_.sdk_version; }
     /// Lower-case hex SHA-256 of the verified bytes (equal to the pin's).
     std::string_view sha256() const noexcept { return pin_.sha256; }
+    /// Whether the digest came from the verification cache (the same unchanged file was hashed
+    /// before) rather than from hashing it now. Every other check was made now either way.
+    bool verified_from_cache() const noexcept { return from_cache_; }
     /// Whether this object still holds the file (false after close() or a move).
     bool is_open() const noexcept { return handle_ != invalid_handle(); }
 
@@ -109,16 +116,23 @@ public:
 
 private:
     friend Result<VerifiedExecutor> detail::verify_executor_pins(const std::filesystem::path&, const ExecutorSpec&,
-                                                                 const ExecutorPin*, std::size_t);
+                                                                 const ExecutorPin*, std::size_t,
+                                                                 const VerificationCacheOptions*);
     VerifiedExecutor(native_handle_type h, std::filesystem::path p, std::filesystem::path launch,
-                     std::filesystem::path real, const ExecutorPin& pin) noexcept
-        : handle_(h), path_(std::move(p)), launch_path_(std::move(launch)), real_path_(std::move(real)), pin_(pin) {}
+                     std::filesystem::path real, const ExecutorPin& pin, bool from_cache) noexcept
+        : handle_(h),
+          path_(std::move(p)),
+          launch_path_(std::move(launch)),
+          real_path_(std::move(real)),
+          pin_(pin),
+          from_cache_(from_cache) {}
 
     native_handle_type handle_ = invalid_handle();
     std::filesystem::path path_;
     std::filesystem::path launch_path_;
     std::filesystem::path real_path_;
     ExecutorPin pin_{};  // its strings point into the pin table (static storage for executor_pins)
+    bool from_cache_ = false;
 };
 
 /// Opens `file`, refuses anything but a regular file that only its owner (root or the current
@@ -128,23 +142,33 @@ private:
 /// untrusted_executor (digest mismatch naming path, expected and actual digests; unsafe file;
 /// SDK version not pinned), io_error.
 inline Result<VerifiedExecutor> verify_executor(const std::filesystem::path& file, const ExecutorSpec& spec = {}) {
-    return detail::verify_executor_pins(file, spec, executor_pins.data(), executor_pins.size());
+    return detail::verify_executor_pins(file, spec, executor_pins.data(), executor_pins.size(), nullptr);
 }
 
-/// Resolves (resolve_executor) and verifies (verify_executor) the executor for `spec`.
-/// Errors: as those two functions.
-inline Result<VerifiedExecutor> open_trusted_executor(const ExecutorSpec& spec = {}) {
+/// verify_executor(), skipping the hash when `cache` remembers this very file unchanged since it
+/// was last hashed (verification_cache.hpp), and remembering it otherwise. Every other check
+/// (regular file, owner, mode, size, pin for the spec) is made either way.
+/// Errors: as verify_executor.
+inline Result<VerifiedExecutor> verify_executor(const std::filesystem::path& file, const ExecutorSpec& spec,
+                                                const VerificationCacheOptions& cache) {
+    return detail::verify_executor_pins(file, spec, executor_pins.data(), executor_pins.size(), &cache);
+}
+
+/// Resolves (resolve_executor) and verifies (verify_executor) the executor for `spec`; with
+/// `cache`, through the verification cache. Errors: as those two functions.
+inline Result<VerifiedExecutor> open_trusted_executor(const ExecutorSpec& spec = {},
+                                                      const VerificationCacheOptions* cache = nullptr) {
     auto location = resolve_executor(spec);
     if (!location) return location.error();
-    return verify_executor(location->path, spec);
+    return detail::verify_executor_pins(location->path, spec, executor_pins.data(), executor_pins.size(), cache);
 }
 
 namespace detail {
-/// verify_executor() against another table of pins (tests use their own).
+/// verify_executor() against another table of pins (tests use their own), optionally cached.
 template <class Pins>
 Result<VerifiedExecutor> verify_executor_against(const std::filesystem::path& file, const ExecutorSpec& spec,
-                                                 const Pins& pins) {
-    return verify_executor_pins(file, spec, pins.data(), pins.size());
+                                                 const Pins& pins, const VerificationCacheOptions* cache = nullptr) {
+    return verify_executor_pins(file, spec, pins.data(), pins.size(), cache);
 }
 }  // namespace detail
 

@@ -19,7 +19,6 @@ Every "not reachable" has a control run in which the same probe, from the same s
 same listener. lxc-exec 1.0.1 comes from $CORDON_LXC_EXEC_1_0 or ~/.cache/cordon/mxc/1.0.1 and must
 match ../shared/reference/mxc/pins.tsv. Exits 77 without root, the executor or the network tools.
 """
-import hashlib
 import json
 import os
 import pwd
@@ -29,6 +28,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import pinned_lxc_exec  # noqa: E402
 import lab as lab_kit  # noqa: E402
 
 check = lab_kit.check
@@ -45,23 +46,7 @@ ALL = [A7, A7B, A8, C9, U7]
 
 
 def find_executor():
-    path = os.environ.get("CORDON_LXC_EXEC_1_0") or os.path.join(
-        os.environ.get("CORDON_MXC_CACHE", os.path.expanduser("~/.cache/cordon/mxc")), "1.0.1", "bin", "x64", "lxc-exec")
-    if not os.path.isfile(path):
-        lab_kit.skip(f"lxc-exec 1.0.1 not found at {path} (scripts/setup_sandbox.sh installs it)")
-    shared = os.environ.get("CORDON_SHARED_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
-    pins = os.path.join(shared, "reference", "mxc", "pins.tsv")
-    if not os.path.isfile(pins):
-        lab_kit.skip(f"no pins to verify lxc-exec against ({pins})")
-    want = [line.split("\t")[3] for line in open(pins) if line.startswith("1.0.1\tx64\tlxc-exec\t")]
-    got = hashlib.sha256(open(path, "rb").read()).hexdigest()
-    if not want or got != want[0]:
-        print(f"FAIL lxc-exec at {path} has SHA-256 {got}, not the pinned {want}")
-        sys.exit(1)
-    for tool in TOOLS:
-        if not shutil.which(tool, path=TRUSTED_PATH):
-            lab_kit.skip(f"{tool} is not installed (scripts/install-deps.sh installs the network tools)")
-    return path
+    return pinned_lxc_exec.find_lxc_exec_1_0(TOOLS, TRUSTED_PATH, lab_kit.skip, "scripts/setup_sandbox.sh installs it")
 
 
 def test_user():

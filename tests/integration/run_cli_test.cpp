@@ -623,6 +623,38 @@ TEST_CASE("the presets run their jobs in the real sandbox, and bound them") {
     CHECK(r.err.find("--env PATH: dropped") != std::string::npos);  // not in the other presets
 }
 
+TEST_CASE("the verification cache: the second call skips the hash; --no-verify-cache and CORDON_VERIFY_CACHE=off do not") {
+    // Private to this process: the granted directory belongs to the sandbox's user, which must not
+    // be able to write the cache.
+    const fs::path xdg = fs::canonical(fs::temp_directory_path()) / ("cordon-run-cli-xdg-" + std::to_string(::getpid()));
+    fs::remove_all(xdg);
+    fs::create_directory(xdg);
+    const fs::path cache = xdg / "cordon" / "verified-executors";
+    const std::string env = "XDG_CACHE_HOME=" + xdg.string();
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));  // a just-copied executor settles first
+    auto verified_by = [&](std::vector<std::string> extra_env) {
+        extra_env.push_back(env);
+        auto r = run_command({required_env("CORDON_EXE"), "probe", "--json"}, "", extra_env);
+        REQUIRE(r.exit_code == 0);
+        return std::string(boost::json::parse(r.out).at("executor").at("verified").as_string());
+    };
+    Work w;
+    std::vector<std::string> ceiling = w.ceiling();
+    ceiling.push_back(env);
+    auto r = run_command(cordon_argv({"--no-verify-cache", "--rw", w.dir.string(), "--", "true"}), "", ceiling);
+    CHECK(r.exit_code == 0);
+    CHECK_FALSE(fs::exists(cache));  // off: nothing remembered
+    r = run_command(cordon_argv({"--rw", w.dir.string(), "--", "true"}), "", ceiling);
+    CHECK(r.exit_code == 0);
+    CHECK(fs::exists(cache));
+    CHECK(verified_by({}) == "cache");
+    CHECK(verified_by({"CORDON_VERIFY_CACHE=off"}) == "hashed");
+    fs::permissions(cache, fs::perms::others_write, fs::perm_options::add);  // anyone could have written it
+    CHECK(verified_by({}) == "hashed");
+    CHECK(verified_by({}) == "cache");  // replaced by a private one
+    fs::remove_all(xdg);
+}
+
 int main(int argc, char** argv) {
     auto probe = cordon::resolve_executor();
     if (!probe) {

@@ -302,3 +302,93 @@ TEST_CASE("property: granted = request AND ceiling, for generated lists (fixed s
     CHECK(verdicts[static_cast<int>(Verdict::narrowed)] > 200);
     CHECK(verdicts[static_cast<int>(Verdict::dropped)] > 300);
 }
+
+namespace {
+
+// The clamp as first written: every requested pattern against every ceiling pattern, and covered
+// patterns removed pairwise. Quadratic, and obviously right; the indexed clamp_domains must agree.
+std::vector<DomainPattern> reference_remove_covered(const std::vector<DomainPattern>& list) {
+    std::vector<DomainPattern> kept;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        bool covered = false;
+        for (std::size_t j = 0; j < list.size() && !covered; ++j)
+            covered = j != i && covers(list[j], list[i]) && (list[i] != list[j] || j < i);
+        if (!covered) kept.push_back(list[i]);
+    }
+    return kept;
+}
+
+DomainClamp reference_clamp(const std::vector<std::string>& request, const std::vector<DomainPattern>& ceiling) {
+    DomainClamp out;
+    for (std::size_t i = 0; i < request.size(); ++i) {
+        ClampDecision d;
+        d.field = "/network/allowedDomains/" + std::to_string(i);
+        d.requested = request[i];
+        auto asked = DomainPattern::parse(request[i]);
+        if (!asked) {
+            d.reason = asked.error().message;
+            out.decisions.push_back(std::move(d));
+            continue;
+        }
+        std::vector<DomainPattern> parts;
+        for (const auto& c : ceiling)
+            if (auto x = intersect(*asked, c)) parts.push_back(*x);
+        parts = reference_remove_covered(parts);
+        if (parts.empty()) {
+            std::vector<DomainPattern> other;
+            for (const auto& c : ceiling)
+                if (intersect(DomainPattern{asked->name, asked->wildcard, 0}, DomainPattern{c.name, c.wildcard, 0}))
+                    other.push_back(c);
+            d.reason = ceiling.empty() ? "the ceiling allows no domains"
+                       : other.empty() ? "no ceiling pattern matches " + asked->to_string()
+                                       : "the ceiling allows " + asked->to_string() + " only as " +
+                                             detail::join_patterns(other) + " (another port)";
+        } else if (parts.size() == 1 && parts[0] == *asked) {
+            d.verdict = Verdict::kept;
+        } else {
+            d.verdict = Verdict::narrowed;
+            d.reason = "the ceiling allows only " + detail::join_patterns(parts) + " of " + asked->to_string();
+        }
+        for (const auto& p : parts) {
+            d.result.push_back(ClampResultItem{"/network/allowedDomains", p.to_string()});
+            out.granted.push_back(p);
+        }
+        out.decisions.push_back(std::move(d));
+    }
+    out.granted = reference_remove_covered(out.granted);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the indexed clamp_domains decides exactly as the pairwise one, on short lists and long ones") {
+    NameGenerator gen(777);
+    int long_lists = 0;
+    for (int round = 0; round < 600; ++round) {
+        const int size = round % 10 == 0 ? 40 : 6;  // every tenth list is long enough for the index path
+        std::vector<std::string> request;
+        std::vector<DomainPattern> ceiling;
+        for (int i = gen.pick(size); i > 0; --i) request.push_back(gen.pattern_text());
+        for (int i = gen.pick(size); i > 0; --i)
+            if (auto p = DomainPattern::parse(gen.pick(3) == 0 && !request.empty() ? "*." + gen.name(2, 3)
+                                                                                 : gen.pattern_text()))
+                ceiling.push_back(*p);
+        long_lists += ceiling.size() > 16;
+        DomainClamp fast = clamp_domains(request, ceiling);
+        DomainClamp slow = reference_clamp(request, ceiling);
+        INFO("round " << round);
+        REQUIRE(fast.granted == slow.granted);
+        REQUIRE(fast.decisions.size() == slow.decisions.size());
+        for (std::size_t i = 0; i < fast.decisions.size(); ++i) {
+            CHECK(fast.decisions[i].verdict == slow.decisions[i].verdict);
+            CHECK(fast.decisions[i].result == slow.decisions[i].result);
+            CHECK(fast.decisions[i].reason == slow.decisions[i].reason);
+        }
+        std::vector<DomainPattern> many = ceiling;  // remove_covered on a long list takes the index
+        many.insert(many.end(), ceiling.begin(), ceiling.end());
+        auto copy = many;
+        detail::remove_covered(copy);
+        CHECK(copy == reference_remove_covered(many));
+    }
+    CHECK(long_lists > 20);
+}

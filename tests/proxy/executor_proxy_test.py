@@ -16,7 +16,6 @@ lxc-exec 1.0.1 comes from $CORDON_LXC_EXEC_1_0 or the cordon MXC cache
 ../shared/reference/mxc/pins.tsv. Exits 77 without it, without slirp4netns/iptables, or without
 what the lab needs.
 """
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import pinned_lxc_exec  # noqa: E402
 import real_clients_test as lab_kit  # noqa: E402  (the lab, its servers and the proxy runner)
 
 # lxc-exec resolves its tools through PATH; run it with a fixed one (mxc-1.0.md §9.4).
@@ -32,23 +33,7 @@ TRUSTED_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def find_executor():
-    path = os.environ.get("CORDON_LXC_EXEC_1_0") or os.path.join(
-        os.environ.get("CORDON_MXC_CACHE", os.path.expanduser("~/.cache/cordon/mxc")), "1.0.1", "bin", "x64", "lxc-exec")
-    if not os.path.isfile(path):
-        lab_kit.skip(f"lxc-exec 1.0.1 not found at {path} (npm pack @microsoft/mxc-sdk@1.0.1; see the docstring)")
-    shared = os.environ.get("CORDON_SHARED_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
-    pins = os.path.join(shared, "reference", "mxc", "pins.tsv")
-    if not os.path.isfile(pins):
-        lab_kit.skip(f"no pins to verify lxc-exec against ({pins})")
-    want = [line.split("\t")[3] for line in open(pins) if line.startswith("1.0.1\tx64\tlxc-exec\t")]
-    got = hashlib.sha256(open(path, "rb").read()).hexdigest()
-    if not want or got != want[0]:
-        print(f"FAIL lxc-exec at {path} has SHA-256 {got}, not the pinned {want}")
-        sys.exit(1)
-    for tool in ("slirp4netns", "iptables", "iptables-restore", "ip6tables-restore", "bwrap"):
-        if not shutil.which(tool, path=TRUSTED_PATH):
-            lab_kit.skip(f"{tool} is not installed (lxc-exec's proxy mode needs it)")
-    return path
+    return pinned_lxc_exec.find_lxc_exec_1_0(("slirp4netns", "iptables", "iptables-restore", "ip6tables-restore", "bwrap"), TRUSTED_PATH, lab_kit.skip, "npm pack @microsoft/mxc-sdk@1.0.1; see the docstring")
 
 
 def sandbox(lxc, root, proxy_port, command):

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +60,9 @@ public:
     void notice(const std::string& line);
     /// Prints `result` with "cordon_exit" (and "notices") added; returns `status`.
     int result(boost::json::object result, int status);
+    /// The same, and `more` writes further members (each as `,"name":value`) straight to the
+    /// stream: for values too large to copy into a JSON value first (a run's output).
+    int result(boost::json::object result, int status, const std::function<void(std::ostream&)>& more);
 
 private:
     std::string command_;

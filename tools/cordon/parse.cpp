@@ -93,9 +93,17 @@ void Output::notice(const std::string& line) {
 }
 
 int Output::result(boost::json::object result, int status) {
+    return this->result(std::move(result), status, [](std::ostream&) {});
+}
+
+int Output::result(boost::json::object result, int status, const std::function<void(std::ostream&)>& more) {
     if (!notices_.empty()) result["notices"] = notices_;
     result["cordon_exit"] = status;
-    std::cout << boost::json::serialize(result) << "\n" << std::flush;
+    std::string head = boost::json::serialize(result);
+    head.pop_back();  // the closing brace: `more` follows
+    std::cout << head;
+    more(std::cout);
+    std::cout << "}\n" << std::flush;
     return status;
 }
 

@@ -126,7 +126,9 @@ void print_text(const Runner& runner) {
     std::cout << "backend: " << to_string(runner.backend()) << "\n"
               << "executor: " << exe.path().string() << "\n"
               << "  sha256 " << exe.sha256() << "\n"
-              << "  SDK " << exe.sdk_version() << ", verified against cordon's pin; accepts contracts "
+              << "  SDK " << exe.sdk_version() << ", verified against cordon's pin ("
+              << (exe.verified_from_cache() ? "digest remembered from an earlier hash of this unchanged file" : "hashed now")
+              << "); accepts contracts "
               << find_sdk_release(exe.sdk_version())->contracts << "\n"
               << "capabilities at contract " << detail::first_word(caps.contracts) << " (source: " << caps.source
               << "):\n";
@@ -172,7 +174,8 @@ int Probe::run(Output& out) {
                         {{"path", exe.path().string()},
                          {"sha256", exe.sha256()},
                          {"sdk_version", exe.sdk_version()},
-                         {"contracts", find_sdk_release(exe.sdk_version())->contracts}}},
+                         {"contracts", find_sdk_release(exe.sdk_version())->contracts},
+                         {"verified", exe.verified_from_cache() ? "cache" : "hashed"}}},
                        {"capabilities", boost::json::parse(detail::capabilities_to_json(runner->capabilities()))},
                        {"executor_path", helper_path(runner->capabilities())},
                        {"network_tools", tools_json(runner->network_tools())},

@@ -85,6 +85,9 @@ void define_run_options(CLI::App& app, RunArgs& a) {
     opt::single(app, "--cwd", a.cwd, "DIR", "working directory (must lie inside a granted path)");
     opt::group(app, "Running");
     opt::single(app, "--executor", a.executor, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, cordon's cache, npm prefix)");
+    opt::flag(app, "--no-verify-cache", a.no_verify_cache,
+              "hash the executor even if this unchanged file was verified before (also CORDON_VERIFY_CACHE=off; "
+              "docs/executor-trust.md)");
     opt::choice(app, "--stdin", a.stdin_mode, {"auto", "pass", "null"},
                 "the command's stdin: pass = a copy of ours, null = /dev/null; auto (default): pass unless our "
                 "stdin is a terminal (then null)");
@@ -116,10 +119,35 @@ int status_for(const Error& e) {
     }
 }
 
-// Text output as a JSON string when it is UTF-8, else as base64 under `<name>_b64`.
-void put_output(boost::json::object& o, const char* name, const std::string& bytes) {
-    if (detail::valid_utf8(bytes)) o[name] = bytes;
-    else o[std::string(name) + "_b64"] = detail::base64_encode(bytes);
+// Text output as a JSON string when it is UTF-8, else as base64 under `<name>_b64`, written to
+// `os` in pieces: the output may be output_limit bytes, which are not copied into a JSON value
+// and again into its text.
+void write_output(std::ostream& os, const char* name, const std::string& bytes) {
+    static const char hex[] = "0123456789abcdef";
+    char buf[65536];
+    if (!detail::valid_utf8(bytes)) {
+        os << ",\"" << name << "_b64\":\"";
+        for (std::size_t at = 0; at < bytes.size(); at += 49152)  // 3 bytes in, 4 out: whole groups
+            os.write(buf, detail::base64_encode_to(buf, std::string_view(bytes).substr(at, 49152)) - buf);
+        os << '"';
+        return;
+    }
+    os << ",\"" << name << "\":\"";
+    std::size_t n = 0;
+    for (char ch : bytes) {
+        if (n > sizeof buf - 8) os.write(buf, static_cast<std::streamsize>(n)), n = 0;
+        auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') buf[n++] = '\\', buf[n++] = static_cast<char>(c);
+        else if (c == '\n') buf[n++] = '\\', buf[n++] = 'n';
+        else if (c == '\t') buf[n++] = '\\', buf[n++] = 't';
+        else if (c == '\r') buf[n++] = '\\', buf[n++] = 'r';
+        else if (c < 0x20) {
+            const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            for (char e : esc) buf[n++] = e;
+        } else buf[n++] = static_cast<char>(c);
+    }
+    os.write(buf, static_cast<std::streamsize>(n));
+    os << '"';
 }
 
 
@@ -167,6 +195,7 @@ std::optional<std::string> io_options(const RunArgs& a, RunOptions& o) {
     if (!a.json && !a.dry_run) {  // stream as it comes; --json needs the whole result first
         o.stdout_fd = is_open(1) ? 1 : -1;
         o.stderr_fd = is_open(2) ? 2 : -1;
+        o.keep_streamed_output = false;  // printed already: stdout's head is all a result needs
     }
     return std::nullopt;
 }
@@ -209,8 +238,6 @@ int print_json(Output& out, const RunResult& r, const std::string& config, const
     boost::json::object o;
     o["exit_code"] = r.exit_code;
     o["signal"] = r.signal;
-    put_output(o, "stdout", r.out);
-    put_output(o, "stderr", r.err);
     o["stdout_dropped"] = r.out_dropped;
     o["stderr_dropped"] = r.err_dropped;
     o["duration_ms"] = r.duration_ms;
@@ -224,7 +251,10 @@ int print_json(Output& out, const RunResult& r, const std::string& config, const
     o["config"] = boost::json::parse(config);
     o["report"] = boost::json::parse(report.to_json());
     if (proxy) o["proxy"] = proxy_json(*proxy);
-    return out.result(std::move(o), status);
+    return out.result(std::move(o), status, [&](std::ostream& os) {
+        write_output(os, "stdout", r.out);
+        write_output(os, "stderr", r.err);
+    });
 }
 
 // What follows the command's own (streamed) output: what was kept when nothing streamed, and why
@@ -287,11 +317,16 @@ ProxyOutcome finish_proxy(Output& out, const RunArgs& a, RunProxy& proxy, const 
 
 // The config to run. With granted domains every refusal comes first (the policy checked with a
 // placeholder proxy URL), then cordon-proxy starts and the policy gets its URL; a dry run starts none.
+// The config text is shown only with --json and --dry-run; otherwise run() emits (and checks) it
+// itself, and an empty text stands for it.
 Result<std::string> config_with_proxy(Output& out, const RunArgs& a, const Runner& runner, const Ceiling& ceiling,
                                       Policy& policy, std::optional<RunProxy>& proxy) {
+    const bool shown = a.json || a.dry_run;
+    auto emitted = [&]() { return shown ? runner.config_for(policy) : Result<std::string>(std::string()); };
+    if (policy.allowed_domains.empty()) return emitted();
     route_through_proxy(policy, dry_run_proxy_url);
     auto config = runner.config_for(policy);
-    if (!config || policy.allowed_domains.empty()) return config;
+    if (!config) return config;
     if (a.dry_run) {
         out.notice("dry run: no proxy is started; port 1 in networkProxy stands for its port");
         return config;
@@ -300,7 +335,7 @@ Result<std::string> config_with_proxy(Output& out, const RunArgs& a, const Runne
     if (!started) return started.error();
     proxy = std::move(*started);
     route_through_proxy(policy, proxy->url());
-    return runner.config_for(policy);
+    return emitted();
 }
 
 class Run final : public Command {
@@ -331,6 +366,7 @@ int Run::run(Output& out) {
     RunnerOptions runner_options;
     runner_options.registry = &static_backends();
     if (a.executor) runner_options.executor.explicit_path = *a.executor;
+    runner_options.verification_cache.enabled = !a.no_verify_cache;
     auto runner = make_runner(runner_options);
     if (!runner) return fail(out, runner.error());
 

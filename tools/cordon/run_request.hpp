@@ -22,7 +22,7 @@ struct RunArgs {
     std::vector<std::string> ro, rw, env, egress, domains;
     std::optional<std::string> network, cwd, executor, report, stdin_mode;
     std::optional<std::uint64_t> timeout, output_limit;
-    bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false;
+    bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false, no_verify_cache = false;
     bool quiet = false, strict = false;
     std::vector<std::string> argv;
 };

@@ -9,27 +9,35 @@
 
 namespace cordon::detail {
 
-inline std::string base64_encode(std::string_view in) {
+/// The length of base64_encode(in) for `size` input bytes.
+constexpr std::size_t base64_size(std::size_t size) noexcept { return (size + 2) / 3 * 4; }
+
+/// Writes base64_size(in.size()) characters to `out`, which must have room for them.
+inline char* base64_encode_to(char* out, std::string_view in) noexcept {
     static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 2 < in.size(); i += 3) {
         std::uint32_t n = (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8) |
                           std::uint8_t(in[i + 2]);
-        out += alphabet[(n >> 18) & 63];
-        out += alphabet[(n >> 12) & 63];
-        out += alphabet[(n >> 6) & 63];
-        out += alphabet[n & 63];
+        *out++ = alphabet[(n >> 18) & 63];
+        *out++ = alphabet[(n >> 12) & 63];
+        *out++ = alphabet[(n >> 6) & 63];
+        *out++ = alphabet[n & 63];
     }
     if (i < in.size()) {
         std::uint32_t n = std::uint32_t(std::uint8_t(in[i])) << 16;
         if (i + 1 < in.size()) n |= std::uint32_t(std::uint8_t(in[i + 1])) << 8;
-        out += alphabet[(n >> 18) & 63];
-        out += alphabet[(n >> 12) & 63];
-        out += i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=';
-        out += '=';
+        *out++ = alphabet[(n >> 18) & 63];
+        *out++ = alphabet[(n >> 12) & 63];
+        *out++ = i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=';
+        *out++ = '=';
     }
+    return out;
+}
+
+inline std::string base64_encode(std::string_view in) {
+    std::string out(base64_size(in.size()), '\0');
+    base64_encode_to(out.data(), in);
     return out;
 }
 

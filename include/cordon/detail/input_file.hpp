@@ -28,6 +28,7 @@ struct InputFile {
     std::string text;
     std::string real_path;  ///< the opened file's own canonical path (POSIX; empty on Windows)
     FileIdentity identity;  ///< POSIX only
+    std::uint32_t owner = 0;  ///< the opened file's uid (POSIX only)
 };
 
 /// How much the file must be trusted.
@@ -36,6 +37,11 @@ enum class FileTrust : std::uint8_t {
     anchor,  ///< a trust anchor (a ceiling): see read_input_file
     system   ///< a system-wide file (/etc/cordon/ceiling.json): owned by root, writable by nobody else
 };
+
+/// The canonical path of the file open as `fd`, as the kernel names it (Linux: one readlink of
+/// /proc/self/fd/N, where realpath() would read a link per component), or empty when it cannot
+/// say (no /proc, a deleted file, a path outside this process's root).
+CORDON_FUNC std::string open_file_path(int fd);
 
 /// Reads `path`, which must be a regular file: it is opened non-blocking, so a FIFO or device put
 /// in its place is refused instead of waited on, and checked on the open descriptor. With

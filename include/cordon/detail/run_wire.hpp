@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>  // std::memcpy
 #include <string>
 #include <string_view>
 
 #include "cordon/config.hpp"
+#include "cordon/detail/base64.hpp"
 #include "cordon/error.hpp"
 #include "cordon/run_result.hpp"
 
@@ -30,6 +32,32 @@ CORDON_FUNC std::string encode_request(const RunRequest& r);
 CORDON_FUNC Result<RunRequest> decode_request(std::string_view text);
 /// A backend's answer: the status of the run and what it produced.
 CORDON_FUNC std::string encode_result(const Status& status, const RunResult& r);
+
+/// encode_result() in parts, so a backend can write the answer straight into the buffer it hands
+/// over: the output (up to output_limit per stream) is base64-encoded once, into its place, and
+/// never held as an intermediate string. `fields` is encode_result_fields(): every field but the
+/// two outputs, as a JSON object.
+CORDON_FUNC std::string encode_result_fields(const Status& status, const RunResult& r);
+inline constexpr std::string_view result_stdout_key = "{\"stdout_b64\":\"";
+inline constexpr std::string_view result_stderr_key = "\",\"stderr_b64\":\"";
+inline std::size_t encoded_result_size(std::string_view fields, const RunResult& r) {
+    return result_stdout_key.size() + base64_size(r.out.size()) + result_stderr_key.size() + base64_size(r.err.size()) +
+           (fields.size() > 2 ? 2 + fields.size() - 1 : 2);
+}
+/// Writes encoded_result_size() bytes: {"stdout_b64":"..","stderr_b64":"..", then the fields.
+inline char* write_result(char* out, std::string_view fields, const RunResult& r) {
+    auto put = [&out](std::string_view s) {
+        std::memcpy(out, s.data(), s.size());
+        out += s.size();
+    };
+    put(result_stdout_key);
+    out = base64_encode_to(out, r.out);
+    put(result_stderr_key);
+    out = base64_encode_to(out, r.err);
+    put(fields.size() > 2 ? "\"," : "\"");  // fields "{...}" continue this object, "{}" closes it
+    put(fields.size() > 2 ? fields.substr(1) : std::string_view("}"));
+    return out;
+}
 /// Decodes a backend's result; a malformed result is an execution error, never a success.
 CORDON_FUNC Result<RunResult> decode_result(std::string_view text);
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cordon/config.hpp"
@@ -21,10 +22,22 @@ struct SocketScan {
     std::string problem;               ///< a directory that could not be read (the scan is then incomplete)
 };
 
+/// What one directory held, as far as the search cares: its subdirectories and its sockets (names).
+struct DirListing {
+    std::vector<std::string> subdirs;
+    std::vector<std::string> sockets;
+};
+
+/// Directories one clamp has read, by canonical path: grants overlap (a request's `~/proj/src`
+/// and `~/proj`, or an ancestor narrowed to ceiling roots that were granted already), and each
+/// directory is read from disk once per clamp, at one moment, as PathResolver resolves paths.
+using DirMemo = std::unordered_map<std::string, DirListing>;
+
 /// Walks `root` (a canonical path; itself included) without following symlinks, and collects
-/// every socket. Each entry read costs one unit of `budget`. POSIX only (no sockets reported on
-/// Windows, where AF_UNIX sockets are reparse points cordon does not look for yet).
-CORDON_FUNC SocketScan find_sockets(const std::string& root, std::size_t& budget);
+/// every socket. Each entry read from disk costs one unit of `budget`; directories already in
+/// `memo` (optional) are taken from it, and those read are added. POSIX only (no sockets
+/// reported on Windows, where AF_UNIX sockets are reparse points cordon does not look for yet).
+CORDON_FUNC SocketScan find_sockets(const std::string& root, std::size_t& budget, DirMemo* memo = nullptr);
 
 }  // namespace cordon::detail
 

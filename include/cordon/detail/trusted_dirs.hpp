@@ -17,6 +17,13 @@ namespace cordon::detail {
 /// (and the ancestor) that fails, io-error when it cannot be examined. POSIX only.
 CORDON_FUNC Status check_root_only_dir(const std::string& dir);
 
+/// Whether only root and the current user can change what `dir` holds: the directory and every
+/// ancestor are owned by root or the current user and writable by neither group nor others, unless
+/// sticky (nobody else can then rename or remove what we own there, as in /tmp). Symlinks are
+/// resolved first. Errors: as check_root_only_dir. POSIX only.
+/// `canonical`: `dir` is already canonical (resolving it again would cost a readlink per component).
+CORDON_FUNC Status check_user_only_dir(const std::string& dir, bool canonical = false);
+
 /// The canonical directories of the ':'-separated `dirs` that pass check_root_only_dir, in order,
 /// each once (merged-/usr systems make /bin and /usr/bin one). Directories that do not exist are
 /// left out; `rejected` (optional) gets one "DIR: reason" line per unsafe one.

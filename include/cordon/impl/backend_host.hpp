@@ -88,12 +88,18 @@ CORDON_FUNC Result<RunResult> LoadedBackend::run(const detail::RunRequest& reque
     char* out = nullptr;
     std::size_t size = 0;
     cordon_status status = table_->run(payload.data(), payload.size(), &out, &size);
-    std::string text = out ? std::string(out, size) : std::string();
-    if (out) table_->free_buffer(out);
-    if (text.empty())
+    if (!out || size == 0) {
+        if (out) table_->free_buffer(out);
         return make_error(status ? ErrorCode::execution_failed : ErrorCode::internal,
                           "backend " + std::string(name()) + " returned no result");
-    return detail::decode_result(text);
+    }
+    // Decoded from the module's own buffer (no copy of the output: it may be output_limit per stream).
+    struct Release {
+        const cordon_backend_v1* table;
+        char* buffer;
+        ~Release() { table->free_buffer(buffer); }
+    } release{table_, out};
+    return detail::decode_result(std::string_view(out, size));
 }
 
 CORDON_FUNC Status BackendRegistry::add(const cordon_backend_v1* table) {

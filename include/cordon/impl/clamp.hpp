@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "cordon/detail/host_addresses.hpp"
 #include "cordon/detail/json_pointer.hpp"
 #include "cordon/detail/limit_fields.hpp"
+#include "cordon/detail/path_index.hpp"
 #include "cordon/detail/socket_scan.hpp"
 #include "cordon/domain_pattern.hpp"
 #include "cordon/egress_clamp.hpp"
@@ -42,7 +44,13 @@ struct Anchor {
 class Clamper {
 public:
     Clamper(const Policy& request, const Ceiling& ceiling, const Capabilities& caps, const ClampOptions& options)
-        : req_(request), ceil_(ceiling), caps_(caps), opt_(options) {}
+        : req_(request),
+          ceil_(ceiling),
+          caps_(caps),
+          opt_(options),
+          ceiling_rw_(ceiling.readwrite),
+          ceiling_ro_(ceiling.readonly),
+          ceiling_denied_(ceiling.denied) {}
 
     Result<ClampOutcome> run() {
         if (Status s = check_inputs(); !s) return s.error();
@@ -150,53 +158,57 @@ private:
         return {};
     }
 
-    static bool covered(const Path& p, const std::vector<Path>& roots, const Path** by = nullptr) {
-        for (const Path& r : roots)
-            if (within(p, r)) {
-                if (by) *by = &r;
-                return true;
-            }
-        return false;
-    }
-
     // Access the ceiling gives a path: 2 read-write, 1 read-only, 0 none.
     int ceiling_access(const Path& p) const {
-        if (covered(p, ceil_.readwrite)) return 2;
-        if (covered(p, ceil_.readonly)) return 1;
+        if (ceiling_rw_.first_covering(p) != detail::PathIndex::npos) return 2;
+        if (ceiling_ro_.first_covering(p) != detail::PathIndex::npos) return 1;
         return 0;
     }
 
     void filesystem() {
+        denials_ = detail::PathIndex(denied_, [](const Denial& d) -> const Path& { return d.path; });
         for (std::size_t i = 0; i < req_.filesystem.readwrite.size(); ++i)
             grant(pointer_child(rw_field, i), req_.filesystem.readwrite[i], true);
         for (std::size_t i = 0; i < req_.filesystem.readonly.size(); ++i)
             grant(pointer_child(ro_field, i), req_.filesystem.readonly[i], false);
-        // One entry per path; a path granted read-write is not repeated read-only.
-        auto dedupe = [](std::vector<std::string>& list, const std::vector<std::string>& keys_before,
-                         std::vector<std::string>& keys) {
-            std::vector<std::string> kept;
-            std::vector<std::string> kept_keys;
-            for (std::size_t i = 0; i < list.size(); ++i) {
-                bool seen = false;
-                for (const auto& k : keys_before) seen = seen || k == keys[i];
-                for (const auto& k : kept_keys) seen = seen || k == keys[i];
-                if (seen) continue;
-                kept.push_back(std::move(list[i]));
-                kept_keys.push_back(keys[i]);
-            }
-            list = std::move(kept);
-            keys = std::move(kept_keys);
-        };
-        dedupe(out_.filesystem.readwrite, {}, rw_keys_);
-        dedupe(out_.filesystem.readonly, rw_keys_, ro_keys_);
+        denials_ = {};  // sockets join denied_ below, which may move it
+        dedupe_grants();
+        std::unordered_set<std::string> denied_keys;
+        for (const Denial& d : denied_) denied_keys.insert(d.path.key());
         for (Path& socket : sockets_) {  // masked like any denial (and pinned against renames with them)
-            bool known = std::any_of(denied_.begin(), denied_.end(),
-                                     [&](const Denial& d) { return d.path.key() == socket.key(); });
-            if (known) continue;
+            if (!denied_keys.insert(socket.key()).second) continue;
             out_.filesystem.denied.push_back(socket.str());
             denied_.push_back({std::move(socket), true});
         }
         sockets_.clear();
+        socket_keys_.clear();
+    }
+
+    // One entry per path, the first; a path granted read-write is not repeated read-only. By
+    // sorting positions by key: no comparison of every grant with every other, no hashing.
+    void dedupe_grants() {
+        const std::size_t rw = rw_keys_.size();
+        auto key = [&](std::size_t i) -> const std::string& { return i < rw ? rw_keys_[i] : ro_keys_[i - rw]; };
+        std::vector<std::size_t> order(rw + ro_keys_.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+        std::vector<bool> drop(order.size());
+        for (std::size_t i = 1; i < order.size(); ++i) drop[order[i]] = key(order[i]) == key(order[i - 1]);
+        auto keep = [&](std::vector<std::string>& list, std::vector<std::string>& keys, std::size_t offset) {
+            std::size_t out = 0;
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                if (drop[offset + i]) continue;
+                if (out != i) {
+                    list[out] = std::move(list[i]);
+                    keys[out] = std::move(keys[i]);
+                }
+                ++out;
+            }
+            list.resize(out);
+            keys.resize(out);
+        };
+        keep(out_.filesystem.readwrite, rw_keys_, 0);
+        keep(out_.filesystem.readonly, ro_keys_, rw);
     }
 
     void grant(std::string field, const std::string& text, bool want_rw) {
@@ -217,10 +229,8 @@ private:
             reasons.push_back("only a read-only ceiling root covers it");
         } else {
             // An ancestor of ceiling roots is narrowed to those roots, each with the lesser access.
-            for (const Path& root : ceil_.readwrite)
-                if (within(root, *r.path)) grants.push_back({root, want_rw, EntryKind::unknown});
-            for (const Path& root : ceil_.readonly)
-                if (within(root, *r.path)) grants.push_back({root, false, EntryKind::unknown});
+            for (std::size_t i : ceiling_rw_.below(*r.path)) grants.push_back({ceil_.readwrite[i], want_rw, EntryKind::unknown});
+            for (std::size_t i : ceiling_ro_.below(*r.path)) grants.push_back({ceil_.readonly[i], false, EntryKind::unknown});
             if (grants.empty()) {
                 decide(std::move(field), text, Verdict::dropped, {}, "outside every ceiling root");
                 return;
@@ -267,14 +277,13 @@ private:
 
     // A grant at or below a denied path would be mounted over the denial's mask and re-expose it.
     bool denial_rule(const Grant& g, std::vector<std::string>& reasons) const {
-        for (const Denial& d : denied_) {
-            if (!within(g.path, d.path)) continue;
-            reasons.push_back(d.from_ceiling ? g.path.str() + " lies in ceiling-denied " + d.path.str()
-                                             : g.path.str() + " lies in denied " + d.path.str() +
-                                                   ", and a grant there would re-expose what the denial hides");
-            return false;
-        }
-        return true;
+        const std::size_t hit = denials_.first_covering(g.path);
+        if (hit == detail::PathIndex::npos) return true;
+        const Denial& d = denied_[hit];
+        reasons.push_back(d.from_ceiling ? g.path.str() + " lies in ceiling-denied " + d.path.str()
+                                         : g.path.str() + " lies in denied " + d.path.str() +
+                                               ", and a grant there would re-expose what the denial hides");
+        return false;
     }
 
     // Canonical mode: a Unix socket inside a grant (docker.sock, an ssh-agent) would be reachable
@@ -282,7 +291,19 @@ private:
     // (denied); a grant that is such a socket, or too large to scan completely, is not granted.
     bool socket_rule(const Grant& g, Verdict& verdict, std::vector<std::string>& reasons) {
         if (!opt_.canonicalize) return true;
-        detail::SocketScan scan = detail::find_sockets(g.path.str(), socket_budget_);
+        detail::SocketScan scan;
+        // What resolving it already saw: absent or a plain file has nothing below it to search.
+        auto type = resolver_.known_type(g.path.str());
+#if !defined(_WIN32)
+        if (type && *type != S_IFDIR) {
+            if (*type == S_IFSOCK) scan.sockets.push_back(g.path.str());
+        } else {
+            scan = detail::find_sockets(g.path.str(), socket_budget_, &socket_dirs_);
+        }
+#else
+        (void)type;
+        scan = detail::find_sockets(g.path.str(), socket_budget_, &socket_dirs_);
+#endif
         if (!scan.complete) {
             reasons.push_back(scan.problem.empty()
                                   ? "more than " + std::to_string(detail::socket_scan_limit) +
@@ -298,8 +319,7 @@ private:
                 reasons.push_back(p.str() + " is a Unix socket the ceiling's allowedSockets does not name");
                 return false;
             }
-            if (!std::any_of(sockets_.begin(), sockets_.end(), [&](const Path& q) { return q.key() == p.key(); }))
-                sockets_.push_back(std::move(p));
+            if (socket_keys_.insert(p.key()).second) sockets_.push_back(std::move(p));
             ++masked;
         }
         if (masked > 0) {
@@ -328,9 +348,9 @@ private:
     }
 
     Status denied() {
+        std::unordered_set<std::string> known;
         auto add = [&](const Path& p, bool from_ceiling) {
-            for (const Denial& d : denied_)
-                if (d.path.key() == p.key()) return;
+            if (!known.insert(p.key()).second) return;
             denied_.push_back({p, from_ceiling});
             out_.filesystem.denied.push_back(p.str());
         };
@@ -386,10 +406,11 @@ private:
         if (caps_.rename_guard == RenameGuard::object_bound) return {};
         std::vector<Path> roots;
         for (const auto& s : out_.filesystem.readwrite) roots.push_back(Path::parse(s, opt_.style).value());
-        auto writable_root_of = [&roots](const Path& p) -> const Path* {
-            for (const Path& rw : roots)
-                if (within(p, rw)) return &rw;
-            return nullptr;
+        const detail::PathIndex writable(roots);
+        std::unordered_set<std::string> granted_rw(rw_keys_.begin(), rw_keys_.end());
+        auto writable_root_of = [&](const Path& p) -> const Path* {
+            std::size_t i = writable.first_covering(p);
+            return i == detail::PathIndex::npos ? nullptr : &roots[i];
         };
         for (const Denial& d : denied_) {
             std::vector<ClampResultItem> pinned;
@@ -404,7 +425,7 @@ private:
                                           "the denial; refusing rather than running with a denial the sandbox can lift",
                                       "/filesystem/deniedPaths");
                 if (a.key() != rw->key() && (!opt_.canonicalize || detail::is_directory(a.str()))) {
-                    if (!granted_rw(a)) {
+                    if (granted_rw.insert(a.key()).second) {
                         out_.filesystem.readwrite.push_back(a.str());
                         rw_keys_.push_back(a.key());
                     }
@@ -418,12 +439,6 @@ private:
                        "cannot be renamed), so the sandbox cannot move the denied content to another name");
         }
         return {};
-    }
-
-    bool granted_rw(const Path& p) const {
-        for (const auto& k : rw_keys_)
-            if (k == p.key()) return true;
-        return false;
     }
 
     bool granted(const Path& p) const {
@@ -444,8 +459,8 @@ private:
         std::string problem = r.problem;
         if (r.path && opt_.canonicalize && !r.exists) problem = "does not exist (the executor cannot start in it)";
         if (problem.empty() && !granted(*r.path)) problem = "not within any granted path after clamping";
-        const Path* by = nullptr;
-        if (problem.empty() && covered(*r.path, ceil_.denied, &by)) problem = "lies in ceiling-denied " + by->str();
+        const std::size_t by = problem.empty() ? ceiling_denied_.first_covering(*r.path) : detail::PathIndex::npos;
+        if (by != detail::PathIndex::npos) problem = "lies in ceiling-denied " + ceil_.denied[by].str();
         if (!problem.empty()) {
             decide("/process/cwd", text, Verdict::dropped, {}, problem);
             return;
@@ -520,7 +535,7 @@ private:
 #if defined(_WIN32)
         return false;
 #else
-        return ceil_.run_as.has_value() || ::geteuid() == 0;
+        return ceil_.run_as.has_value() || euid_ == 0;
 #endif
     }
 
@@ -846,9 +861,16 @@ private:
     std::optional<std::vector<std::pair<SilentPeer, EgressSet>>> silent_;  // caps_.silent_peers as sets, when needed
     std::vector<Denial> denied_;
     std::vector<Path> sockets_;  // found by socket_rule, masked once the grants are known
+    std::unordered_set<std::string> socket_keys_;  // of sockets_
+    detail::PathIndex ceiling_rw_, ceiling_ro_, ceiling_denied_;  // of the ceiling's roots: O(depth) per question
+    detail::PathIndex denials_;  // of denied_, while the grants are decided
     std::size_t socket_budget_ = detail::socket_scan_limit;
+    detail::DirMemo socket_dirs_;  // each directory is read once per clamp, however many grants cover it
     std::vector<std::string> rw_keys_, ro_keys_;
     PathResolver resolver_;  // one per clamp: the request's paths are resolved at one moment
+#if !defined(_WIN32)
+    const uid_t euid_ = ::geteuid();  // asked once: the limits and their report ask it per field
+#endif
     Policy out_;
     ClampReport report_;
 };

@@ -22,6 +22,23 @@ namespace cordon::detail {
 
 #if !defined(_WIN32)
 
+CORDON_FUNC std::string open_file_path(int fd) {
+#if defined(__linux__)
+    std::string link = "/proc/self/fd/" + std::to_string(fd);
+    char buf[4096];
+    ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+    if (n <= 0 || n >= static_cast<ssize_t>(sizeof buf) || buf[0] != '/') return {};
+    std::string path(buf, static_cast<std::size_t>(n));
+    const std::string_view deleted = " (deleted)";
+    if (path.size() >= deleted.size() && path.compare(path.size() - deleted.size(), deleted.size(), deleted) == 0)
+        return {};
+    return path;
+#else
+    (void)fd;
+    return {};
+#endif
+}
+
 inline std::string file_kind(mode_t mode) {
     if (S_ISDIR(mode)) return "a directory";
     if (S_ISFIFO(mode)) return "a FIFO";
@@ -139,15 +156,19 @@ CORDON_FUNC Result<InputFile> read_input_file(const std::string& path, std::size
                               "the " + std::string(what) + " is " + file_kind(st.st_mode) + ", not a regular file", path);
         InputFile out;
         out.identity = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+        out.owner = static_cast<std::uint32_t>(st.st_uid);
         // The name of what was opened, not of what `path` names now.
-        std::string fd_link = "/proc/self/fd/" + std::to_string(fd);
-        char* real = ::realpath(fd_link.c_str(), nullptr);
-        if (!real) real = ::realpath(path.c_str(), nullptr);  // no /proc (macOS)
-        if (!real)
-            return make_error(ErrorCode::io_error,
-                              "cannot resolve the " + std::string(what) + "'s path: " + std::strerror(errno), path);
-        out.real_path = real;
-        std::free(real);
+        out.real_path = open_file_path(fd);
+        if (out.real_path.empty()) {
+            std::string fd_link = "/proc/self/fd/" + std::to_string(fd);
+            char* real = ::realpath(fd_link.c_str(), nullptr);
+            if (!real) real = ::realpath(path.c_str(), nullptr);  // no /proc (macOS)
+            if (!real)
+                return make_error(ErrorCode::io_error,
+                                  "cannot resolve the " + std::string(what) + "'s path: " + std::strerror(errno), path);
+            out.real_path = real;
+            std::free(real);
+        }
         if (trust != FileTrust::any)
             if (Status s = trust == FileTrust::system ? check_system_file(st, path, out.real_path, what)
                                                       : check_anchor_file(st, out.real_path, what);
@@ -166,6 +187,8 @@ CORDON_FUNC Result<InputFile> read_input_file(const std::string& path, std::size
 }
 
 #else  // _WIN32: a regular file by type (a named pipe is refused); no ACL or link checks yet
+
+CORDON_FUNC std::string open_file_path(int) { return {}; }
 
 CORDON_FUNC Result<InputFile> read_input_file(const std::string& path, std::size_t limit, FileTrust,
                                               std::string_view what) {

@@ -128,10 +128,10 @@ private:
 
     std::vector<std::string> path_list(const boost::json::object& obj, const std::string& pointer,
                                        std::string_view key) {
-        return string_list(obj, pointer, key, [this](const std::string& p, const std::string& where) {
-            if (is_blank(p)) add(where, "path is empty or only whitespace");
-            else if (p.find('"') != std::string::npos)
-                add(where, "path contains '\"', which every MXC executor rejects in paths");
+        return string_list(obj, pointer, key, [](std::string_view p) -> const char* {
+            if (is_blank(p)) return "path is empty or only whitespace";
+            if (p.find('"') != std::string_view::npos) return "path contains '\"', which every MXC executor rejects in paths";
+            return nullptr;
         });
     }
 
@@ -197,9 +197,11 @@ private:
         check_keys(*obj, pointer, keys);
         ProcessContainerSpec spec;
         spec.least_privilege = bool_field(*obj, pointer, "leastPrivilege");
-        spec.capabilities = string_list(*obj, pointer, "capabilities", [&](const std::string& cap, const std::string& at) {
-            if (c.process_container_08) check_capability(cap, at);
-        });
+        spec.capabilities = string_list(*obj, pointer, "capabilities");
+        if (const auto* caps = obj->if_contains("capabilities"); c.process_container_08 && caps && caps->is_array())
+            for (std::size_t i = 0; i < caps->get_array().size(); ++i)  // the JSON index, for the pointer
+                if (const auto& cap = caps->get_array()[i]; cap.is_string())
+                    check_capability(std::string(cap.get_string()), pointer_child(pointer + "/capabilities", i));
         if (auto* u = object_field(*obj, pointer, "ui")) spec.ui = process_container_ui(*u, pointer + "/ui");
         if (c.process_container_08) process_container_08(*obj, pointer, spec);
         if (c.windows_09)

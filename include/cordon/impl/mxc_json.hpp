@@ -143,7 +143,11 @@ CORDON_FUNC Result<std::string> to_mxc_json(const Policy& policy, const Contract
         }
         boost::json::value doc = detail::encode_policy(policy, contract);
         Violations violations;
-        detail::check_value(doc, contract, violations);
+#if CORDON_CHECK_OWN_OUTPUT
+        detail::check_value(doc, contract, violations);  // decoder and schema, as for foreign input
+#else
+        detail::decode_policy(doc, contract, violations);  // the contract's rules; see config.hpp
+#endif
         if (!violations.empty()) {
             Error e = to_error(violations);
             e.message = emitting + e.message;

@@ -156,10 +156,11 @@ public:
         return std::nullopt;
     }
 
-    // `check_item(item, pointer)` may add violations for an item that is a valid string.
-    template <class CheckItem = bool (*)(const std::string&, const std::string&)>
+    // `problem(item)` says what is wrong with an item that is a valid string, or nullptr. Item
+    // pointers are spelled only for a violation: a list of valid paths allocates nothing for them.
+    template <class Problem = const char* (*)(std::string_view)>
     std::vector<std::string> string_list(const boost::json::object& obj, const std::string& pointer,
-                                         std::string_view key, CheckItem check_item = nullptr, bool allow_nul = false) {
+                                         std::string_view key, Problem problem = nullptr, bool allow_nul = false) {
         std::vector<std::string> out;
         auto* v = obj.if_contains(key);
         if (!v) return out;
@@ -168,13 +169,19 @@ public:
             type_error(*v, here, "an array of strings");
             return out;
         }
-        std::size_t i = 0;
-        for (const auto& item : v->get_array()) {
-            std::string item_pointer = pointer_child(here, i++);
-            auto s = string_value(item, item_pointer, allow_nul);
-            if (!s) continue;
-            if constexpr (!std::is_pointer_v<CheckItem> && !std::is_null_pointer_v<CheckItem>) check_item(*s, item_pointer);
-            out.push_back(std::move(*s));
+        const auto& items = v->get_array();
+        out.reserve(items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const boost::json::value& item = items[i];
+            if (!item.is_string() || (!allow_nul && item.get_string().find('\0') != boost::json::string::npos)) {
+                string_value(item, pointer_child(here, i), allow_nul);  // reports the violation
+                continue;
+            }
+            std::string_view s(item.get_string().data(), item.get_string().size());
+            if constexpr (!std::is_pointer_v<Problem> && !std::is_null_pointer_v<Problem>) {
+                if (const char* why = problem(s)) add(pointer_child(here, i), why);
+            }
+            out.emplace_back(s);
         }
         return out;
     }

@@ -90,6 +90,7 @@ CORDON_FUNC std::string encode_request(const RunRequest& r) {
     o["stdin_fd"] = r.options.stdin_fd;
     o["stdout_fd"] = r.options.stdout_fd;
     o["stderr_fd"] = r.options.stderr_fd;
+    o["keep_streamed"] = r.options.keep_streamed_output;
     if (r.options.run_as) o["run_as"] = boost::json::object{{"uid", r.options.run_as->uid}, {"gid", r.options.run_as->gid}};
     o["limits"] = wire::encode_limits(r.options.limits);
     return boost::json::serialize(o);
@@ -126,6 +127,8 @@ CORDON_FUNC Result<RunRequest> decode_request(std::string_view text) {
         r.options.stdin_fd = wire::fd_field(o, "stdin_fd");
         r.options.stdout_fd = wire::fd_field(o, "stdout_fd");
         r.options.stderr_fd = wire::fd_field(o, "stderr_fd");
+        const auto* keep = o.if_contains("keep_streamed");  // absent from older hosts: keep
+        r.options.keep_streamed_output = !keep || keep->as_bool();
         if (const auto* as = o.if_contains("run_as")) {
             const auto& ids = as->as_object();
             if (ids.size() != 2) throw std::invalid_argument("run_as: expected exactly uid and gid");
@@ -139,14 +142,19 @@ CORDON_FUNC Result<RunRequest> decode_request(std::string_view text) {
 }
 
 CORDON_FUNC std::string encode_result(const Status& status, const RunResult& r) {
+    const std::string fields = encode_result_fields(status, r);
+    std::string out(encoded_result_size(fields, r), '\0');
+    write_result(out.data(), fields, r);
+    return out;
+}
+
+CORDON_FUNC std::string encode_result_fields(const Status& status, const RunResult& r) {
     boost::json::object o;
     o["status"] = status ? 0 : static_cast<int>(status.error().code);
     o["message"] = status ? std::string() : status.error().message;
     o["where"] = status ? std::string() : status.error().where;  // JSON pointer or path of the failure
     o["exit_code"] = r.exit_code;
     o["signal"] = r.signal;
-    o["stdout_b64"] = base64_encode(r.out);
-    o["stderr_b64"] = base64_encode(r.err);
     o["stdout_dropped"] = r.out_dropped;
     o["stderr_dropped"] = r.err_dropped;
     o["duration_ms"] = r.duration_ms;
@@ -162,18 +170,54 @@ CORDON_FUNC std::string encode_result(const Status& status, const RunResult& r) 
     return boost::json::serialize(o);
 }
 
+namespace wire {
+
+// encode_result's own layout, {"stdout_b64":"..","stderr_b64":"..",<fields>: the outputs are
+// decoded straight from the text, and only the small rest is parsed into a JSON value (which
+// would otherwise hold a third copy of them). Returns the rest as an object, or nullopt when the
+// text is laid out otherwise (another backend's encoder): then it is parsed whole.
+inline std::optional<boost::json::value> split_outputs(std::string_view text, RunResult& r) {
+    auto take = [&text](std::string_view key, std::string& into) {
+        if (text.substr(0, key.size()) != key) return false;
+        text.remove_prefix(key.size());
+        std::size_t end = text.find('"');  // the base64 alphabet has neither '"' nor '\\'
+        if (end == std::string_view::npos) return false;
+        auto bytes = base64_decode(text.substr(0, end));
+        if (!bytes) throw std::invalid_argument("output is not base64");
+        into = std::move(*bytes);
+        text.remove_prefix(end);
+        return true;
+    };
+    if (!take(result_stdout_key, r.out) || !take(result_stderr_key, r.err) || text.substr(0, 2) != "\",") {
+        r.out.clear();
+        r.err.clear();
+        return std::nullopt;
+    }
+    text.remove_prefix(2);
+    std::string rest = "{" + std::string(text);
+    boost::json::value v = boost::json::parse(rest);
+    if (v.as_object().contains("stdout_b64") || v.as_object().contains("stderr_b64"))
+        throw std::invalid_argument("output given twice");
+    return v;
+}
+
+}  // namespace wire
+
 CORDON_FUNC Result<RunResult> decode_result(std::string_view text) {
     try {
-        boost::json::value v = boost::json::parse(boost::json::string_view(text.data(), text.size()));
-        const auto& o = v.as_object();
         RunResult r;
+        std::optional<boost::json::value> split = wire::split_outputs(text, r);
+        boost::json::value v = split ? std::move(*split) : boost::json::parse(boost::json::string_view(text.data(), text.size()));
+        const auto& o = v.as_object();
         r.exit_code = static_cast<int>(o.at("exit_code").to_number<std::int64_t>());
         r.signal = static_cast<int>(o.at("signal").to_number<std::int64_t>());
-        auto out = base64_decode(std::string_view(o.at("stdout_b64").as_string()));
-        auto err = base64_decode(std::string_view(o.at("stderr_b64").as_string()));
-        if (!out || !err) throw std::invalid_argument("output is not base64");
-        r.out = std::move(*out);
-        r.err = std::move(*err);
+        if (!split) {
+            auto out = base64_decode(std::string_view(o.at("stdout_b64").as_string()));
+            auto err = base64_decode(std::string_view(o.at("stderr_b64").as_string()));
+            if (!out || !err) throw std::invalid_argument("output is not base64");
+            r.out = std::move(*out);
+            r.err = std::move(*err);
+        }
         r.out_dropped = o.at("stdout_dropped").to_number<std::size_t>();
         r.err_dropped = o.at("stderr_dropped").to_number<std::size_t>();
         r.duration_ms = o.at("duration_ms").to_number<std::uint64_t>();

@@ -365,7 +365,7 @@ CORDON_FUNC Result<Runner> make_runner(const RunnerOptions& options) {
                                                           std::string(host_os()));
         ExecutorSpec spec = options.executor;
         spec.os = std::string(backend_os(backend));
-        auto executor = open_trusted_executor(spec);
+        auto executor = open_trusted_executor(spec, &options.verification_cache);
         if (!executor) return executor.error();
         BackendRegistry empty;
         const BackendRegistry& registry = options.registry ? *options.registry : empty;
