@@ -27,8 +27,10 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import executor_proxy_test as mxc  # noqa: E402  (find_executor: the pinned lxc-exec and its tools)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+import pinned_lxc_exec  # noqa: E402  (the pinned lxc-exec and its tools)
 import real_clients_test as lab_kit  # noqa: E402  (the lab and its servers)
 
 check = lab_kit.check
@@ -103,8 +105,9 @@ class Suite:
         report = os.path.join(self.out, f"report-{self.runs + 1}.json")
         cmd = [self.cordon, "run", "--json", "--ceiling", self.ceiling(who, domains), "--report", report,
                "--ro", self.lab.cert, "--rw", self.out, *args, "--", "sh", "-c", script]
+        # No verification cache: as root it would create HOME (here /nonexistent) to hold it.
         env = {"PATH": TRUSTED_PATH, "MXC_BIN_DIR": self.bin, "HOME": "/nonexistent", "TMPDIR": "/tmp",
-               "CORDON_PROXY_PROGRAM": proxy or self.proxy}
+               "CORDON_PROXY_PROGRAM": proxy or self.proxy, "CORDON_VERIFY_CACHE": "off"}
         r = lab_kit.run(as_user(cmd) if who == "user" else cmd, env=env, timeout=180)
         try:
             result = json.loads(r.stdout)
@@ -205,7 +208,8 @@ def main():
         return 2
     cordon, proxy = (os.path.abspath(p) for p in sys.argv[1:])
     lab_kit.enter_private_netns()  # as root, in a network and mount namespace of its own
-    lxc = mxc.find_executor()
+    lxc = pinned_lxc_exec.find_lxc_exec_1_0(("slirp4netns", "iptables", "iptables-restore", "ip6tables-restore", "bwrap"),
+                                            TRUSTED_PATH, lab_kit.skip, "scripts/setup_sandbox.sh installs it")
     if not shutil.which("setpriv"):
         lab_kit.skip("setpriv is not installed")
     test_user()
