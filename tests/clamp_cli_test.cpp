@@ -172,6 +172,44 @@ TEST_SUITE("clamp-cli") {
         CHECK(r.err.find("/network/egress/allow/0/to/0/cidr") != std::string::npos);
     }
 
+    TEST_CASE("domains: a request envelope {mxc, cordon.allowedDomains} under the ceiling's allowedDomains") {
+        TempTree t;
+        std::string ceiling = t.file("c.json", R"({"network":{"allowedDomains":["api.github.com","pypi.org:443"]}})");
+        auto clamp = [&](const std::string& request, bool json = false) {
+            std::vector<std::string> argv{cordon_exe(), "clamp", "--ceiling", ceiling, "--backend", "bubblewrap", "--no-canonical"};
+            if (json) argv.push_back("--json");
+            argv.push_back("-");
+            return run_command(argv, request);
+        };
+        const std::string mxc = R"({"version":"1.0.0","process":{"commandLine":"x"}})";
+        auto r = clamp(R"({"mxc":)" + mxc + R"(,"cordon":{"allowedDomains":["*.github.com","evil.example","pypi.org"]}})", true);
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        auto out = boost::json::parse(r.out);
+        CHECK(boost::json::serialize(out.at("allowedDomains")) == R"(["api.github.com","pypi.org:443"])");
+        CHECK(out.at("config").as_object().if_contains("allowedDomains") == nullptr);  // the MXC config stays MXC
+        const auto& decisions = out.at("report").at("decisions").as_array();
+        auto verdict_of = [&](const char* field) -> std::string {
+            for (const auto& d : decisions)
+                if (d.at("field") == field) return std::string(d.at("verdict").as_string());
+            return "";
+        };
+        CHECK(verdict_of("/network/allowedDomains/0") == "narrowed");
+        CHECK(verdict_of("/network/allowedDomains/1") == "dropped");
+        CHECK(verdict_of("/network/allowedDomains/2") == "narrowed");
+        // A plain MXC config is read as before; an unknown envelope key, a bad cordon section, or an
+        // MXC error inside the envelope exit 2 and say where.
+        CHECK(clamp(mxc).exit_code == 0);
+        r = clamp(R"({"mxc":)" + mxc + R"(,"extra":1})");
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("/extra") != std::string::npos);
+        r = clamp(R"({"mxc":)" + mxc + R"(,"cordon":{"allowedDomains":[7]}})");
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("/cordon/allowedDomains/0") != std::string::npos);
+        r = clamp(R"({"mxc":{"version":"1.0.0","process":{"commandLine":"x"},"bogus":1}})");
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("/mxc/bogus") != std::string::npos);
+    }
+
     TEST_CASE("parse errors exit 2 and name the input; hostile input never crashes") {
         TempTree t;
         std::string ceiling = t.file("c.json", R"({"readonlyPaths":["/usr"],"typo":1})");

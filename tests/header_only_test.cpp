@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <string>
+#include <tuple>
 
 #if !defined(_WIN32)
 #include <unistd.h>
@@ -98,5 +99,35 @@ TEST_SUITE("header-only") {
         CHECK(again->sdk_version == "0.9.0");
         CHECK(detail::trailing_error_object(R"(boom{"error":{"code":"x","message":"script timed out"}})") ==
               std::optional<std::string>("script timed out"));
+    }
+    // Here because detail::check_domains is the runner's (compiled into libcordon elsewhere).
+    TEST_CASE("granted domains fail closed where the proxy is not the only way out, or is missing") {
+        Policy p;
+        p.process.command_line = "true";
+        p.allowed_domains = {"pypi.org"};
+        const Contract& v1 = *find_contract("1.0.0");
+        for (auto [backend, sdk, contract] : {std::tuple{Backend::seatbelt, "1.0.1", "1.0.0"},
+                                              std::tuple{Backend::processcontainer, "1.0.1", "1.0.0"},
+                                              std::tuple{Backend::bubblewrap, "0.9.0", "0.6.0-alpha"}}) {
+            auto caps = *capabilities_for(backend, sdk, contract);
+            Status s = detail::check_domains(p, caps, *find_contract(contract));
+            REQUIRE_FALSE(s.has_value());
+            CHECK(s.error().code == ErrorCode::backend_unsupported);
+            CHECK(s.error().where == "/network/allowedDomains");
+        }
+        auto bwrap = *capabilities_for(Backend::bubblewrap, "1.0.1", "1.0.0");
+        Status none = detail::check_domains(p, bwrap, v1);  // no proxy set: the domains would be unreachable
+        REQUIRE_FALSE(none.has_value());
+        CHECK(none.error().code == ErrorCode::invalid_policy);
+        p.network = NetworkSpec{};
+        p.network->proxy = ProxyUrl{"http://127.0.0.1:3128"};
+        CHECK(detail::check_domains(p, bwrap, v1).has_value());
+        p.network->egress.allow.push_back(EgressRule{});  // a proxy beside rules: lxc-exec refuses it
+        Status rules = detail::check_domains(p, bwrap, v1);
+        REQUIRE_FALSE(rules.has_value());
+        CHECK(rules.error().where == "/network/egress");
+        p.network->egress.allow.clear();
+        p.network->egress.default_action = EgressDefault::allow;
+        CHECK_FALSE(detail::check_domains(p, bwrap, v1).has_value());
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The demo matrix: an operator ceiling from CORDON_* variables over a fresh Documents folder and a
-// scratch folder, five requests an agent might make, and (POSIX, as root) two egress requests in a
-// throwaway network namespace, each run in the real sandbox and each verdict proven afterwards by
+// scratch folder, five requests an agent might make, and (POSIX, as root) two egress requests and
+// two domain requests in a throwaway network namespace, each run in the real sandbox and each verdict proven afterwards by
 // the file system or a listener, not by exit codes.
 //
 //   demo_matrix [--plugin-dir DIR] [--executor PATH]
@@ -47,6 +47,9 @@ using socket_t = int;
 #include "cordon/clamp.hpp"
 #include "cordon/egress_flag.hpp"
 #include "cordon/runner.hpp"
+#if !defined(_WIN32)
+#include "cordon/filtering_proxy.hpp"
+#endif
 
 namespace fs = std::filesystem;
 using namespace cordon;
@@ -262,6 +265,79 @@ std::vector<Row> egress_rows(const Runner& runner, const RunOptions& run_options
                                       : "the other port's listener was reached";
     return rows;
 }
+
+// The domain rows, in a child process inside its own lab namespace: the ceiling allows the name
+// allowed.demo, the agent asks for it and for denied.demo (both 198.51.100.7, in a hosts file the
+// proxy is pointed at). The sandbox reaches only cordon's filtering proxy (runtimeConfig.networkProxy,
+// egress deny); its CONNECTs go through it, and each name's listener says what reached it. The proxy
+// runs in this process here (FilteringProxy); `cordon run --domain` starts it as cordon-proxy.
+std::vector<Row> domain_rows(const Runner& runner, const RunOptions& run_options, const fs::path& root) {
+    std::vector<Row> rows{{"domain in the ceiling", true}, {"domain outside it", false}};
+    int result[2];
+    if (::geteuid() != 0 || ::pipe(result) != 0) {
+        for (Row& r : rows) r.proof = "not run: a throwaway network namespace needs root";
+        return rows;
+    }
+    std::cout.flush();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(result[0]);
+        char verdict[3] = {'?', '?', '?'};
+        try {
+            if (auto problem = enter_lab(root)) throw std::runtime_error(*problem);
+            LoopbackListener allowed(0xC6336407), other(0xC6336407);  // 198.51.100.7
+            const fs::path hosts = root / "demo-hosts";
+            write_file(hosts, "198.51.100.7 allowed.demo denied.demo\n");
+            set_env("CORDON_ALLOWED_DOMAINS", "allowed.demo");
+            auto ceiling = ceiling_from_env("CORDON_");
+            if (!ceiling) throw std::runtime_error(ceiling.error().to_string());
+            Policy request;
+            request.process.command_line = "true";
+            request.allowed_domains = {"allowed.demo", "denied.demo"};
+            auto clamped = clamp(request, *ceiling, runner.capabilities());
+            if (!clamped) throw std::runtime_error(clamped.error().to_string());
+            ProxyConfig config;
+            config.allowed = parse_domain_patterns(clamped->policy.allowed_domains).value();
+            config.resolver = ProxyResolver::hosts_file;
+            config.hosts_file = hosts.string();
+            config.allowed_internal = {"198.51.100.7/32"};  // the lab's address is this namespace's own: named
+            auto proxy = FilteringProxy::start(config);
+            if (!proxy) throw std::runtime_error(proxy.error().to_string());
+            Policy& p = clamped->policy;
+            p.network = NetworkSpec{};
+            p.network->proxy = ProxyUrl{(*proxy)->url()};
+            p.network->egress.default_action = EgressDefault::deny;
+            // bash's /dev/tcp to the proxy (slirp's 10.0.2.2 for the host): a CONNECT per name.
+            std::string script;
+            for (auto [name, port] : {std::pair{"allowed.demo", allowed.port()}, std::pair{"denied.demo", other.port()}})
+                script += "exec 3<>/dev/tcp/10.0.2.2/" + std::to_string((*proxy)->port()) + " && printf \"CONNECT " + name +
+                          ":" + std::to_string(port) + " HTTP/1.1\\r\\n\\r\\n\" >&3 && timeout 3 head -c 12 <&3; echo; ";
+            p.process.command_line = "bash -c '" + script + "'";
+            auto ran = runner.run(p, run_options);
+            if (!ran) throw std::runtime_error(ran.error().to_string());
+            verdict[0] = allowed.knocked() ? 'y' : 'n';
+            verdict[1] = other.knocked() ? 'y' : 'n';
+            verdict[2] = ran->out.find("HTTP/1.1 403") != std::string::npos ? 'y' : 'n';
+        } catch (const std::exception& e) {
+            std::cerr << "demo_matrix: domain rows: " << e.what() << "\n";
+        }
+        (void)!::write(result[1], verdict, 3);
+        std::cout.flush();
+        ::_exit(0);
+    }
+    ::close(result[1]);
+    char verdict[3] = {'?', '?', '?'};
+    (void)!::read(result[0], verdict, 3);
+    ::close(result[0]);
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+    rows[0].allowed = verdict[0] == 'y';
+    rows[1].allowed = verdict[1] != 'n' || verdict[2] != 'y';
+    rows[0].proof = rows[0].allowed ? "allowed.demo's listener got the tunnel through cordon's proxy"
+                                    : "allowed.demo's listener saw nothing";
+    rows[1].proof = !rows[1].allowed ? "cordon's proxy answered 403; denied.demo's listener saw nothing"
+                                     : "denied.demo's listener was reached (or no 403)";
+    return rows;
+}
 #endif
 
 }  // namespace
@@ -377,6 +453,7 @@ int main(int argc, char** argv) {
         }
 #if !defined(_WIN32)
         for (Row& r : egress_rows(*runner, run_options, root)) rows.push_back(r);
+        for (Row& r : domain_rows(*runner, run_options, root)) rows.push_back(r);
 #endif
 
         const auto& exe = runner->executor();
@@ -388,6 +465,7 @@ int main(int argc, char** argv) {
                   << "         CORDON_NETWORK=block\n"
 #if !defined(_WIN32)
                   << "         CORDON_EGRESS_ALLOW=198.51.100.7/32:PORT/tcp (egress rows: the agent also asks another port)\n"
+                  << "         CORDON_ALLOWED_DOMAINS=allowed.demo (domain rows: the agent also asks denied.demo)\n"
 #endif
                   << "\n";
         std::cout << "  action                     expected  observed  proof\n";

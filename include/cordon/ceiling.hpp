@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cordon/config.hpp"
+#include "cordon/domain_pattern.hpp"
 #include "cordon/egress_rule.hpp"
 #include "cordon/path.hpp"
 #include "cordon/policy.hpp"
@@ -82,6 +83,12 @@ struct Ceiling {
     /// `network.egress.allow` / `deny`: MXC 1.0 rules. What a request may reach is (the allow rules,
     /// or everything when `network` is allow) minus the deny rules; its default is unused.
     Egress egress;
+    /// `network.allowedDomains`: what a request's domains are clamped to; granted ones are reached
+    /// only through cordon's filtering proxy (docs/network-proxy.md).
+    std::vector<DomainPattern> allowed_domains;
+    /// `network.proxyHostsFile`: the proxy resolves names with this hosts file only (empty: the
+    /// system resolver). For tests and air-gapped hosts.
+    std::string proxy_hosts_file;
     std::vector<std::string> env_allow;      ///< variable names or globs (`LC_*`)
     /// The ceiling's own values for fields a request may not set (containerId, lifecycle, fallback,
     /// ui, processContainer, seatbelt, lxc, network.enforcementMode/allowLocalNetwork/proxy).

@@ -121,9 +121,9 @@ inline Result<std::vector<std::string>> split_path_list(std::string_view value, 
 }
 
 /// The variables of an environment ceiling, after the prefix (CORDON_ + READONLY_PATHS, ...).
-inline constexpr std::array<std::string_view, 9> ceiling_env_suffixes{
+inline constexpr std::array<std::string_view, 11> ceiling_env_suffixes{
     "READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "ALLOWED_SOCKETS", "TIMEOUT_MS", "NETWORK", "ENV_ALLOW",
-    "RUN_AS", "LIMITS"};
+    "RUN_AS", "LIMITS", "ALLOWED_DOMAINS", "PROXY_HOSTS_FILE"};
 
 /// The names of the `prefix` ceiling variables that are set (so a caller can refuse a second source).
 inline std::vector<std::string> ceiling_env_set(std::string_view prefix, const EnvLookup& lookup = process_env) {
@@ -136,7 +136,8 @@ inline std::vector<std::string> ceiling_env_set(std::string_view prefix, const E
 /// The ceiling from environment variables named PREFIX + READONLY_PATHS, READWRITE_PATHS,
 /// DENIED_PATHS, ALLOWED_SOCKETS (lists, see split_path_list), TIMEOUT_MS (0..4294967295, 0 = no limit),
 /// NETWORK (block|allow), ENV_ALLOW (names or globs, same separator), RUN_AS (as `runAs`) and
-/// LIMITS (`processes=64,memoryBytes=1073741824`, the names of the ceiling's `limits`). Unset means the
+/// LIMITS (`processes=64,memoryBytes=1073741824`, the names of the ceiling's `limits`), ALLOWED_DOMAINS
+/// (domain patterns separated by ',': `pypi.org,*.github.com:443`) and PROXY_HOSTS_FILE. Unset means the
 /// default (nothing granted, no limit, block); a bad value is an error, never a default. PREFIX is
 /// letters, digits and '_', ending in '_' (an empty one would read bare names such as NETWORK).
 /// Errors: invalid-policy with `where` = the variable name (or the prefix).

@@ -228,6 +228,10 @@ struct Policy {
     // the ceiling and Runner::run applies them (RunOptions can only narrow them further).
     std::optional<RunAs> run_as;  ///< POSIX: the unprivileged user the sandbox runs as
     Limits limits;                ///< POSIX: resource limits of the whole sandbox tree
+    /// Domain patterns (`pypi.org`, `*.github.com:443`) reached through cordon's filtering proxy;
+    /// after clamp, the granted ones. A runner refuses them unless the proxy is set up
+    /// (network.proxy), since no MXC contract carries them.
+    std::vector<std::string> allowed_domains;
 
     Containment effective_containment() const { return containment.value_or(Containment::process); }
     /// The egress default (absent network: deny).
@@ -267,7 +271,8 @@ CORDON_DETAIL_EQ(WslcPortMapping, x.windows_port, x.container_port)
 CORDON_DETAIL_EQ(WslcSpec, x.target_os, x.image, x.image_tar_path, x.storage_path, x.cpu_count, x.memory_mb, x.gpu,
                  x.port_mappings)
 CORDON_DETAIL_EQ(Policy, x.container_id, x.containment, x.process, x.filesystem, x.lifecycle, x.fallback,
-                 x.network, x.ui, x.process_container, x.lxc, x.seatbelt, x.telemetry, x.wslc, x.run_as, x.limits)
+                 x.network, x.ui, x.process_container, x.lxc, x.seatbelt, x.telemetry, x.wslc, x.run_as, x.limits,
+                 x.allowed_domains)
 }  // namespace cordon
 
 #undef CORDON_DETAIL_EQ

@@ -16,10 +16,12 @@ for row in "write to Documents +BLOCKED +BLOCKED" "read from Documents +ALLOWED 
 done
 if [ "$(id -u)" -eq 0 ]; then  # the egress rows run in a throwaway network namespace: root only
   for row in "egress to the allowed port +ALLOWED +ALLOWED +listener on 198.51.100.7" \
-             "egress to another port +BLOCKED +BLOCKED +the other port's listener saw nothing"; do
+             "egress to another port +BLOCKED +BLOCKED +the other port's listener saw nothing" \
+             "domain in the ceiling +ALLOWED +ALLOWED +allowed.demo's listener got the tunnel" \
+             "domain outside it +BLOCKED +BLOCKED +cordon's proxy answered 403; denied.demo's listener saw nothing"; do
     echo "$out" | grep -Eq "$row" || { echo "missing row: $row"; exit 1; }
   done
-  echo "$out" | grep -q "all 7 verdicts as expected"
+  echo "$out" | grep -q "all 9 verdicts as expected"
 else
   echo "$out" | grep -q "all 5 verdicts as expected"
 fi

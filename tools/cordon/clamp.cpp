@@ -8,6 +8,7 @@
 
 #include "ceiling_source.hpp"
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
@@ -17,6 +18,8 @@
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/detail/output_file.hpp"
+#include "cordon/detail/strict_json.hpp"
+#include "cordon/violation.hpp"
 #include "cordon/mxc_json.hpp"
 #include "cordon/pins.hpp"
 #include "help.hpp"
@@ -64,6 +67,41 @@ std::string prefix_problem(const std::string& s) {
     return ok ? std::string()
               : "expected a variable prefix such as CORDON_: letters, digits and '_', and it must end in '_' (an "
                 "empty one would read bare names such as NETWORK), not '" + s + "'";
+}
+
+// A request file is an MXC config, or an envelope holding one beside cordon's own fields, so that
+// the config itself stays strict MXC JSON (docs/network-proxy.md, "Request files"):
+//   {"mxc": {"version": "1.0.0", ...}, "cordon": {"allowedDomains": ["pypi.org"]}}
+struct RequestText {
+    std::string mxc;
+    std::vector<std::string> domains;
+    std::string at;  ///< where the config lies in the file: "" or "/mxc"
+};
+
+Result<RequestText> split_request(const std::string& text) {
+    boost::json::value doc;
+    Violation syntax;
+    if (!detail::parse_strict_json(text, doc, syntax) || !doc.is_object() || !doc.as_object().contains("mxc"))
+        return RequestText{text, {}, ""};  // an MXC config (or not JSON): from_mxc_json says what is wrong
+    const boost::json::object& o = doc.as_object();
+    for (const auto& kv : o)
+        if (kv.key() != "mxc" && kv.key() != "cordon")
+            return make_error(ErrorCode::invalid_policy, "a request envelope holds only \"mxc\" and \"cordon\"",
+                              "/" + std::string(kv.key()));
+    RequestText r{boost::json::serialize(o.at("mxc")), {}, "/mxc"};
+    const boost::json::value* cordon = o.if_contains("cordon");
+    if (!cordon) return r;
+    const boost::json::value* domains = cordon->is_object() ? cordon->as_object().if_contains("allowedDomains") : nullptr;
+    if (!cordon->is_object() || cordon->as_object().size() != (domains ? 1u : 0u) || (domains && !domains->is_array()))
+        return make_error(ErrorCode::invalid_policy, "expected {\"allowedDomains\": [PATTERN, ...]}", "/cordon");
+    for (std::size_t i = 0; domains && i < domains->as_array().size(); ++i) {
+        const boost::json::value& v = domains->as_array()[i];
+        if (!v.is_string())
+            return make_error(ErrorCode::invalid_policy, "expected a domain pattern (a string)",
+                              "/cordon/allowedDomains/" + std::to_string(i));
+        r.domains.emplace_back(v.as_string().c_str());
+    }
+    return r;
 }
 
 }  // namespace
@@ -184,14 +222,22 @@ int Clamp::run(Output& out) {
     CeilingOptions ceiling_options{style, canonicalize};
     auto ceiling = load_operator_ceiling({ceiling_file_, env_prefix_, false}, ceiling_options);
     if (!ceiling) return out.fail(ceiling.error(), exit_usage);
-    auto text = read_input(*request_file_);
-    if (!text) return out.fail(text.error(), exit_usage);
-    auto request = from_mxc_json(*text);
-    if (!request) {
-        Error e = request.error();
+    auto file_text = read_input(*request_file_);
+    if (!file_text) return out.fail(file_text.error(), exit_usage);
+    auto split = split_request(*file_text);
+    if (!split) {
+        Error e = split.error();
         e.where = where_in(input_name(*request_file_), e.where);
         return out.fail(e, exit_usage);
     }
+    const std::string* text = &split->mxc;
+    auto request = from_mxc_json(*text);
+    if (!request) {
+        Error e = request.error();
+        e.where = where_in(input_name(*request_file_), split->at + e.where);
+        return out.fail(e, exit_usage);
+    }
+    request->allowed_domains = split->domains;  // the clamp reports each one (/network/allowedDomains/N)
     const std::string ceiling_name = ceiling->source;  // the file, the environment, or the system ceiling
     auto clamped = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir_, {}, {}});
     if (!clamped) {
@@ -220,8 +266,15 @@ int Clamp::run(Output& out) {
     if (report_file_) {
         if (Status s = detail::write_file_replacing(*report_file_, report); !s) return out.fail(s.error(), exit_usage);
     }
-    if (out.json())
-        return out.result({{"config", boost::json::parse(*json)}, {"report", boost::json::parse(report)}}, 0);
+    if (out.json()) {
+        boost::json::object o{{"config", boost::json::parse(*json)}, {"report", boost::json::parse(report)}};
+        if (!split->domains.empty()) {  // the granted domains: no MXC contract carries them
+            boost::json::array granted;
+            for (const auto& d : clamped->policy.allowed_domains) granted.emplace_back(d);
+            o["allowedDomains"] = std::move(granted);
+        }
+        return out.result(std::move(o), 0);
+    }
     if (!report_file_) std::cerr << report;
     std::cout << *json << "\n";
     return 0;

@@ -22,6 +22,7 @@
 #include "cordon/names.hpp"
 #include "cordon/runner.hpp"
 #include "options.hpp"
+#include "run_proxy.hpp"
 #include "run_request.hpp"
 #include "run_signals.hpp"
 #include "static_backends.hpp"
@@ -76,6 +77,9 @@ void define_run_options(CLI::App& app, RunArgs& a) {
     opt::repeated(app, "--egress", a.egress, "CIDR[:PORT[-ENDPORT]][/tcp|/udp]",
                   "an egress grant, e.g. 10.1.0.0/16:443/tcp (repeatable); the ceiling's network.egress rules "
                   "bound it (docs/egress-rules.md)");
+    opt::repeated(app, "--domain", a.domains, "PATTERN[:PORT]",
+                  "a domain the command may reach through cordon's filtering proxy, e.g. pypi.org or "
+                  "*.github.com:443 (repeatable); the ceiling's network.allowedDomains bound it (docs/network-proxy.md)");
     opt::repeated(app, "--env", a.env, "KEY=VALUE",
                   "environment variable for the command (repeatable; ceiling allow-list)");
     opt::single(app, "--cwd", a.cwd, "DIR", "working directory (must lie inside a granted path)");
@@ -216,7 +220,21 @@ int exit_status(const RunResult& r) {
     return r.exit_code;
 }
 
-int print_json(Output& out, const RunResult& r, const std::string& config, const ClampReport& report, int status) {
+// The proxy's part of a run's result: its URL and every decision (docs/network-proxy.md).
+struct ProxyOutcome {
+    std::string url;
+    std::vector<ProxyDecision> decisions;
+    std::string problem;  ///< why the decisions are missing, when they are
+};
+
+boost::json::object proxy_json(const ProxyOutcome& p) {
+    boost::json::object o{{"url", p.url}, {"decisions", decisions_json(p.decisions)}};
+    if (!p.problem.empty()) o["problem"] = p.problem;
+    return o;
+}
+
+int print_json(Output& out, const RunResult& r, const std::string& config, const ClampReport& report,
+               const std::optional<ProxyOutcome>& proxy, int status) {
     boost::json::object o;
     o["exit_code"] = r.exit_code;
     o["signal"] = r.signal;
@@ -232,6 +250,7 @@ int print_json(Output& out, const RunResult& r, const std::string& config, const
     o["invocation"] = std::move(invocation);
     o["config"] = boost::json::parse(config);
     o["report"] = boost::json::parse(report.to_json());
+    if (proxy) o["proxy"] = proxy_json(*proxy);
     return out.result(std::move(o), status, [&](std::ostream& os) {
         write_output(os, "stdout", r.out);
         write_output(os, "stderr", r.err);
@@ -277,6 +296,48 @@ int report_narrowing(Output& out, const RunArgs& a, const ClampReport& report, c
 
 int fail(Output& out, const Error& e) { return out.fail(e, status_for(e)); }
 
+// Stops the run's proxy and reports its decisions: one line each (unless --quiet) and, with
+// --report, in the report file beside the clamp's decisions.
+ProxyOutcome finish_proxy(Output& out, const RunArgs& a, RunProxy& proxy, const ClampReport& report) {
+    ProxyOutcome p{proxy.url(), {}, {}};
+    auto decisions = proxy.stop();
+    if (decisions) p.decisions = std::move(*decisions);
+    else p.problem = "the proxy's decisions are lost: " + decisions.error().to_string();
+    if (!p.problem.empty()) out.notice(p.problem);
+    if (!a.quiet && !a.json)
+        for (const ProxyDecision& d : p.decisions) out.notice(decision_line(d));
+    if (a.report) {
+        boost::json::object o = boost::json::parse(report.to_json()).as_object();
+        o["proxy"] = proxy_json(p);
+        if (Status s = detail::write_file_replacing(*a.report, boost::json::serialize(o) + "\n"); !s)
+            out.notice("cannot add the proxy's decisions to " + *a.report + ": " + s.error().to_string());
+    }
+    return p;
+}
+
+// The config to run. With granted domains every refusal comes first (the policy checked with a
+// placeholder proxy URL), then cordon-proxy starts and the policy gets its URL; a dry run starts none.
+// The config text is shown only with --json and --dry-run; otherwise run() emits (and checks) it
+// itself, and an empty text stands for it.
+Result<std::string> config_with_proxy(Output& out, const RunArgs& a, const Runner& runner, const Ceiling& ceiling,
+                                      Policy& policy, std::optional<RunProxy>& proxy) {
+    const bool shown = a.json || a.dry_run;
+    auto emitted = [&]() { return shown ? runner.config_for(policy) : Result<std::string>(std::string()); };
+    if (policy.allowed_domains.empty()) return emitted();
+    route_through_proxy(policy, dry_run_proxy_url);
+    auto config = runner.config_for(policy);
+    if (!config) return config;
+    if (a.dry_run) {
+        out.notice("dry run: no proxy is started; port 1 in networkProxy stands for its port");
+        return config;
+    }
+    auto started = start_proxy(policy, ceiling);
+    if (!started) return started.error();
+    proxy = std::move(*started);
+    route_through_proxy(policy, proxy->url());
+    return emitted();
+}
+
 class Run final : public Command {
 public:
     const CommandDoc& doc() const override { return run_doc; }
@@ -320,11 +381,13 @@ int Run::run(Output& out) {
             return fail(out, s.error());
     if (int refused = report_narrowing(out, a, clamped->report, request->asked)) return refused;
 
-    // Shown only with --json and --dry-run; run() emits (and checks) the same text itself.
-    Result<std::string> config = std::string();
-    if (a.json || a.dry_run) config = runner->config_for(clamped->policy);
+    Policy& policy = clamped->policy;
+    std::optional<RunProxy> proxy;
+    auto config = config_with_proxy(out, a, *runner, *ceiling, policy, proxy);
     if (!config) return fail(out, config.error());
-    auto result = runner->run(clamped->policy, options);
+    auto result = runner->run(policy, options);
+    std::optional<ProxyOutcome> proxied;
+    if (proxy) proxied = finish_proxy(out, a, *proxy, clamped->report);
     if (int sig = signals.received()) {
         // The runner has killed the whole tree and cleaned up (the config was a descriptor, or its
         // private file is gone); nothing of the run is left.
@@ -335,7 +398,7 @@ int Run::run(Output& out) {
     if (!result) return fail(out, result.error());
 
     const int status = exit_status(*result);
-    if (a.json) return print_json(out, *result, *config, clamped->report, status);
+    if (a.json) return print_json(out, *result, *config, clamped->report, proxied, status);
     if (a.dry_run) {
         std::cout << "config: " << *config << "\ninvocation:";
         for (const auto& arg : result->invocation) std::cout << " " << arg;

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "cordon/detail/npm_prefix.hpp"
+#include "cordon/domain_pattern.hpp"
 #include "cordon/egress_flag.hpp"
 #include "cordon/names.hpp"
 #include "cordon/path.hpp"
@@ -102,6 +103,11 @@ Result<CliRequest> request_from(const RunArgs& a, Backend backend) {
         if (!r.policy.network) r.policy.network = NetworkSpec{};
         r.asked.push_back({pointer("/network/egress/allow", r.policy.network->egress.allow.size()), "--egress " + flag});
         r.policy.network->egress.allow.push_back(std::move(*rule));
+    }
+    for (const auto& pattern : a.domains) {  // a typo is refused, like a bad --egress, not dropped
+        if (auto p = DomainPattern::parse(pattern); !p) return make_error(ErrorCode::invalid_policy, p.error().message, "--domain");
+        r.asked.push_back({pointer("/network/allowedDomains", r.policy.allowed_domains.size()), "--domain " + pattern});
+        r.policy.allowed_domains.push_back(pattern);
     }
     return r;
 }

@@ -19,7 +19,7 @@ namespace cordon::cli {
 /// The options of `cordon run`, as parsed.
 struct RunArgs {
     std::optional<std::string> ceiling_file;
-    std::vector<std::string> ro, rw, env, egress;
+    std::vector<std::string> ro, rw, env, egress, domains;
     std::optional<std::string> network, cwd, executor, report, stdin_mode;
     std::optional<std::uint64_t> timeout, output_limit;
     bool json = false, dry_run = false, base64 = false, config_file = false, interactive = false, no_verify_cache = false;

@@ -21,6 +21,7 @@
 #include "cordon/egress_flag.hpp"
 #include "cordon/egress_set.hpp"
 #include "cordon/contract.hpp"
+#include "cordon/domain_pattern.hpp"
 #include "cordon/detail/input_file.hpp"
 #include "cordon/detail/json_pointer.hpp"
 #include "cordon/detail/limit_fields.hpp"
@@ -136,6 +137,26 @@ inline Status env_egress(std::string_view value, const std::string& where, std::
     return {};
 }
 
+// CORDON_ALLOWED_DOMAINS: domain patterns separated by ','; a bad one names its index.
+inline Status env_domains(std::string_view value, const std::string& where, std::vector<DomainPattern>& out) {
+    std::vector<std::string> texts;
+    while (true) {
+        auto cut = value.find(',');
+        texts.emplace_back(value.substr(0, cut));
+        if (cut == std::string_view::npos) break;
+        value.remove_prefix(cut + 1);
+    }
+    auto patterns = parse_domain_patterns(texts, where);
+    if (!patterns) {
+        Error e = patterns.error();
+        auto slash = e.where.rfind('/');  // pointer/INDEX -> NAME[INDEX], like the other list variables
+        if (slash != std::string::npos) e.where = where + "[" + e.where.substr(slash + 1) + "]";
+        return e;
+    }
+    out = std::move(*patterns);
+    return {};
+}
+
 inline std::vector<std::string> string_array(const boost::json::value* v) {
     std::vector<std::string> out;
     if (!v || !v->is_array()) return out;
@@ -227,7 +248,8 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
     for (std::string_view key : {"containment", "containerId", "lifecycle", "fallback", "network", "ui",
                                  "processContainer", "seatbelt", "lxc"})
         if (auto* v = obj.if_contains(key)) mxc[key] = *v;
-    if (auto* net = mxc.if_contains("network")) net->get_object().erase("egress");  // MXC 1.0 rules: below
+    if (auto* net = mxc.if_contains("network"))  // MXC 1.0 rules and cordon's domains: below
+        for (const char* key : {"egress", "allowedDomains", "proxyHostsFile"}) net->get_object().erase(key);
     Policy fields = MxcDecoder(contract_0_7_0_alpha, violations).decode(mxc);
     if (!violations.empty()) return to_error(violations);
 
@@ -239,8 +261,14 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
         c.network = to_network_default(fields.network->effective_default());
         c.allowed_hosts = fields.network->legacy.allowed_hosts;
     }
-    if (auto* net = obj.if_contains("network"))
-        if (Status s = ceiling_egress(net->get_object(), c); !s) return s.error();
+    if (auto* net = obj.if_contains("network")) {
+        const boost::json::object& network = net->get_object();
+        if (Status s = ceiling_egress(network, c); !s) return s.error();
+        auto domains = parse_domain_patterns(string_array(network.if_contains("allowedDomains")), "/network/allowedDomains");
+        if (!domains) return domains.error();
+        c.allowed_domains = std::move(*domains);
+        if (const auto* hosts = network.if_contains("proxyHostsFile")) c.proxy_hosts_file = std::string(hosts->get_string());
+    }
     for (auto [key, list] : {std::pair{"readonlyPaths", &c.readonly}, std::pair{"readwritePaths", &c.readwrite},
                              std::pair{"deniedPaths", &c.denied}, std::pair{"allowedSockets", &c.allowed_sockets}}) {
         std::string base = pointer_child("", key);
@@ -323,6 +351,14 @@ CORDON_FUNC Result<Ceiling> ceiling_from_env(std::string_view prefix, const Ceil
             name = std::string(prefix) + suffix;
             if (auto value = lookup(name))
                 if (Status s = detail::env_egress(*value, name, *list); !s) return s.error();
+        }
+        name = std::string(prefix) + "ALLOWED_DOMAINS";
+        if (auto value = lookup(name))
+            if (Status s = detail::env_domains(*value, name, c.allowed_domains); !s) return s.error();
+        name = std::string(prefix) + "PROXY_HOSTS_FILE";
+        if (auto value = lookup(name)) {
+            if (value->empty()) return make_error(ErrorCode::invalid_policy, "expected a file name, got nothing", name);
+            c.proxy_hosts_file = *value;
         }
         if (!c.egress.allow.empty() && c.network == NetworkDefault::allow)
             return make_error(ErrorCode::invalid_policy,

@@ -24,6 +24,7 @@
 #include "cordon/detail/limit_fields.hpp"
 #include "cordon/detail/path_index.hpp"
 #include "cordon/detail/socket_scan.hpp"
+#include "cordon/domain_pattern.hpp"
 #include "cordon/egress_clamp.hpp"
 #include "cordon/names.hpp"
 
@@ -64,6 +65,7 @@ public:
         limits();
         out_.run_as = ceil_.run_as;  // the operator's choice; a request never picks the sandbox's user
         if (Status s = network(); !s) return s.error();
+        domains();
         ceiling_only_fields();
         report_.ceiling = ceil_.source;
         return ClampOutcome{std::move(out_), std::move(report_)};
@@ -598,6 +600,14 @@ private:
         }
         out_.network = std::move(net);
         return {};
+    }
+
+    // The request's domain patterns, each intersected with the ceiling's (domain_pattern.hpp); the
+    // proxy that serves them is the runner's business.
+    void domains() {
+        DomainClamp c = clamp_domains(req_.allowed_domains, ceil_.allowed_domains, "/network/allowedDomains");
+        for (ClampDecision& d : c.decisions) report_.decisions.push_back(std::move(d));
+        for (const DomainPattern& p : c.granted) out_.allowed_domains.push_back(p.to_string());
     }
 
     // A ceiling that blocks or lists hosts (legacy) decides the default itself and takes no rules;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <sys/stat.h>
+#include <utility>
 #if !defined(_WIN32)
 #include <unistd.h>
 #endif
@@ -86,7 +87,15 @@ inline bool needs_network_helpers(const Policy& p) {
 }
 
 // The devices those tools open as the sandbox's user (`who`; unset: this process's).
-inline Status check_network_devices(std::string_view devices, const std::optional<RunAs>& who) {
+// What needs the network tools, for the refusal's words: granted domains (the proxy's network)
+// or egress rules, and its pointer.
+inline std::pair<const char*, const char*> network_need(const Policy& p) {
+    return p.allowed_domains.empty() ? std::pair{"egress rules", "/network/egress"}
+                                     : std::pair{"granted domains (the network to the proxy)", "/network/allowedDomains"};
+}
+
+inline Status check_network_devices(std::string_view devices, const std::optional<RunAs>& who,
+                                    std::pair<const char*, const char*> need = {"egress rules", "/network/egress"}) {
 #if !defined(_WIN32)
     RunAs user = who ? *who : RunAs{static_cast<std::uint32_t>(::geteuid()), static_cast<std::uint32_t>(::getegid())};
     while (!devices.empty()) {
@@ -95,11 +104,12 @@ inline Status check_network_devices(std::string_view devices, const std::optiona
         devices.remove_prefix(cut == std::string_view::npos ? devices.size() : cut + 1);
         if (dev.empty()) continue;
         if (std::string problem = device_problem(dev, user); !problem.empty())
-            return make_error(ErrorCode::backend_unsupported, "egress rules need " + problem, "/network/egress");
+            return make_error(ErrorCode::backend_unsupported, std::string(need.first) + " need " + problem, need.second);
     }
 #else
     (void)devices;
     (void)who;
+    (void)need;
 #endif
     return {};
 }
@@ -141,6 +151,31 @@ inline Status check_capabilities(const Policy& p, const Capabilities& caps, cons
     return {};
 }
 
+// Granted domains are reached only through cordon's filtering proxy, and only an executor whose
+// firewall makes the proxy the only way out turns a domain list into a boundary.
+inline Status check_domains(const Policy& p, const Capabilities& caps, const Contract& contract) {
+    if (p.allowed_domains.empty()) return {};
+    const std::string where = "/network/allowedDomains";
+    if (!caps.proxy_enforced)
+        return make_error(ErrorCode::backend_unsupported,
+                          std::string(to_string(caps.backend)) + " (SDK " + std::string(caps.sdk_version) + ", contract " +
+                              std::string(contract.version) + ") does not make the proxy the only way out (its proxy "
+                              "is environment variables a workload can ignore); refusing granted domains",
+                          where);
+    if (!p.network || !p.network->proxy)
+        return make_error(ErrorCode::invalid_policy,
+                          "granted domains are reached only through cordon's filtering proxy, and the policy names none "
+                          "(network.proxy); cordon run starts it. Refusing rather than running with them unreachable",
+                          where);
+    const Egress& e = p.network->egress;
+    if (e.effective_default() != EgressDefault::deny || !e.allow.empty() || !e.deny.empty())
+        return make_error(ErrorCode::invalid_policy,
+                          "granted domains need egress default deny and no egress rules (the executor's firewall then "
+                          "admits only the proxy's port; lxc-exec refuses a proxy with rules)",
+                          "/network/egress");
+    return {};
+}
+
 }  // namespace detail
 
 CORDON_FUNC Result<const Contract*> Runner::contract_for(const Policy& policy) const {
@@ -167,6 +202,7 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
                               std::string((*contract)->version),
                           "/version");
     if (Status s = detail::check_capabilities(p, *caps, **contract); !s) return s.error();
+    if (Status s = detail::check_domains(p, *caps, **contract); !s) return s.error();
     if (backend() == Backend::bubblewrap) {
         if (auto s = detail::preflight_bubblewrap(p); !s) return s.error();
         std::vector<std::string> grants = p.filesystem.readwrite;
@@ -176,7 +212,10 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
         p.process.command_line = *check + p.process.command_line;
     }
     if (!caps->network_tools.empty() && detail::needs_network_helpers(p))
-        if (Status s = detail::require_helper_tools(network_tools(), "egress rules", "/network/egress"); !s) return s.error();
+        if (Status s = detail::require_helper_tools(network_tools(), detail::network_need(p).first,
+                                                    detail::network_need(p).second);
+            !s)
+            return s.error();
     return p;
 }
 
@@ -280,7 +319,8 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
     if (!prepared) return prepared.error();
     if (Status s = detail::check_grants_for(*prepared, effective->run_as); !s) return s.error();
     if (auto row = effective->dry_run ? std::nullopt : network_row(*prepared))  // a dry run opens no device
-        if (Status s = detail::check_network_devices(row->network_devices, effective->run_as); !s) return s.error();
+        if (Status s = detail::check_network_devices(row->network_devices, effective->run_as, detail::network_need(*prepared)); !s)
+            return s.error();
     auto request = request_for(*prepared, *effective);
     if (!request) return request.error();
     detail::RunRegistration registration;  // held until the run is over
