@@ -39,11 +39,13 @@ setup() {  # setup DIR [meson args...]: configure once, reconfigure when options
 # The suite runs once, sanitized: every test doubles as an ASan/UBSan check, and CI builds the
 # heavy headers once instead of twice. -O0 with line tables only (-g1): sanitizer reports keep
 # file:line, and the build costs a ninth of -O2 -g (measured on tests/egress_rules_test.cpp:
-# 104 s -> 11 s of CPU). The sanitizer-canary test proves the sanitizers still report.
+# 104 s -> 11 s of CPU). The sanitizer-canary test proves the sanitizers still report. A unity
+# build (eight files per translation unit) parses the heavy headers an eighth as often: the whole
+# build took 430 s of CPU instead of ~800; the mingw and C++20 builds still compile each file alone.
 stage_native() {
   step "native build with AddressSanitizer + UndefinedBehaviorSanitizer (gcc, C++17, -O0 -g1), every test"
   setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false \
-    -Doptimization=0 -Ddebug=false -Dcpp_args=-g1
+    -Doptimization=0 -Ddebug=false -Dcpp_args=-g1 -Dunity=on -Dunity_size=8
   ninja -C build-asan -j "$jobs"
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
     meson test -C build-asan --print-errorlogs --num-processes "$jobs" --timeout-multiplier 3

@@ -215,6 +215,11 @@ def main():
     test_user()
     root = tempfile.mkdtemp(prefix="cordon-domains-")
     os.chmod(root, 0o755)
+    # As root cordon starts cordon-proxy only from directories only root can write; a build tree
+    # may lie under /tmp (a clean clone in CI), so the test runs a copy from a fresh one under /run.
+    trusted = tempfile.mkdtemp(prefix="cordon-proxy-", dir="/run")
+    os.chmod(trusted, 0o755)
+    proxy = shutil.copy2(proxy, os.path.join(trusted, "cordon-proxy"))
     lab = lab_kit.Lab(root)
     try:
         bound = usable_tun(root)
@@ -236,6 +241,7 @@ def main():
         for mounted in ("/dev/net/tun", os.path.join(root, "dev")):  # (this namespace's own mounts)
             subprocess.run(["umount", mounted], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(trusted, ignore_errors=True)
     print(f"{len(lab_kit.failures)} failed" if lab_kit.failures else "all passed")
     return 1 if lab_kit.failures else 0
 
