@@ -21,7 +21,6 @@ match ../shared/reference/mxc/pins.tsv. Exits 77 without root, the executor or t
 """
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -30,13 +29,14 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import pinned_lxc_exec  # noqa: E402
+import test_user as test_user_kit  # noqa: E402
 import lab as lab_kit  # noqa: E402
 
 check = lab_kit.check
 TRUSTED_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 TOOLS = ("bwrap", "slirp4netns", "iptables", "ip6tables", "iptables-restore", "ip6tables-restore", "ip", "nsenter",
          "unshare")
-USER = "cordon-test"
+USER = test_user_kit.USER
 
 # The listeners (server namespace) and the host's own service (the sandbox host's namespace, 0.0.0.0).
 A7, A7B, A8, C9, U7 = "198.51.100.7:8080/tcp", "198.51.100.7:9090/tcp", "198.51.100.8:8080/tcp", \
@@ -50,20 +50,10 @@ def find_executor():
 
 
 def test_user():
-    try:
-        return pwd.getpwnam(USER)
-    except KeyError:
-        lab_kit.run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-                     "--shell", "/usr/sbin/nologin", USER])
-        try:
-            return pwd.getpwnam(USER)
-        except KeyError:
-            lab_kit.skip(f"cannot create the unprivileged user {USER}")
+    return test_user_kit.test_user(lab_kit.skip)
 
 
-def as_user(cmd):
-    return ["setpriv", f"--reuid={USER}", f"--regid={USER}", "--clear-groups", "--inh-caps=-all",
-            "--bounding-set=-all"] + cmd
+as_user = test_user_kit.as_user
 
 
 class Suite:

@@ -21,7 +21,6 @@ network tools or what the lab needs.
 """
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -32,27 +31,18 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 import pinned_lxc_exec  # noqa: E402  (the pinned lxc-exec and its tools)
 import real_clients_test as lab_kit  # noqa: E402  (the lab and its servers)
+import test_user as test_user_kit  # noqa: E402  (cordon-test, and setpriv to become it)
 
 check = lab_kit.check
-USER = "cordon-test"
+USER = test_user_kit.USER
 TRUSTED_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def test_user():
-    try:
-        return pwd.getpwnam(USER)
-    except KeyError:
-        lab_kit.run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-                     "--shell", "/usr/sbin/nologin", USER])
-        try:
-            return pwd.getpwnam(USER)
-        except KeyError:
-            lab_kit.skip(f"cannot create the unprivileged user {USER}")
+    return test_user_kit.test_user(lab_kit.skip)
 
 
-def as_user(cmd):
-    return ["setpriv", f"--reuid={USER}", f"--regid={USER}", "--clear-groups", "--inh-caps=-all",
-            "--bounding-set=-all"] + cmd
+as_user = test_user_kit.as_user
 
 
 def usable_tun(root):
