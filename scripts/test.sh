@@ -16,6 +16,7 @@ jobs=${CORDON_JOBS:-$(nproc)}
 
 started=$(date +%s)
 step() { printf '\n=== %s (at %d s) ===\n' "$*" $(( $(date +%s) - started )); }
+timings=()  # "stage seconds", printed at the end
 
 scripts/install-deps.sh
 # The pinned, verified MXC executors (a no-op when cached): the default SDK (1.0.1), whose
@@ -138,50 +139,28 @@ stage_windows() {
   return "$rc"
 }
 
-work_dir=$(mktemp -d); trap 'rm -rf "$work_dir"' EXIT
-children_cpu() {  # CPU seconds (user + system) of every finished child of this shell, from `times`
-  local user sys file="$work_dir/times.$BASHPID"
-  times > "$file"  # a builtin with a redirection runs in this shell; $(times) would not
-  { read -r _; read -r user sys; } < "$file"
+cpu_file=$(mktemp); trap 'rm -f "$cpu_file"' EXIT
+children_cpu() {  # CPU seconds (user + system) of every finished child so far, from bash's `times`
+  local user sys
+  times > "$cpu_file"  # a builtin with a redirection runs in this shell; $(times) would not
+  { read -r _; read -r user sys; } < "$cpu_file"
   cpu_seconds=$(awk -v u="$user" -v s="$sys" 'function sec(t,  m){ m = t; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", t); sub(/s$/, "", t); return m * 60 + t }
     BEGIN { printf "%d", sec(u) + sec(s) }')
 }
 
-# run_stage NAME: the stage in a subshell with errexit; "NAME wall cpu result" into $work_dir/NAME.
-run_stage() {
-  local s=$1 t0 c0 rc
-  t0=$(date +%s); children_cpu; c0=$cpu_seconds
-  set +e; ( set -e; "stage_$s" ); rc=$?; set -e
+# Every stage runs even after one fails (each in a subshell with errexit), so one run shows every
+# failure and the whole time table.
+failed=()
+for s in "${stages[@]}"; do
+  stage_started=$(date +%s)
+  children_cpu; cpu_before=$cpu_seconds
+  set +e; ( set -e; "stage_$s" ); stage_rc=$?; set -e
   children_cpu
-  echo "$s $(( $(date +%s) - t0 )) $(( cpu_seconds - c0 )) $([ $rc = 0 ] && echo ok || echo FAILED)" > "$work_dir/$s"
-}
-
-# Every stage runs even after one fails, so one run shows every failure and the whole time table.
-# The Windows stage (a cross build, then wine) runs beside the others, with its log printed when it
-# ends: the native tests mostly wait on real processes, and its build fills the idle cores.
-foreground=() background=()
-for s in "${stages[@]}"; do
-  if [ "$s" = windows ] && [ ${#stages[@]} -gt 1 ]; then background+=("$s"); else foreground+=("$s"); fi
-done
-for s in "${background[@]}"; do
-  echo "test.sh: stage $s runs beside the others; its log follows when they end"
-  run_stage "$s" > "$work_dir/$s.log" 2>&1 &
-done
-for s in "${foreground[@]}"; do run_stage "$s"; done
-wait
-for s in "${background[@]}"; do
-  printf '\n=== log of stage %s (it ran beside the others) ===\n' "$s"
-  cat "$work_dir/$s.log"
-done
-timings=() failed=()
-for s in "${stages[@]}"; do
-  line=$(cat "$work_dir/$s" 2>/dev/null || echo "$s - - FAILED")
-  timings+=("$line")
-  [ "${line##* }" = ok ] || failed+=("$s")
+  timings+=("$s $(( $(date +%s) - stage_started )) $(( cpu_seconds - cpu_before )) $([ $stage_rc = 0 ] && echo ok || echo FAILED)")
+  [ $stage_rc = 0 ] || failed+=("$s")
 done
 echo
-echo "test.sh: stage times (s, wall and CPU of $(nproc) cores; ${background[*]:-no stage} ran beside the others, and"
-echo "         its CPU also counts in the stage during which it ended):"
+echo "test.sh: stage times (s, wall and CPU of $(nproc) cores):"
 printf '  %-11s %6s %6s  %s\n' stage wall cpu result $(printf '%s\n' "${timings[@]}")
 if [ ${#failed[@]} -gt 0 ]; then
   echo "test.sh: FAILED stages: ${failed[*]} (after $(( $(date +%s) - started )) s)"; exit 1
