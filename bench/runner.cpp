@@ -62,11 +62,6 @@ double cpu_us(int who) {
     return us(u.ru_utime) + us(u.ru_stime);
 }
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
-
 struct Setup {
     Runner runner;
     Policy policy;
