@@ -33,6 +33,7 @@
 #include "cordon/detail/base64.hpp"
 #include "cordon/verified_executor.hpp"
 #include "run_executor.hpp"
+#include "support/process_gone.hpp"
 #include "support/test_user.hpp"
 
 namespace fs = std::filesystem;
@@ -72,28 +73,8 @@ ExecutorLaunch launch() {
     return l;
 }
 
-// Host pids of processes whose whole command line (NUL-separated argv) is `cmdline`.
-std::vector<int> processes_with(const std::string& cmdline) {
-    std::vector<int> pids;
-    DIR* proc = ::opendir("/proc");
-    while (dirent* e = proc ? ::readdir(proc) : nullptr) {
-        int pid = std::atoi(e->d_name);
-        if (pid <= 0) continue;
-        std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-        std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmd == cmdline) pids.push_back(pid);
-    }
-    if (proc) ::closedir(proc);
-    return pids;
-}
-
-bool gone(int pid) {
-    if (::kill(pid, 0) != 0) return true;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string s((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    auto close = s.rfind(')');
-    return close != std::string::npos && close + 2 < s.size() && s[close + 2] == 'Z';
-}
+using cordon::test::gone;
+using cordon::test::processes_with;
 
 }  // namespace
 

@@ -4,7 +4,6 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -128,21 +127,7 @@ struct Started {
     }
 };
 
-// Host pids whose command line is exactly `sleep <arg>`.
-std::vector<int> sleeps_with(const std::string& arg) {
-    const std::string cmdline = std::string("sleep\0", 6) + arg + std::string("\0", 1);
-    std::vector<int> pids;
-    DIR* proc = ::opendir("/proc");
-    while (dirent* e = proc ? ::readdir(proc) : nullptr) {
-        int pid = std::atoi(e->d_name);
-        if (pid <= 0) continue;
-        std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-        std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmd == cmdline) pids.push_back(pid);
-    }
-    if (proc) ::closedir(proc);
-    return pids;
-}
+using cordon::test::sleeps_with;
 
 }  // namespace
 

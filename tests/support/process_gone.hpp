@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: MIT
-// Test support: has a process ended? A zombie counts as ended: an orphan waits for a reaper that may
-// be slow (or absent, as in some containers), but it can do nothing any more.
+// Test support: the host's process table as an oracle. Has a process ended? (A zombie counts as
+// ended: an orphan waits for a reaper that may be slow or absent, but it can do nothing any more.)
+// Which processes run a given command line?
 #pragma once
 
+#include <dirent.h>
 #include <signal.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace cordon::test {
 
@@ -30,6 +34,26 @@ inline bool becomes_gone(int pid) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return true;
+}
+
+/// Host pids of processes whose whole command line (NUL-separated argv) is `cmdline`.
+inline std::vector<int> processes_with(const std::string& cmdline) {
+    std::vector<int> pids;
+    DIR* proc = ::opendir("/proc");
+    while (dirent* e = proc ? ::readdir(proc) : nullptr) {
+        int pid = std::atoi(e->d_name);
+        if (pid <= 0) continue;
+        std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
+        std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmd == cmdline) pids.push_back(pid);
+    }
+    if (proc) ::closedir(proc);
+    return pids;
+}
+
+/// Host pids whose command line is exactly `sleep <arg>`.
+inline std::vector<int> sleeps_with(const std::string& arg) {
+    return processes_with(std::string("sleep\0", 6) + arg + std::string("\0", 1));
 }
 
 }  // namespace cordon::test
