@@ -515,7 +515,8 @@ TEST_SUITE("posix-runner") {
         TempDir dir;
         std::vector<std::thread> threads;
         std::vector<std::string> outs(4);
-        std::vector<bool> ok(4, false);
+        // not vector<bool>: its elements share bytes, so threads writing their own flag would race
+        std::vector<char> ok(4, 0);
         auto start = Clock::now();
         for (int i = 0; i < 4; ++i)
             threads.emplace_back([&, i] {
