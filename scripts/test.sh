@@ -3,18 +3,24 @@
 # and runs every suite. Stages can be picked for local work: scripts/test.sh native fuzz
 #   native      the whole test suite, built once with AddressSanitizer + UndefinedBehaviorSanitizer
 #   downstream  a consumer of a lean install and of a subproject, compiled and header-only mode
-#   cpp20       every public header, the CLI, examples, backends and benchmarks as C++20, -Werror
+#   cpp20       every public header, the examples and the backends as C++20, -Werror
 #   fuzz        each libFuzzer target for CORDON_FUZZ_SECONDS (default 20), two at a time
 #   windows     plain mingw-w64 cross build, Windows tests under wine, wxc-exec.exe conformance
 #   plain       (not in the default list) the suite without sanitizers, in ./build
+# When native runs with others, the others run beside it in a second test.sh at the lowest CPU
+# priority: the native tests mostly wait on real processes, and the other builds fill the idle
+# cores. CORDON_CI_SERIAL=1 runs the stages one after another instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+table= beside_of_native=  # table: the file that collects one "stage wall cpu result" line per stage
+if [ "${1:-}" = --beside ]; then table=$2 beside_of_native=1; shift 2; fi  # how test.sh starts its second self
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(native downstream cpp20 fuzz windows)
+# windows first among those beside native: the biggest build; fuzz last: it runs for a fixed time
+[ ${#stages[@]} -gt 0 ] || stages=(native windows cpp20 downstream fuzz)
 jobs=${CORDON_JOBS:-$(nproc)}
 
-started=$(date +%s)
+started=${CORDON_TEST_STARTED:-$(date +%s)}; export CORDON_TEST_STARTED=$started  # "at N s" of the whole run
 step() { printf '\n=== %s (at %d s) ===\n' "$*" $(( $(date +%s) - started )); }
 timings=()  # "stage seconds", printed at the end
 
@@ -51,7 +57,8 @@ stage_native() {
     meson test -C build-asan --print-errorlogs --num-processes "$jobs" --timeout-multiplier 3
   step "the integration tests again, with lxc-exec from SDK 0.9.0 (contract 0.9.0-alpha)"
   MXC_BIN_DIR=$mxc090_bin_dir UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-    meson test -C build-asan --print-errorlogs --num-processes "$jobs" --timeout-multiplier 3 "${sdk_090_tests[@]}"
+    meson test -C build-asan --print-errorlogs --num-processes "$jobs" --timeout-multiplier 3 --logbase testlog-sdk090 \
+    "${sdk_090_tests[@]}"
 }
 
 stage_plain() {
@@ -59,7 +66,8 @@ stage_plain() {
   setup build
   ninja -C build -j "$jobs"
   meson test -C build --print-errorlogs --num-processes "$jobs"
-  MXC_BIN_DIR=$mxc090_bin_dir meson test -C build --print-errorlogs --num-processes "$jobs" "${sdk_090_tests[@]}"
+  MXC_BIN_DIR=$mxc090_bin_dir meson test -C build --print-errorlogs --num-processes "$jobs" --logbase testlog-sdk090 \
+    "${sdk_090_tests[@]}"
 }
 
 stage_downstream() {
@@ -68,11 +76,13 @@ stage_downstream() {
 }
 
 stage_cpp20() {
-  step "C++20 build of every public header (odr test), CLI, examples, backends, benchmarks; -Werror"
-  # a compile check: -O0 without debug info (optimisation-dependent warnings are the mingw stage's)
+  step "C++20 build of every public header (odr test), the examples and the backends; -Werror"
+  # What an embedder compiles: the public headers and the examples' uses of them, and the backends
+  # built beside them. The CLI and the benchmarks are cordon's own C++17 programs (not rebuilt here).
+  # A compile check: -O0 without debug info (optimisation-dependent warnings are the mingw stage's).
   setup build-cpp20 -Dcpp_std=c++20 -Dwerror=true -Ddebug=false -Doptimization=0
-  ninja -C build-cpp20 -j "$jobs" tests/odr_test tools/cordon bench/cordon-bench examples/demo_matrix \
-    examples/embed_minimal examples/policy_unit_test backends/bubblewrap/cordon-backend-bubblewrap.so \
+  ninja -C build-cpp20 -j "$jobs" tests/odr_test examples/demo_matrix examples/embed_minimal \
+    examples/policy_unit_test backends/bubblewrap/cordon-backend-bubblewrap.so \
     backends/seatbelt/cordon-backend-seatbelt.so
   meson test -C build-cpp20 odr example-policy-unit-test --print-errorlogs
 }
@@ -139,30 +149,69 @@ stage_windows() {
   return "$rc"
 }
 
-cpu_file=$(mktemp); trap 'rm -f "$cpu_file"' EXIT
-children_cpu() {  # CPU seconds (user + system) of every finished child so far, from bash's `times`
-  local user sys
-  times > "$cpu_file"  # a builtin with a redirection runs in this shell; $(times) would not
-  { read -r _; read -r user sys; } < "$cpu_file"
+[ -n "$table" ] || { table=$(mktemp); trap 'rm -f "$table"' EXIT; }
+children_cpu() {  # CPU seconds (user + system) of every finished child of this shell, from `times`
+  local user=0m0s sys=0m0s
+  times > "$table.times.$BASHPID"  # a builtin with a redirection runs in this shell; $(times) would not
+  { read -r _ && read -r user sys; } < "$table.times.$BASHPID" || true
+  rm -f "$table.times.$BASHPID"
   cpu_seconds=$(awk -v u="$user" -v s="$sys" 'function sec(t,  m){ m = t; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", t); sub(/s$/, "", t); return m * 60 + t }
     BEGIN { printf "%d", sec(u) + sec(s) }')
 }
 
-# Every stage runs even after one fails (each in a subshell with errexit), so one run shows every
-# failure and the whole time table.
+build_dir_of() {  # the build directory whose meson test logs belong to stage $1 (none: fuzz, downstream)
+  case $1 in native) echo build-asan ;; plain) echo build ;; cpp20) echo build-cpp20 ;; windows) echo build-mingw ;; esac
+}
+
+# run_stages STAGE...: each in a subshell with errexit, even after one fails, so one run shows every
+# failure and the whole time table
+run_stages() {
+  local s t0 c0 rc dir
+  for s in "$@"; do
+    dir=$(build_dir_of "$s"); [ -z "$dir" ] || rm -f "$dir"/meson-logs/testlog*.json  # this run's only
+    t0=$(date +%s); children_cpu; c0=$cpu_seconds
+    set +e; ( set -e; "stage_$s" ); rc=$?; set -e
+    children_cpu
+    echo "$s $(( $(date +%s) - t0 )) $(( cpu_seconds - c0 )) $([ $rc = 0 ] && echo ok || echo FAILED)" >> "$table"
+  done
+}
+
+if [ -n "$beside_of_native" ]; then run_stages "${stages[@]}"; exit 0; fi  # the parent reports
+beside=()
+if [ ${#stages[@]} -gt 1 ] && [[ " ${stages[*]} " == *" native "* ]] && [ -z "${CORDON_CI_SERIAL:-}" ]; then
+  for s in "${stages[@]}"; do [ "$s" = native ] || beside+=("$s"); done
+fi
+if [ ${#beside[@]} -gt 0 ]; then
+  mkdir -p build-logs
+  echo "test.sh: ${beside[*]} run beside native, at the lowest CPU priority; their log follows native's"
+  # its own process group, so that whatever it left running ends with this script
+  setsid nice -n 19 "$0" --beside "$table" "${beside[@]}" < /dev/null > build-logs/beside.log 2>&1 &
+  beside_pid=$!
+  trap 'kill -- "-$beside_pid" 2>/dev/null; rm -f "$table"' EXIT
+  run_stages native
+  wait "$beside_pid" || true
+  step "the log of ${beside[*]}, which ran beside native"
+  cat build-logs/beside.log
+else
+  run_stages "${stages[@]}"
+fi
+
+echo
+echo "test.sh: stage times (s, wall and CPU of $(nproc) cores${beside[*]:+; ${beside[*]} ran beside native}):"
+printf '  %-11s %6s %6s  %s\n' stage wall cpu result
 failed=()
 for s in "${stages[@]}"; do
-  stage_started=$(date +%s)
-  children_cpu; cpu_before=$cpu_seconds
-  set +e; ( set -e; "stage_$s" ); stage_rc=$?; set -e
-  children_cpu
-  timings+=("$s $(( $(date +%s) - stage_started )) $(( cpu_seconds - cpu_before )) $([ $stage_rc = 0 ] && echo ok || echo FAILED)")
-  [ $stage_rc = 0 ] || failed+=("$s")
+  line=$(grep "^$s " "$table" || echo "$s - - FAILED")
+  printf '  %-11s %6s %6s  %s\n' $line
+  [ "${line##* }" = ok ] || failed+=("$s")
 done
-echo
-echo "test.sh: stage times (s, wall and CPU of $(nproc) cores):"
-printf '  %-11s %6s %6s  %s\n' stage wall cpu result $(printf '%s\n' "${timings[@]}")
 if [ ${#failed[@]} -gt 0 ]; then
+  for s in "${failed[@]}"; do
+    dir=$(build_dir_of "$s")
+    if [ -n "$dir" ] && compgen -G "$dir/meson-logs/testlog*.json" > /dev/null; then
+      echo "test.sh: what failed in stage $s:"; scripts/failed-tests.py "$dir"/meson-logs/testlog*.json
+    fi
+  done
   echo "test.sh: FAILED stages: ${failed[*]} (after $(( $(date +%s) - started )) s)"; exit 1
 fi
 echo "test.sh: all stages passed in $(( $(date +%s) - started )) s: ${stages[*]}"
