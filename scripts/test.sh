@@ -4,7 +4,7 @@
 #   native      the whole test suite, built once with AddressSanitizer + UndefinedBehaviorSanitizer
 #   downstream  a consumer of a lean install and of a subproject, compiled and header-only mode
 #   cpp20       every public header, the examples and the backends as C++20, -Werror
-#   fuzz        each libFuzzer target for CORDON_FUZZ_SECONDS (default 20), two at a time
+#   fuzz        each libFuzzer target for CORDON_FUZZ_SECONDS (default 15), two at a time
 #   windows     plain mingw-w64 cross build, Windows tests under wine, wxc-exec.exe conformance
 #   plain       (not in the default list) the suite without sanitizers, in ./build
 # When native runs with others, the others run beside it in a second test.sh at the lowest CPU
@@ -88,7 +88,7 @@ stage_cpp20() {
 }
 
 stage_fuzz() {
-  step "libFuzzer targets, ${CORDON_FUZZ_SECONDS:-20} s each, two at a time"
+  step "libFuzzer targets, ${CORDON_FUZZ_SECONDS:-15} s each, two at a time"
   CXX=clang++ setup build-fuzz -Dfuzz=enabled -Dtests=disabled -Dcli=false -Dbench=false -Dexamples=false \
     -Dbackends=false -Doptimization=1 -Ddebug=false -Dcpp_args=-g1
   ninja -C build-fuzz -j "$jobs"
@@ -118,7 +118,7 @@ fuzz_one() {  # fuzz_one TARGET: runs it for CORDON_FUZZ_SECONDS with its seeds;
   # read-only seed folders: the project's own, plus the shared reference corpus when present
   [ -d "$root/fuzz/seeds/${name#fuzz_}" ] && seeds+=("$root/fuzz/seeds/${name#fuzz_}")
   [ "$name" = fuzz_mxc_json ] && [ -d "$root/../shared/reference/mxc/corpus" ] && seeds+=("$root/../shared/reference/mxc/corpus")
-  if ! "$target" -max_total_time="${CORDON_FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
+  if ! "$target" -max_total_time="${CORDON_FUZZ_SECONDS:-15}" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 "$corpus" "${seeds[@]}" > "build-fuzz/$name.log" 2>&1; then
     tail -n 40 "build-fuzz/$name.log"; echo "$name found a crash (log: build-fuzz/$name.log)"; return 1
   fi
@@ -150,13 +150,9 @@ stage_windows() {
 }
 
 [ -n "$table" ] || { table=$(mktemp); trap 'rm -f "$table"' EXIT; }
-children_cpu() {  # CPU seconds (user + system) of every finished child of this shell, from `times`
-  local user=0m0s sys=0m0s
-  times > "$table.times.$BASHPID"  # a builtin with a redirection runs in this shell; $(times) would not
-  { read -r _ && read -r user sys; } < "$table.times.$BASHPID" || true
-  rm -f "$table.times.$BASHPID"
-  cpu_seconds=$(awk -v u="$user" -v s="$sys" 'function sec(t,  m){ m = t; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", t); sub(/s$/, "", t); return m * 60 + t }
-    BEGIN { printf "%d", sec(u) + sec(s) }')
+stage_cpu() {  # stage_cpu FILE: CPU seconds (user + system) in the output of `times` in FILE
+  awk 'function sec(t,  m){ m = t; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", t); sub(/s$/, "", t); return m * 60 + t }
+    { total += sec($1) + sec($2) } END { printf "%d", total }' "$1" 2>/dev/null || echo "?"
 }
 
 build_dir_of() {  # the build directory whose meson test logs belong to stage $1 (none: fuzz, downstream)
@@ -166,13 +162,15 @@ build_dir_of() {  # the build directory whose meson test logs belong to stage $1
 # run_stages STAGE...: each in a subshell with errexit, even after one fails, so one run shows every
 # failure and the whole time table
 run_stages() {
-  local s t0 c0 rc dir
+  local s t0 rc dir
   for s in "$@"; do
     dir=$(build_dir_of "$s"); [ -z "$dir" ] || rm -f "$dir"/meson-logs/testlog*.json  # this run's only
-    t0=$(date +%s); children_cpu; c0=$cpu_seconds
-    set +e; ( set -e; "stage_$s" ); rc=$?; set -e
-    children_cpu
-    echo "$s $(( $(date +%s) - t0 )) $(( cpu_seconds - c0 )) $([ $rc = 0 ] && echo ok || echo FAILED)" >> "$table"
+    t0=$(date +%s)
+    # The stage's CPU is what its subshell and that subshell's children used (`times` as it exits):
+    # this shell's own child counters would also count a stage beside it that ended meanwhile.
+    set +e; ( set -e; trap 'times > "$table.times.$s"' EXIT; "stage_$s" ); rc=$?; set -e
+    echo "$s $(( $(date +%s) - t0 )) $(stage_cpu "$table.times.$s") $([ $rc = 0 ] && echo ok || echo FAILED)" >> "$table"
+    rm -f "$table.times.$s"
   done
 }
 
@@ -184,10 +182,14 @@ fi
 if [ ${#beside[@]} -gt 0 ]; then
   mkdir -p build-logs
   echo "test.sh: ${beside[*]} run beside native, at the lowest CPU priority; their log follows native's"
-  # its own process group, so that whatever it left running ends with this script
-  setsid nice -n 19 "$0" --beside "$table" "${beside[@]}" < /dev/null > build-logs/beside.log 2>&1 &
+  # In its own process group (job control on for this one launch), so that whatever it left running
+  # ends with this script; in this session, because the scheduler weighs nice only within a session
+  # (autogroups): with setsid the two halves shared the cores equally.
+  set -m
+  nice -n 19 "$0" --beside "$table" "${beside[@]}" < /dev/null > build-logs/beside.log 2>&1 &
   beside_pid=$!
-  trap 'kill -- "-$beside_pid" 2>/dev/null; rm -f "$table"' EXIT
+  set +m
+  trap 'kill -- "-$beside_pid" 2>/dev/null || true; rm -f "$table"' EXIT  # errexit holds in traps too
   run_stages native
   wait "$beside_pid" || true
   step "the log of ${beside[*]}, which ran beside native"
