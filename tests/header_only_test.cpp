@@ -2,10 +2,59 @@
 // Header-only mode (no CORDON_COMPILED_LIB, no libcordon): every function the compiled library
 // defines works when the headers define it inline. One translation unit, so that the default
 // build compiles valijson here and in src/schema_check.cpp only.
+#if defined(_WIN32)
+// An embedder's choice, which cordon leaves alone: <windows.h> without NOMINMAX, whose min and max
+// macros then reach every cordon header (and dependency) below. mingw's libstdc++ defines NOMINMAX
+// itself, and its own headers cannot stand the macros: so the standard headers come first, then
+// the macros as MSVC's <windows.h> defines them.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+#include <windows.h>
+#ifndef min
+#define min(a, b) (((a) < (b)) ? (a) : (b))
+#endif
+#ifndef max
+#define max(a, b) (((a) > (b)) ? (a) : (b))
+#endif
+#define CORDON_TEST_EMBEDDER_MINMAX 1
+#endif
+
+#include "cordon/backend_sdk.hpp"
 #include "cordon/cordon.hpp"
+#include "cordon/detail/executor_stderr.hpp"
 
 #if !CORDON_HEADER_ONLY
 #error "this test must be built in header-only mode (cordon_header_only_dep)"
+#endif
+
+#if defined(CORDON_TEST_EMBEDDER_MINMAX)
+#if defined(WIN32_LEAN_AND_MEAN)
+#error "a cordon header defined WIN32_LEAN_AND_MEAN: whether to is the embedder's choice"
+#endif
+#if !defined(min) || !defined(max)
+#error "a cordon header took the embedder's min and max macros away"
+#endif
+#undef min  // the rest of this program is not an embedder's
+#undef max
 #endif
 
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
@@ -18,9 +67,6 @@
 #if !defined(_WIN32)
 #include <unistd.h>
 #endif
-
-#include "cordon/backend_sdk.hpp"
-#include "cordon/detail/executor_stderr.hpp"
 
 using namespace cordon;
 

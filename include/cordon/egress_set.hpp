@@ -94,7 +94,7 @@ public:
     /// Every destination, protocol and port.
     static EgressSet everything() {
         EgressSet s;
-        s.slabs_.push_back({Uint128{}, Uint128::max(), all_services()});
+        s.slabs_.push_back({Uint128{}, (Uint128::max)(), all_services()});
         return s;
     }
 
@@ -109,7 +109,7 @@ public:
 
     bool empty() const noexcept { return slabs_.empty(); }
     bool is_everything() const noexcept {
-        return slabs_.size() == 1 && slabs_[0].first == Uint128{} && slabs_[0].last == Uint128::max() &&
+        return slabs_.size() == 1 && slabs_[0].first == Uint128{} && slabs_[0].last == (Uint128::max)() &&
                *slabs_[0].services == *all_services();
     }
     /// Whether the packet is allowed. An IPv4-mapped destination is its IPv4 address.
@@ -193,7 +193,7 @@ public:
         if (!services || services->empty()) return;
         detail::SpanSetPtr s = intern(services);
         if (!out_.empty() && out_.back().services == s && out_.back().last.next() == first &&
-            out_.back().last != Uint128::max()) {
+            out_.back().last != (Uint128::max)()) {
             out_.back().last = last;
             return;
         }
@@ -283,8 +283,8 @@ inline void EgressSet::intersect_into(const EgressSet& a, const EgressSet& b, Bu
             j = detail::slab_seek(y, j, x[i].first);
             continue;
         }
-        Uint128 lo = std::max(x[i].first, y[j].first);
-        Uint128 hi = std::min(x[i].last, y[j].last);
+        Uint128 lo = (std::max)(x[i].first, y[j].first);
+        Uint128 hi = (std::min)(x[i].last, y[j].last);
         out.add(lo, hi, out.both(x[i].services, y[j].services));
         bool x_done = x[i].last == hi;
         if (y[j].last == hi) ++j;
@@ -314,7 +314,7 @@ inline void EgressSet::unite_into(const EgressSet& a, const EgressSet& b, Builde
             out.add(ys, xs.prev(), y[j].services);
             ys = xs;
         } else {
-            Uint128 hi = std::min(x[i].last, y[j].last);
+            Uint128 hi = (std::min)(x[i].last, y[j].last);
             out.add(xs, hi, out.both(x[i].services, y[j].services));
             bool x_done = x[i].last == hi, y_done = y[j].last == hi;
             if (x_done) next_x();
@@ -337,7 +337,7 @@ inline void EgressSet::subtract_into(const EgressSet& a, const EgressSet& b, Bui
                 out.add(cursor, y[j].first.prev(), s.services);
                 cursor = y[j].first;
             }
-            Uint128 hi = std::min(y[j].last, s.last);
+            Uint128 hi = (std::min)(y[j].last, s.last);
             out.add(cursor, hi, out.both(s.services, y[j].services));
             if (hi == s.last) {
                 done = true;

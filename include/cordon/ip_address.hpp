@@ -18,10 +18,11 @@ struct Uint128 {
     std::uint64_t hi = 0;
     std::uint64_t lo = 0;
 
-    static constexpr Uint128 max() noexcept { return {~std::uint64_t{0}, ~std::uint64_t{0}}; }
+    // (max), not max: immune to the max macro of <windows.h> without NOMINMAX
+    static constexpr Uint128 (max)() noexcept { return {~std::uint64_t{0}, ~std::uint64_t{0}}; }
     /// 2^n - 1 for n in 0..128: the host mask of a prefix of length 128 - n.
     static constexpr Uint128 low_mask(unsigned n) noexcept {
-        if (n >= 128) return max();
+        if (n >= 128) return (max)();
         if (n >= 64) return {(std::uint64_t{1} << (n - 64)) - 1, ~std::uint64_t{0}};
         return {0, (std::uint64_t{1} << n) - 1};
     }

@@ -21,7 +21,7 @@ inline std::vector<AddressSpan> merge_address_spans(std::vector<AddressSpan> spa
     std::sort(spans.begin(), spans.end(), [](const AddressSpan& a, const AddressSpan& b) { return a.first < b.first; });
     std::vector<AddressSpan> out;
     for (const AddressSpan& s : spans) {
-        if (!out.empty() && (s.first <= out.back().last || (out.back().last != Uint128::max() &&
+        if (!out.empty() && (s.first <= out.back().last || (out.back().last != (Uint128::max)() &&
                                                              s.first == out.back().last.next()))) {
             if (s.last > out.back().last) out.back().last = s.last;
             continue;
@@ -78,7 +78,7 @@ inline Error egress_too_complex(std::string_view where) {
 inline Result<EgressSet> EgressSet::from_rule(const EgressRule& rule, std::string_view where) {
     if (Status s = check_rule(rule, where); !s) return s.error();
     std::vector<detail::AddressSpan> addresses;
-    if (!rule.to) addresses.push_back({Uint128{}, Uint128::max()});  // both families, ::/0 and 0.0.0.0/0
+    if (!rule.to) addresses.push_back({Uint128{}, (Uint128::max)()});  // both families, ::/0 and 0.0.0.0/0
     else
         for (std::size_t i = 0; i < rule.to->size(); ++i) {
             const Peer& peer = (*rule.to)[i];

@@ -29,7 +29,7 @@ inline ServiceCell split_services(const SpanSet& s) {
     for (const Span& sp : s) {
         if (sp.first <= 65535) c.tcp.push_back({sp.first, std::min<std::uint32_t>(sp.last, 65535)});
         if (sp.last >= udp_base && sp.first <= udp_base + 65535)
-            c.udp.push_back({std::max(sp.first, udp_base) - udp_base, std::min(sp.last, udp_base + 65535) - udp_base});
+            c.udp.push_back({(std::max)(sp.first, udp_base) - udp_base, (std::min)(sp.last, udp_base + 65535) - udp_base});
         c.icmp = c.icmp || (sp.first <= icmp_service && sp.last >= icmp_service);
         c.other = c.other || sp.last >= other_service;
     }
@@ -125,7 +125,7 @@ public:
         auto [it, fresh] = index_.emplace(services, groups_.size());
         if (fresh) groups_.push_back({services, {}});
         auto& spans = groups_[it->second].spans;
-        if (!spans.empty() && spans.back().last != Uint128::max() && spans.back().last.next() == first)
+        if (!spans.empty() && spans.back().last != (Uint128::max)() && spans.back().last.next() == first)
             spans.back().last = last;
         else spans.push_back({first, last});
     }
@@ -135,7 +135,7 @@ public:
         std::vector<EgressRule> out;
         for (const auto& g : groups_) {
             EgressRule r;
-            bool all_addresses = g.spans.size() == 1 && g.spans[0].first == Uint128{} && g.spans[0].last == Uint128::max();
+            bool all_addresses = g.spans.size() == 1 && g.spans[0].first == Uint128{} && g.spans[0].last == (Uint128::max)();
             if (!all_addresses) r.to = cover_peers(g.spans);
             r.ports = port_specs(g.services);
             if (!r.to && !r.ports) everything = true;
@@ -179,10 +179,10 @@ inline Egress build_egress_form(const std::vector<Slab>& slabs, bool negative) {
     for (const Slab& s : slabs) {
         if (negative && s.first > cursor) place(cursor, s.first.prev(), {});
         place(s.first, s.last, *s.services);
-        open = s.last != Uint128::max();
+        open = s.last != (Uint128::max)();
         if (open) cursor = s.last.next();
     }
-    if (negative && open) place(cursor, Uint128::max(), {});
+    if (negative && open) place(cursor, (Uint128::max)(), {});
     Egress e;
     bool everything = false;
     e.allow = allow.rules(everything);
@@ -216,7 +216,7 @@ inline Egress EgressSet::to_egress() const {
     Egress positive = detail::build_egress_form(slabs_, false);
     // "Allow all, deny the rest" can only be shorter when the set reaches both ends of the address
     // axis (a rule without `to` does); otherwise it must deny the wide runs outside, at ~100 blocks.
-    if (slabs_.empty() || slabs_.front().first != Uint128{} || slabs_.back().last != Uint128::max()) return positive;
+    if (slabs_.empty() || slabs_.front().first != Uint128{} || slabs_.back().last != (Uint128::max)()) return positive;
     Egress negative = detail::build_egress_form(slabs_, true);
     return detail::egress_cost(negative) < detail::egress_cost(positive) ? negative : positive;
 }

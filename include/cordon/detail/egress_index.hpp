@@ -146,7 +146,7 @@ private:
         if (r <= lo || hi <= l || !detail::span_intersects(*nodes_[node].any, *q.services)) return;
         if (hi - lo == 1) {
             const detail::Slab& s = slabs_[lo];
-            out.add(std::max(s.first, q.first), std::min(s.last, q.last), out.both(s.services, q.services));
+            out.add((std::max)(s.first, q.first), (std::min)(s.last, q.last), out.both(s.services, q.services));
             return;
         }
         std::size_t mid = lo + (hi - lo) / 2;

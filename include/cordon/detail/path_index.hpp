@@ -43,7 +43,7 @@ public:
         std::size_t best = paths_.size();
         for (std::size_t end = key.size();;) {
             auto it = first_.find(std::string_view(key).substr(0, end));
-            if (it != first_.end()) best = std::min(best, it->second);
+            if (it != first_.end()) best = (std::min)(best, it->second);
             if (end <= root_len) break;
             std::size_t cut = key.rfind(p.separator(), end - 1);
             end = cut == std::string::npos || cut < root_len ? root_len : cut;

@@ -74,7 +74,7 @@ inline SpanSet span_intersection(const SpanSet& a, const SpanSet& b) {
     for (const Span& s : small) {
         k = span_seek(large, k, s.first);
         for (; k < large.size() && large[k].first <= s.last; ++k) {
-            out.push_back({std::max(s.first, large[k].first), std::min(s.last, large[k].last)});
+            out.push_back({(std::max)(s.first, large[k].first), (std::min)(s.last, large[k].last)});
             if (large[k].last > s.last) break;  // it may reach into the next span of `small`
         }
     }

@@ -11,13 +11,7 @@
 #include <vector>
 
 #if defined(_WIN32)
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#include <windows.h>
+#include <windows.h>  // no NOMINMAX/WIN32_LEAN_AND_MEAN: that is the embedder's choice
 #else
 #include <sys/stat.h>
 #include <unistd.h>

@@ -546,7 +546,7 @@ private:
             auto ceiling = detail::ceiling_limit(f, ceil_.limits, sandbox_has_own_uid());
             auto asked = req_.limits.*f.member;  // 0 asks for no limit: the ceiling's stands
             auto& out = out_.limits.*f.member;
-            out = !asked || *asked == 0 ? ceiling : !ceiling ? asked : std::min(*asked, *ceiling);
+            out = !asked || *asked == 0 ? ceiling : !ceiling ? asked : (std::min)(*asked, *ceiling);
             if (!asked) continue;
             std::string field = pointer_child("/limits", f.name);
             std::string text = std::to_string(*asked);

@@ -17,11 +17,19 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+// valijson calls numeric_limits<T>::max(): shield it from the min and max macros of <windows.h>
+// (an embedder that includes it without NOMINMAX), and give the embedder its macros back after.
+#pragma push_macro("min")
+#pragma push_macro("max")
+#undef min
+#undef max
 #include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
+#pragma pop_macro("max")
+#pragma pop_macro("min")
 
 #include "cordon/detail/embedded_schemas.hpp"
 #include "cordon/detail/json_pointer.hpp"
