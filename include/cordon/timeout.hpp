@@ -14,6 +14,8 @@ class Timeout {
 public:
     /// No timeout (MXC's 0). Also the default: absence of `process.timeout` means none.
     constexpr Timeout() noexcept = default;
+    /// The largest finite timeout: `process.timeout` is an unsigned 32-bit count of milliseconds.
+    static constexpr std::uint32_t max_ms = 4294967295u;
     static constexpr Timeout none() noexcept { return Timeout(); }
     /// A finite timeout; `milliseconds == 0` is the MXC spelling of none and yields none.
     static constexpr Timeout ms(std::uint32_t milliseconds) noexcept { return Timeout(milliseconds); }

@@ -75,7 +75,7 @@ void define_mcp_options(CLI::App& app, McpArgs& a) {
     opt::number(app, "--max-read-bytes", a.max_read_bytes, 1, 64u << 20, "BYTES", "largest read_file answer (default 1048576)");
     opt::number(app, "--max-write-bytes", a.max_write_bytes, 0, mcp::max_write_bytes_limit, "BYTES",
                 "largest write_file content (default 262144, at most 1048576)");
-    opt::number(app, "--file-timeout", a.file_timeout, 1, 4294967295u, "MS",
+    opt::number(app, "--file-timeout", a.file_timeout, 1, Timeout::max_ms, "MS",
                 "time limit of read_file and write_file (default 30000)");
     opt::group(app, "Server");
     opt::number(app, "--max-concurrency", a.max_concurrency, 1, 256, "N", "tool calls running at once (default 4)");

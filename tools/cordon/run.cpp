@@ -18,6 +18,7 @@
 #include "cordon/clamp.hpp"
 #include "cordon/detail/base64.hpp"
 #include "cordon/detail/output_file.hpp"
+#include "cordon/detail/run_result_json.hpp"
 #include "cordon/detail/utf8.hpp"
 #include "cordon/names.hpp"
 #include "cordon/runner.hpp"
@@ -70,7 +71,7 @@ void define_run_options(CLI::App& app, RunArgs& a) {
     opt::group(app, "Request");
     opt::repeated(app, "--ro", a.ro, "PATH", "read-only grant (repeatable)");
     opt::repeated(app, "--rw", a.rw, "PATH", "read-write grant (repeatable)");
-    opt::number(app, "--timeout", a.timeout, 0, 4294967295u, "MS",
+    opt::number(app, "--timeout", a.timeout, 0, Timeout::max_ms, "MS",
                 "timeout in milliseconds (0 = none; the ceiling's limit still applies)");
     opt::choice(app, "--network", a.network, {"block", "allow"},
                 "network default (the ceiling decides whether allow is possible)");
@@ -236,18 +237,7 @@ boost::json::object proxy_json(const ProxyOutcome& p) {
 int print_json(Output& out, const RunResult& r, const std::string& config, const ClampReport& report,
                const std::optional<ProxyOutcome>& proxy, int status) {
     boost::json::object o;
-    o["exit_code"] = r.exit_code;
-    o["signal"] = r.signal;
-    o["stdout_dropped"] = r.out_dropped;
-    o["stderr_dropped"] = r.err_dropped;
-    o["duration_ms"] = r.duration_ms;
-    o["timed_out"] = r.timed_out;
-    o["failure"] = to_string(r.failure);
-    o["failure_message"] = r.failure_message;
-    o["started"] = to_string(r.started);
-    boost::json::array invocation;
-    for (const auto& arg : r.invocation) invocation.emplace_back(arg);
-    o["invocation"] = std::move(invocation);
+    detail::put_run_result(o, r);
     o["config"] = boost::json::parse(config);
     o["report"] = boost::json::parse(report.to_json());
     if (proxy) o["proxy"] = proxy_json(*proxy);

@@ -335,9 +335,10 @@ CORDON_FUNC Result<Ceiling> ceiling_from_env(std::string_view prefix, const Ceil
             bool digits = !value->empty() && value->size() <= 10 &&
                           value->find_first_not_of("0123456789") == std::string::npos;
             unsigned long long n = digits ? std::stoull(*value) : 0;
-            if (!digits || n > 4294967295ULL)
+            if (!digits || n > Timeout::max_ms)
                 return make_error(ErrorCode::invalid_policy,
-                                  "expected milliseconds from 0 to 4294967295 (0 means no limit), got \"" + *value + "\"",
+                                  "expected milliseconds from 0 to " + std::to_string(Timeout::max_ms) +
+                                      " (0 means no limit), got \"" + *value + "\"",
                                   name);
             c.timeout = Timeout::ms(static_cast<std::uint32_t>(n));
         }

@@ -113,10 +113,10 @@ private:
     }
 
     Timeout timeout(const boost::json::value& v, const std::string& pointer) {
-        constexpr std::string_view expected =
-            "an integer from 0 to 4294967295 (milliseconds; 0 means no timeout)";
+        const std::string expected =
+            "an integer from 0 to " + std::to_string(Timeout::max_ms) + " (milliseconds; 0 means no timeout)";
         auto n = integer_of(v);
-        if (n && *n >= 0 && *n <= 4294967295LL) return Timeout::ms(static_cast<std::uint32_t>(*n));
+        if (n && *n >= 0 && *n <= Timeout::max_ms) return Timeout::ms(static_cast<std::uint32_t>(*n));
         if (v.is_int64() || v.is_uint64()) {
             add(pointer, "expected " + std::string(expected) + ", got " +
                              (v.is_int64() ? std::to_string(v.get_int64()) : std::to_string(v.get_uint64())));

@@ -14,6 +14,7 @@
 #include <boost/json/value.hpp>
 
 #include "cordon/detail/base64.hpp"
+#include "cordon/detail/run_result_json.hpp"
 #include "cordon/detail/run_wire.hpp"
 
 namespace cordon::detail {
@@ -153,20 +154,9 @@ CORDON_FUNC std::string encode_result_fields(const Status& status, const RunResu
     o["status"] = status ? 0 : static_cast<int>(status.error().code);
     o["message"] = status ? std::string() : status.error().message;
     o["where"] = status ? std::string() : status.error().where;  // JSON pointer or path of the failure
-    o["exit_code"] = r.exit_code;
-    o["signal"] = r.signal;
-    o["stdout_dropped"] = r.out_dropped;
-    o["stderr_dropped"] = r.err_dropped;
-    o["duration_ms"] = r.duration_ms;
-    o["timed_out"] = r.timed_out;
+    put_run_result(o, r);
     o["cancelled"] = r.cancelled;
     o["cgroup"] = r.cgroup;
-    o["failure"] = to_string(r.failure);
-    o["failure_message"] = r.failure_message;
-    o["started"] = to_string(r.started);
-    boost::json::array invocation;
-    for (const auto& arg : r.invocation) invocation.emplace_back(arg);
-    o["invocation"] = std::move(invocation);
     return boost::json::serialize(o);
 }
 
