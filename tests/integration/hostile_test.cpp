@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/process_gone.hpp"
 #include "../support/run_command.hpp"
 #include "../support/test_user.hpp"
 
@@ -374,6 +375,7 @@ TEST_CASE("concurrent runs: one that could write a parent of another's grant nev
     spit(lab.box / "docs" / "f", "docs");
     lab.give(lab.box);
     fs::path c = ceiling_file(lab, box_json(lab));
+    const std::string nap = "3.217";  // a duration nothing else sleeps: the first run's own command
     pid_t first = ::fork();
     REQUIRE(first >= 0);
     if (first == 0) {
@@ -382,12 +384,15 @@ TEST_CASE("concurrent runs: one that could write a parent of another's grant nev
         ::dup2(null, 2);
         std::string exe = required_env("CORDON_EXE");
         ::execl(exe.c_str(), exe.c_str(), "run", "--ceiling", c.c_str(), "--rw", lab.box.c_str(), "--", "sh", "-c",
-                ("touch " + (lab.op / "first-started").string() + " 2>/dev/null; sleep 3").c_str(), nullptr);
+                ("touch " + (lab.op / "first-started").string() + " 2>/dev/null; sleep " + nap).c_str(), nullptr);
         ::_exit(127);
     }
-    // Wait until the first run's sandbox exists (its sleep runs as the sandbox's user).
-    for (int i = 0; i < 300 && run_command({"pgrep", "-f", "sleep 3"}).exit_code != 0; ++i)
+    // Wait until the first run's command runs in its sandbox, so that the run is registered: the
+    // exact `sleep 3.217` process (a pattern would also match cordon's own argv, before it registers).
+    bool inside = false;
+    for (int i = 0; i < 1000 && !(inside = !cordon::test::sleeps_with(nap).empty()); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE_MESSAGE(inside, "the first run's command never started");
     auto r = run_cordon({"run", "--ceiling", c.string(), "--ro", (lab.box / "docs").string(), "--", "cat",
                      (lab.box / "docs" / "f").string()});
     CHECK(r.exit_code == 126);
