@@ -85,6 +85,13 @@ struct Capabilities {
     std::string_view network_devices;
     /// Blocks this executor accepts in egress allow rules and never reaches (SilentPeer).
     SilentPeers silent_peers;
+    /// The backend's runner ends a run when RunOptions::cancel_fd becomes readable.
+    bool cancellation = false;
+    /// The backend's runner honours RunOptions' stdin, streaming sinks, run_as and limits.
+    bool process_controls = false;
+    /// Grants are bind mounts by path (bubblewrap): each must exist before the run, the cwd must lie
+    /// inside one, and the command first proves each mount is the file clamp checked (bind_check.hpp).
+    bool bind_mounts = false;
 };
 
 /// What lxc-exec needs for egress rules on bubblewrap (slirp4netns, iptables, iproute2, util-linux;
@@ -100,7 +107,7 @@ inline constexpr std::string_view system_helper_dirs = "/usr/sbin:/usr/bin:/sbin
 /// ../shared/docs/mxc-1.0.md, and tests/integration (bubblewrap rows are re-measured there against
 /// the real lxc-exec). Columns: backend, SDK, contracts, read, write, denied, block, host lists,
 /// egress rules, ingress, proxy enforced, timeout, file grants, ui, evidence, source, helpers, guard,
-/// network tools, network devices, silent peers.
+/// network tools, network devices, silent peers, cancellation, process controls, bind mounts.
 inline constexpr std::array<Capabilities, 9> capability_table{{
     // lxc-exec 1.0.1 at 1.0.0 and 0.9.0-alpha: baseline + grants, tree kill; egress rules in the
     // sandbox's own netns (slirp4netns + iptables); ingress and hostLoopback allow are refused at
@@ -108,42 +115,42 @@ inline constexpr std::array<Capabilities, 9> capability_table{{
     {Backend::bubblewrap, "1.0.1", "1.0.0 0.9.0-alpha", true, true, true, true, false, true, false, true, true,
      true, false, Evidence::measured, "lxc-exec 1.0.1 (mxc-1.0.md) and tests/integration", system_helper_dirs,
      RenameGuard::bind_ancestors, bubblewrap_network_tools, "/dev/net/tun",
-     bubblewrap_silent},
+     bubblewrap_silent, true, true, true},
     // lxc-exec 0.9.0 at 0.9.0-alpha: byte-identical argv and rule files to 1.0.1 at 1.0.0 (mxc-1.0.md 4.8).
     {Backend::bubblewrap, "0.9.0", "0.9.0-alpha", true, true, true, true, false, true, false, true, true, true,
      false, Evidence::measured, "lxc-exec 0.9.0 at 0.9.0-alpha (mxc-1.0.md) and tests/integration",
      system_helper_dirs, RenameGuard::bind_ancestors, bubblewrap_network_tools, "/dev/net/tun",
-     bubblewrap_silent},
+     bubblewrap_silent, true, true, true},
     // lxc-exec 0.9.0 at 0.6/0.7: host lists make it share the host network namespace with no
     // filtering at all (fail-open), so host filtering is false; a proxy is environment variables only.
     {Backend::bubblewrap, "0.9.0", "0.6.0-alpha 0.7.0-alpha", true, true, true, true, false, false, false, false,
      true, true, false, Evidence::measured, "lxc-exec 0.9.0 run under strace and by tests/integration",
-     system_helper_dirs, RenameGuard::bind_ancestors, "", "", {}},
+     system_helper_dirs, RenameGuard::bind_ancestors, "", "", {}, true, true, true},
     // lxc-exec 0.7.0 binds the whole root read-only, aborts on file denials and leaves the workload
     // running after its timeout.
     {Backend::bubblewrap, "0.7.0", "0.6.0-alpha 0.7.0-alpha", false, true, false, true, false, false, false, false,
      false, true, false, Evidence::measured, "lxc-exec 0.7.0 run under strace (docs/mxc-contract.md e.1)",
-     system_helper_dirs, RenameGuard::bind_ancestors, "", "", {}},
+     system_helper_dirs, RenameGuard::bind_ancestors, "", "", {}, true, true, true},
     {Backend::seatbelt, "1.0.1", "1.0.0 0.9.0-alpha", true, true, true, true, false, false, false, false, true, true,
      true, Evidence::assumed, "MXC Seatbelt docs; not runnable on Linux", system_helper_dirs, RenameGuard::none,
-     "", "", {}},
+     "", "", {}, true, true, false},
     {Backend::seatbelt, "0.9.0", "0.9.0-alpha 0.6.0-alpha 0.7.0-alpha", true, true, true, true, false, false, false,
      false, true, true, true, Evidence::assumed, "MXC Seatbelt docs; not runnable on Linux", system_helper_dirs,
-     RenameGuard::none, "", "", {}},
+     RenameGuard::none, "", "", {}, true, true, false},
     // AppContainer+DACL tier: deny ACEs need DACL mutation and are not relied on; host lists are
     // documented as unenforced; timeouts wedged in the reference integration; file grants do not
     // suffice. Directional rules are documented for the PSEC/WFP tier only: not shown, so refused.
     {Backend::processcontainer, "1.0.1", "1.0.0 0.9.0-alpha", true, true, false, true, false, false, false, false,
      false, false, true, Evidence::assumed,
      "MXC docs; wine cannot host AppContainer (the real wxc-exec 1.0.1 parser accepts every emitted config)", "",
-     RenameGuard::object_bound, "", "", {}},
+     RenameGuard::object_bound, "", "", {}, false, false, false},
     {Backend::processcontainer, "0.9.0", "0.9.0-alpha 0.6.0-alpha 0.7.0-alpha", true, true, false, true, false, false,
      false, false, false, false, true, Evidence::assumed, "MXC docs; wine cannot host AppContainer", "",
-     RenameGuard::object_bound, "", "", {}},
+     RenameGuard::object_bound, "", "", {}, false, false, false},
     {Backend::processcontainer, "0.7.0", "0.6.0-alpha 0.7.0-alpha", true, true, false, true, false, false, false,
      false, false, false, true, Evidence::assumed,
      "MXC 0.7.0 README and the entrabot integration; wine cannot host AppContainer", "", RenameGuard::object_bound,
-     "", "", {}},
+     "", "", {}, false, false, false},
 }};
 
 namespace detail {

@@ -23,6 +23,7 @@
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/runner.hpp"
+#include "../support/process_gone.hpp"
 #include "../support/run_command.hpp"
 #include "../support/test_user.hpp"
 
@@ -116,23 +117,6 @@ Policy request_for(const Scratch& s, std::string command) {
 std::string describe(const RunResult& r) {
     return "exit " + std::to_string(r.exit_code) + ", failure " + std::string(to_string(r.failure)) + " " +
            r.failure_message + "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
-// Processes on this host whose command line contains `marker` (the sandbox's pid namespace hides
-// their inner pids, so look them up from outside).
-std::vector<int> processes_with(const std::string& marker) {
-    std::vector<int> found;
-    DIR* proc = ::opendir("/proc");
-    if (!proc) return found;
-    while (dirent* e = ::readdir(proc)) {
-        int pid = std::atoi(e->d_name);
-        if (pid <= 0) continue;
-        std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline", std::ios::binary);
-        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmdline.find(marker) != std::string::npos) found.push_back(pid);
-    }
-    ::closedir(proc);
-    return found;
 }
 
 }  // namespace
@@ -313,8 +297,8 @@ TEST_CASE("a timeout kills the whole tree of sleeping children") {
     CHECK_MESSAGE(r.timed_out, describe(r));
     CHECK(elapsed < std::chrono::seconds(10));
     ::usleep(300 * 1000);
-    CHECK_MESSAGE(processes_with(std::string("sleep\0", 6) + marker).empty(), "survivors of the timeout");
-    CHECK(processes_with(marker).empty());
+    CHECK_MESSAGE(cordon::test::sleeps_with(marker).empty(), "survivors of the timeout");
+    CHECK(cordon::test::processes_mentioning(marker).empty());
 }
 
 TEST_CASE("an output flood is capped and counted, memory stays bounded") {
@@ -326,6 +310,55 @@ TEST_CASE("an output flood is capped and counted, memory stays bounded") {
     CHECK(r.out.size() == options.output_limit);
     CHECK(r.out_dropped == 50000000u - options.output_limit);
     CHECK(r.err == "tail\n");
+}
+
+TEST_CASE("run options a backend's runner cannot honour are refused by its capabilities, and nothing runs") {
+    // A runner like the real one whose capabilities row says its backend cannot cancel or take
+    // stdin/streaming/limits (as processcontainer's says): the core refuses from the row, not from
+    // the backend's name. Oracle: the marker file the command would write.
+    Scratch s;
+    Runner real = runner();
+    static BackendRegistry statics;  // as runner() loads it: linked in, or the plugin
+    const bool linked_in = std::getenv("CORDON_TEST_STATIC") != nullptr;
+    if (linked_in) (void)statics.add(cordon_backend_bubblewrap_v1());
+    auto loaded = linked_in ? statics.load(Backend::bubblewrap) : BackendRegistry{}.load(Backend::bubblewrap, backend_dir());
+    REQUIRE_MESSAGE(loaded.has_value(), loaded.error().to_string());
+    auto exe = verify_executor(real.executor().path());
+    REQUIRE_MESSAGE(exe.has_value(), exe.error().to_string());
+    Capabilities row = real.capabilities();
+    row.cancellation = row.process_controls = false;
+    Runner limited(std::make_shared<const detail::RunnerState>(
+        detail::RunnerState{Backend::bubblewrap, std::move(*loaded), std::move(*exe), row, real.network_tools()}));
+
+    ClampOptions clamp_options;
+    clamp_options.anchors = real.trust_anchors();
+    const fs::path marker = s.work / "ran";
+    auto clamped = clamp(request_for(s, "echo x > " + marker.string()), ceiling_for(s), real.capabilities(), clamp_options);
+    REQUIRE_MESSAGE(clamped.has_value(), clamped.error().to_string());
+    int pipe_fds[2];
+    REQUIRE(::pipe(pipe_fds) == 0);
+    RunOptions cancellable;
+    cancellable.run_as = cordon::test::run_as_for_tests();
+    cancellable.cancel_fd = pipe_fds[0];
+    RunOptions streamed;
+    streamed.run_as = cordon::test::run_as_for_tests();
+    streamed.stdout_fd = pipe_fds[1];
+    for (auto [options, field] : {std::pair{cancellable, "cancel_fd"}, std::pair{streamed, "options"}}) {
+        CAPTURE(field);
+        auto refused = limited.run(clamped->policy, options);
+        REQUIRE_FALSE(refused.has_value());
+        CHECK(refused.error().code == ErrorCode::backend_unsupported);
+        CHECK(refused.error().where == field);
+        CHECK(refused.error().message.find("bubblewrap backend") != std::string::npos);
+        CHECK_FALSE(fs::exists(marker));
+    }
+    // Control: the real row honours the same options, and the command runs.
+    auto ran = real.run(clamped->policy, cancellable);
+    REQUIRE_MESSAGE(ran.has_value(), ran.error().to_string());
+    CHECK_MESSAGE(ran->exit_code == 0, describe(*ran));
+    CHECK(Scratch::read(marker) == "x\n");
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
 }
 
 TEST_CASE("config delivery: a sealed descriptor by default, a private file or base64 on request; dry run spawns nothing") {

@@ -83,20 +83,6 @@ struct Fixture {
     std::string at(const std::string& rel) const { return (root / rel).string(); }
 };
 
-std::vector<int> processes_with(const std::string& needle) {
-    std::vector<int> pids;
-    DIR* proc = ::opendir("/proc");
-    while (dirent* e = proc ? ::readdir(proc) : nullptr) {
-        int pid = std::atoi(e->d_name);
-        if (pid <= 0) continue;
-        std::ifstream f(std::string("/proc/") + e->d_name + "/cmdline", std::ios::binary);
-        std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        if (cmd.find(needle) != std::string::npos) pids.push_back(pid);
-    }
-    if (proc) ::closedir(proc);
-    return pids;
-}
-
 }  // namespace
 
 TEST_CASE("write_file writes inside a read-write root; the bytes on disk are exactly the content") {
@@ -230,7 +216,7 @@ TEST_CASE("run_command: grants, the clamp report, and a cancel that leaves no pr
     std::vector<int> sleepers;
     for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
          sleepers.size() < 2 && std::chrono::steady_clock::now() < until;) {
-        sleepers = processes_with(std::string("sleep\0", 6) + marker);
+        sleepers = cordon::test::processes_mentioning(std::string("sleep\0", 6) + marker);
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     cancel.cancel();

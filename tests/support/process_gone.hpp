@@ -36,8 +36,10 @@ inline bool becomes_gone(int pid) {
     return true;
 }
 
-/// Host pids of processes whose whole command line (NUL-separated argv) is `cmdline`.
-inline std::vector<int> processes_with(const std::string& cmdline) {
+/// Host pids of processes whose command line (NUL-separated argv) satisfies `matches`. (A
+/// sandbox's pid namespace hides its inner pids: this finds them as the host sees them.)
+template <class Match>
+std::vector<int> processes_where(Match matches) {
     std::vector<int> pids;
     DIR* proc = ::opendir("/proc");
     while (dirent* e = proc ? ::readdir(proc) : nullptr) {
@@ -45,10 +47,20 @@ inline std::vector<int> processes_with(const std::string& cmdline) {
         if (pid <= 0) continue;
         std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
         std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmd == cmdline) pids.push_back(pid);
+        if (matches(cmd)) pids.push_back(pid);
     }
     if (proc) ::closedir(proc);
     return pids;
+}
+
+/// Host pids of processes whose whole command line is `cmdline`.
+inline std::vector<int> processes_with(const std::string& cmdline) {
+    return processes_where([&](const std::string& cmd) { return cmd == cmdline; });
+}
+
+/// Host pids of processes whose command line contains `marker` anywhere (a shell running it too).
+inline std::vector<int> processes_mentioning(const std::string& marker) {
+    return processes_where([&](const std::string& cmd) { return cmd.find(marker) != std::string::npos; });
 }
 
 /// Host pids whose command line is exactly `sleep <arg>`.

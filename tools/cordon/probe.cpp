@@ -143,6 +143,9 @@ void print_text(const Runner& runner) {
     row("executor timeout", caps.executor_timeout);
     row("file-level grants", caps.file_grants);
     row("ui limits", caps.ui_limits);
+    row("cancellation", caps.cancellation);
+    row("process controls", caps.process_controls);
+    row("bind-mounted grants", caps.bind_mounts);
     std::cout << "A policy needing a capability marked NO is refused (backend-unsupported).\n";
     print_tools(caps, runner.network_tools());
 }

@@ -42,6 +42,9 @@ inline boost::json::object capabilities_object(const Capabilities& c) {
         {"network_tools", c.network_tools},
         {"network_devices", c.network_devices},
         {"silent_peers", std::move(silent)},
+        {"cancellation", c.cancellation},
+        {"process_controls", c.process_controls},
+        {"bind_mounts", c.bind_mounts},
     };
 }
 

@@ -41,11 +41,12 @@ inline Status require_baseline(const Capabilities& c) {
                           " does not enforce deny-by-default:" + missing + " (" + std::string(c.source) + ")");
 }
 
-// bubblewrap aborts the launch on a grant whose source does not exist or a cwd it cannot enter,
-// with an exit code indistinguishable from a config error, so cordon refuses such a policy up front
-// with a message naming the path (docs/clamp-rules.md: "missing grant sources").
-inline Status preflight_bubblewrap(const Policy& p) {
-    auto check = [](const std::vector<std::string>& paths, std::string_view field) -> Status {
+// A backend that bind-mounts grants (Capabilities::bind_mounts; bubblewrap) aborts the launch on a
+// grant whose source does not exist or a cwd it cannot enter, with an exit code indistinguishable
+// from a config error, so cordon refuses such a policy up front with a message naming the path
+// (docs/clamp-rules.md: "missing grant sources").
+inline Status preflight_bind_mounts(const Policy& p, const std::string& backend) {
+    auto check = [&backend](const std::vector<std::string>& paths, std::string_view field) -> Status {
         for (std::size_t i = 0; i < paths.size(); ++i) {
             std::string where = std::string(field) + "/" + std::to_string(i);
             auto parsed = Path::parse(paths[i], PathStyle::posix);
@@ -53,8 +54,8 @@ inline Status preflight_bubblewrap(const Policy& p) {
             struct stat st {};
             if (::stat(paths[i].c_str(), &st) != 0)
                 return make_error(ErrorCode::invalid_policy,
-                                  "'" + paths[i] + "' does not exist; bubblewrap cannot bind a missing path (create "
-                                  "it first, or grant its existing parent directory)",
+                                  "'" + paths[i] + "' does not exist; " + backend + " cannot bind a missing path "
+                                  "(create it first, or grant its existing parent directory)",
                                   where);
         }
         return {};
@@ -71,7 +72,8 @@ inline Status preflight_bubblewrap(const Policy& p) {
                 if (auto root = Path::parse(g, PathStyle::posix); root && within(*cwd, *root)) granted = true;
         if (!granted)
             return make_error(ErrorCode::invalid_policy,
-                              "cwd '" + *p.process.cwd + "' is not inside a granted path; bubblewrap could not enter it",
+                              "cwd '" + *p.process.cwd + "' is not inside a granted path; " + backend +
+                                  " could not enter it",
                               "/process/cwd");
     }
     return {};
@@ -203,8 +205,8 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
                           "/version");
     if (Status s = detail::check_capabilities(p, *caps, **contract); !s) return s.error();
     if (Status s = detail::check_domains(p, *caps, **contract); !s) return s.error();
-    if (backend() == Backend::bubblewrap) {
-        if (auto s = detail::preflight_bubblewrap(p); !s) return s.error();
+    if (caps->bind_mounts) {
+        if (auto s = detail::preflight_bind_mounts(p, std::string(to_string(backend()))); !s) return s.error();
         std::vector<std::string> grants = p.filesystem.readwrite;
         grants.insert(grants.end(), p.filesystem.readonly.begin(), p.filesystem.readonly.end());
         auto check = detail::bind_check_prefix(grants);
@@ -302,18 +304,19 @@ CORDON_FUNC Result<detail::RunRequest> Runner::request_for(const Policy& prepare
 CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions& options) const {
     auto effective = detail::effective_options(policy, options);
     if (!effective) return effective.error();
-    if (options.cancel_fd >= 0 && backend() == Backend::processcontainer)
+    // Run options the backend's runner would ignore are refused (its Capabilities say which).
+    const std::string backend_name(to_string(backend()));
+    if (options.cancel_fd >= 0 && !capabilities().cancellation)
         return make_error(ErrorCode::backend_unsupported,
-                          "the processcontainer backend cannot cancel a run yet; refusing a cancellable run "
-                          "rather than ignoring the cancellation",
+                          "the " + backend_name + " backend cannot cancel a run yet; refusing a cancellable run "
+                              "rather than ignoring the cancellation",
                           "cancel_fd");
-    // The POSIX-only run options: the processcontainer backend would ignore them, so refuse.
-    if (backend() == Backend::processcontainer &&
+    if (!capabilities().process_controls &&
         (effective->stdin_mode != StdinMode::null || effective->stdout_fd >= 0 || effective->stderr_fd >= 0 ||
          effective->run_as || !effective->limits.empty()))
         return make_error(ErrorCode::backend_unsupported,
-                          "the processcontainer backend has no stdin, streaming, run_as or limits yet; refusing "
-                          "rather than ignoring them",
+                          "the " + backend_name + " backend has no stdin, streaming, run_as or limits yet; refusing "
+                              "rather than ignoring them",
                           "options");
     auto prepared = prepare(policy);
     if (!prepared) return prepared.error();
