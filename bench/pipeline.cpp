@@ -26,7 +26,7 @@ long long one_pass(const std::string& request_text, const Ceiling& ceiling, cons
         std::cerr << "request: " << request.error().to_string() << "\n";
         return -1;
     }
-    auto out = clamp(*request, ceiling, caps, ClampOptions{host_path_style(), true, std::nullopt, {}, {}});
+    auto out = clamp(*request, ceiling, caps, ClampOptions::of(host_path_style(), true));
     if (!out) {
         std::cerr << "clamp: " << out.error().to_string() << "\n";
         return -1;

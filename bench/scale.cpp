@@ -176,7 +176,7 @@ int run_scale(const Args& args) {
         for (std::size_t n : sizes) {
             if (!wanted("paths")) break;
             PathCase c = path_case(tmp + "/n" + std::to_string(n), n, canonical);
-            ClampOptions options{PathStyle::posix, canonical, std::nullopt, {}, {}};
+            ClampOptions options = ClampOptions::of(PathStyle::posix, canonical);
             rows.push_back({canonical ? "clamp paths (canonical, real dirs)" : "clamp paths (lexical)", n,
                             time_us([&] { return static_cast<long>(clamp(c.request, c.ceiling, caps, options)->report.decisions.size()); },
                                     min_ms)});
@@ -184,7 +184,7 @@ int run_scale(const Args& args) {
     for (std::size_t n : sizes) {
         if (!wanted("emit")) break;
         PathCase c = path_case(tmp + "/e" + std::to_string(n), n, false);
-        auto out = clamp(c.request, c.ceiling, caps, ClampOptions{PathStyle::posix, false, std::nullopt, {}, {}});
+        auto out = clamp(c.request, c.ceiling, caps, ClampOptions::of(PathStyle::posix, false));
         rows.push_back({"emit + report (paths)", n, time_us([&] {
                             return static_cast<long>(to_mxc_json(out->policy).value().size() + out->report.to_json().size());
                         }, min_ms)});

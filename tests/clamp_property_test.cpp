@@ -210,7 +210,7 @@ TEST_SUITE("clamp-property") {
             for (int k = pick(4); k > 0; --k) ro.push_back(gen());
             req["filesystem"] = boost::json::object{{"readwritePaths", json_list(rw)}, {"readonlyPaths", json_list(ro)}};
             Policy request = from_mxc_json(boost::json::serialize(req)).value();
-            auto out = clamp(request, *ceiling, i % 2 ? no_files : caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
+            auto out = clamp(request, *ceiling, i % 2 ? no_files : caps_of(), ClampOptions::of(PathStyle::posix, true));
             REQUIRE(out.has_value());
             check_outcome(*out, *ceiling, request, PathStyle::posix, {}, checked);
             // Re-resolving what was granted lands inside the ceiling too: no link escapes.

@@ -367,7 +367,7 @@ TEST_SUITE("clamp") {
             REQUIRE(c.has_value());
             REQUIRE(c->source_file.has_value());
             CHECK(c->source_file->str() == file);
-            ClampOptions o{PathStyle::posix, canonical, std::nullopt, {}, {}};
+            ClampOptions o = ClampOptions::of(PathStyle::posix, canonical);
             ClampOutcome out = clamp_ok(request_of(fs_request({file, t.path("etc"), t.root(), t.path("work")}, {})), *c,
                                         caps_of(), o);
             CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("work")});
@@ -501,7 +501,7 @@ TEST_SUITE("clamp") {
         Ceiling c = lexical_ceiling(PathStyle::windows, "{}");
         Policy r = request_of(fs_request({}, {}));
         CHECK(clamp(r, c, caps_of(), lexical(PathStyle::posix)).error().code == ErrorCode::invalid_policy);
-        CHECK(clamp(r, c, caps_of(), ClampOptions{PathStyle::windows, true, std::nullopt, {}, {}}).error().code ==
+        CHECK(clamp(r, c, caps_of(), ClampOptions::of(PathStyle::windows, true)).error().code ==
               ErrorCode::invalid_policy);
         ClampOptions o = lexical(PathStyle::windows);
         o.executor_dir = "relative\\dir";
@@ -550,7 +550,7 @@ TEST_SUITE("clamp-canonical") {
         Policy r = request_of(fs_request({t.path("granted/escape"), t.path("granted/escape/x"), t.path("granted/inner"),
                                           t.path("granted/loop"), t.path("granted/dangling"), t.path("granted/new/file")},
                                          {}));
-        ClampOutcome out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
+        ClampOutcome out = clamp_ok(r, *c, caps_of(), ClampOptions::of(PathStyle::posix, true));
         CHECK(out.policy.filesystem.readwrite ==
               std::vector<std::string>{t.path("granted/real"), t.path("granted/new/file")});
         CHECK(decision(out, "/filesystem/readwritePaths/0").reason == "outside every ceiling root");
@@ -567,7 +567,7 @@ TEST_SUITE("clamp-canonical") {
         auto c = parse_ceiling("{\"readonlyPaths\":[" + js(t.path("granted")) + "]}", CeilingOptions{PathStyle::posix, true});
         REQUIRE(c.has_value());
         ClampOutcome out = clamp_ok(request_of(fs_request({}, {t.path("granted/locked/inner")})), *c, caps_of(),
-                                    ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
+                                    ClampOptions::of(PathStyle::posix, true));
         ::chmod(t.path("granted/locked").c_str(), 0700);
         CHECK(out.policy.filesystem.readonly.empty());
     }
@@ -583,7 +583,7 @@ TEST_SUITE("clamp-canonical") {
         std::filesystem::remove(t.path("root"));
         t.link("root", "b");
         ClampOutcome out = clamp_ok(request_of(fs_request({t.path("root"), t.path("a")}, {})), *c, caps_of(),
-                                    ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
+                                    ClampOptions::of(PathStyle::posix, true));
         CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("a")});
     }
 
@@ -600,7 +600,7 @@ TEST_SUITE("clamp-canonical") {
         no_files.file_grants = false;
         Policy r = request_of(fs_request({t.path("rw/notes.txt"), t.path("only/file.txt"), t.path("ro/readme.txt")},
                                          {t.path("ro/readme.txt")}));
-        ClampOutcome out = clamp_ok(r, *c, no_files, ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
+        ClampOutcome out = clamp_ok(r, *c, no_files, ClampOptions::of(PathStyle::posix, true));
         CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("rw")});
         CHECK(out.policy.filesystem.readonly == std::vector<std::string>{t.path("ro")});
         const ClampDecision& d = decision(out, "/filesystem/readwritePaths/0");
@@ -609,7 +609,7 @@ TEST_SUITE("clamp-canonical") {
         CHECK(decision(out, "/filesystem/readwritePaths/1").verdict == Verdict::dropped);  // parent not in the ceiling
         CHECK(decision(out, "/filesystem/readonlyPaths/0").verdict == Verdict::narrowed);
         // With file grants the file itself is granted.
-        out = clamp_ok(r, *c, caps_of(), ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
+        out = clamp_ok(r, *c, caps_of(), ClampOptions::of(PathStyle::posix, true));
         CHECK(out.policy.filesystem.readwrite == std::vector<std::string>{t.path("rw/notes.txt"), t.path("only/file.txt")});
     }
 }
@@ -670,11 +670,11 @@ TEST_SUITE("clamp: denials that hold") {
         std::string secret = t.file("w/secret", "s");
         Ceiling c = *parse_ceiling("{\"readwritePaths\":[" + js(t.path("w")) + "]}");
         auto denied_once = clamp(request_of(with_denied({t.path("w")}, {}, {secret})), c, caps_of(),
-                                 ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
+                                 ClampOptions::of(PathStyle::posix, true));
         CHECK(denied_once.has_value());
         REQUIRE(::link(secret.c_str(), t.path("w/alias").c_str()) == 0);
         auto out = clamp(request_of(with_denied({t.path("w")}, {}, {secret})), c, caps_of(),
-                         ClampOptions{PathStyle::posix, true, std::nullopt, {}, {}});
+                         ClampOptions::of(PathStyle::posix, true));
         REQUIRE_FALSE(out);
         CHECK(out.error().message.find("2 hard links") != std::string::npos);
         CHECK(out.error().where == "/filesystem/deniedPaths/0");
@@ -699,7 +699,7 @@ TEST_SUITE("clamp: Unix sockets inside grants") {
         int b = listening_socket(t.path("w/docker.sock"));
         Ceiling c = *parse_ceiling("{\"readwritePaths\":[" + js(t.path("w")) + "],\"allowedSockets\":[" +
                                    js(t.path("w/docker.sock")) + "]}");
-        ClampOptions canonical{PathStyle::posix, true, std::nullopt, {}, {}};
+        ClampOptions canonical = ClampOptions::of(PathStyle::posix, true);
         ClampOutcome out = clamp_ok(request_of(fs_request({t.path("w"), t.path("w/sub/agent.sock")}, {})), c, caps_of(),
                                     canonical);
         // w/sub is pinned so the masked socket cannot be renamed out from under its mask.
@@ -762,7 +762,7 @@ TEST_SUITE("clamp: Unix sockets inside grants") {
         t.dir("w/a/b");
         int s = listening_socket(t.path("w/a/b/agent.sock"));
         Ceiling c = *parse_ceiling("{\"readwritePaths\":[" + js(t.path("w")) + "]}");
-        ClampOptions canonical{PathStyle::posix, true, std::nullopt, {}};
+        ClampOptions canonical = ClampOptions::of(PathStyle::posix, true);
         auto out = clamp_ok(request_of(fs_request({t.path("w/a"), t.path("w"), t.path("w/a/b/agent.sock")}, {})), c,
                             caps_of(), canonical);
         CHECK(out.policy.filesystem.denied == std::vector<std::string>{t.path("w/a/b/agent.sock")});

@@ -340,7 +340,7 @@ TEST_CASE("every config cordon emits from the reference corpora passes the close
             for (const Capabilities& c : caps) {
                 auto ceiling = parse_ceiling(json, CeilingOptions{style, false});
                 REQUIRE_MESSAGE(ceiling.has_value(), ceiling.error().to_string());
-                auto out = clamp(*policy, *ceiling, c, ClampOptions{style, false, std::nullopt, {}, {}});
+                auto out = clamp(*policy, *ceiling, c, ClampOptions::of(style, false));
                 if (out) check_emit(out->policy, tally);
             }
     }

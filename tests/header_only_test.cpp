@@ -101,7 +101,7 @@ TEST_SUITE("header-only") {
         request.process.command_line = "true";
         request.filesystem.readwrite = {"/srv/agent/out", "/etc"};
         auto clamped = clamp(request, *ceiling, *capabilities_for(Backend::bubblewrap, "0.9.0"),
-                             ClampOptions{PathStyle::posix, false, std::nullopt, {}, {}});
+                             ClampOptions::of(PathStyle::posix, false));
         REQUIRE(clamped);
         CHECK(clamped->policy.filesystem.readwrite == std::vector<std::string>{"/srv/agent/out"});
         CHECK(clamped->policy.process.timeout == Timeout::ms(500));

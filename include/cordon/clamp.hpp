@@ -42,6 +42,15 @@ struct ClampOptions {
     /// (EgressClampOptions). Absent: this host's (detail::host_addresses) when canonicalising, none
     /// in lexical mode. Only where the backend enforces egress rules.
     std::optional<std::vector<Cidr>> host_addresses;
+
+    /// Options for `style`, canonicalising on this host or lexical only, everything else default.
+    /// (Positional initialisers break with each new member: name what you set.)
+    static ClampOptions of(PathStyle style, bool canonicalize) {
+        ClampOptions o;
+        o.style = style;
+        o.canonicalize = canonicalize;
+        return o;
+    }
 };
 
 struct ClampOutcome {

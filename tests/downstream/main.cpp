@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     if (!lexical) return fail(2, lexical.error());
     if (!request) return fail(2, request.error());
     auto narrowed = clamp(*request, *lexical, *capabilities_for(Backend::bubblewrap, "0.9.0"),
-                          ClampOptions{PathStyle::posix, false, std::nullopt, {}, {}});
+                          ClampOptions::of(PathStyle::posix, false));
     if (!narrowed) return fail(3, narrowed.error());
     if (narrowed->policy.filesystem.readwrite != std::vector<std::string>{"/srv/agent/out"}) return 4;
 

@@ -38,7 +38,7 @@ inline ClampOutcome clamp_ok(const Policy& request, const Ceiling& ceiling, cons
     return *out;
 }
 
-inline ClampOptions lexical(PathStyle style) { return ClampOptions{style, false, std::nullopt, {}, {}}; }
+inline ClampOptions lexical(PathStyle style) { return ClampOptions::of(style, false); }
 
 /// A JSON string literal of `s` (paths with backslashes, quotes).
 inline std::string js(const std::string& s) {

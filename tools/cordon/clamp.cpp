@@ -239,7 +239,9 @@ int Clamp::run(Output& out) {
     }
     request->allowed_domains = split->domains;  // the clamp reports each one (/network/allowedDomains/N)
     const std::string ceiling_name = ceiling->source;  // the file, the environment, or the system ceiling
-    auto clamped = clamp(*request, *ceiling, *caps, ClampOptions{style, canonicalize, executor_dir_, {}, {}});
+    ClampOptions options = ClampOptions::of(style, canonicalize);
+    options.executor_dir = executor_dir_;
+    auto clamped = clamp(*request, *ceiling, *caps, options);
     if (!clamped) {
         const bool refused = clamped.error().code == ErrorCode::backend_unsupported;
         if (refused && output_ == Form::table && !out.json()) print_refusal(clamped.error(), ceiling_name, backend_name, sdk);
