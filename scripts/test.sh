@@ -22,7 +22,6 @@ jobs=${CORDON_JOBS:-$(nproc)}
 
 started=${CORDON_TEST_STARTED:-$(date +%s)}; export CORDON_TEST_STARTED=$started  # "at N s" of the whole run
 step() { printf '\n=== %s (at %d s) ===\n' "$*" $(( $(date +%s) - started )); }
-timings=()  # "stage seconds", printed at the end
 
 scripts/install-deps.sh
 # The pinned, verified MXC executors (a no-op when cached): the default SDK (1.0.1), whose
