@@ -7,6 +7,7 @@
 
 #include <string>
 
+using cordon::CommandStarted;
 using cordon::ExecutorFailure;
 using cordon::RunResult;
 using cordon::posix::classify_executor_failure;
@@ -79,6 +80,9 @@ TEST_SUITE("executor-failure") {
         auto timeout = classified(255, "{\"error\":{\"code\":\"backend_error\",\"message\":\"script timed out after 2000ms\"}}\n");
         CHECK(timeout.failure == ExecutorFailure::backend_error);
         CHECK(timeout.failure_message == "script timed out after 2000ms");
+        CHECK(timeout.timed_out);  // the executor's own timeout is the run's: the backend says so
+        CHECK(timeout.started == CommandStarted::yes);
+        CHECK_FALSE(classified(255, "{\"error\":{\"code\":\"backend_error\",\"message\":\"mount failed\"}}\n").timed_out);
     }
 
     TEST_CASE("the last error object wins, even when the command printed one before") {

@@ -92,9 +92,12 @@ void classify_executor_failure(RunResult& run) {
         } else {
             fail(run, ExecutorFailure::backend_error, "the executor exited with 255 without a message");
         }
-        // A timeout ran the command (the runner marks it timed out); a refusal before start did not.
-        if (contains(run.failure_message, "timed out after")) run.started = CommandStarted::yes;
-        else if (!refused_before_start(run.failure_message)) run.started = CommandStarted::maybe;
+        // lxc-exec (0.9.0 on) kills the tree at process.timeout itself and reports `script timed out
+        // after Nms`: the command ran, and the run timed out. A refusal before start did not run it.
+        if (contains(run.failure_message, "timed out after")) {
+            run.started = CommandStarted::yes;
+            run.timed_out = true;
+        } else if (!refused_before_start(run.failure_message)) run.started = CommandStarted::maybe;
         return;
     }
 

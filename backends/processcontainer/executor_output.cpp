@@ -66,8 +66,10 @@ void classify_executor_output(RunResult& run) {
         else fail(run, ExecutorFailure::backend_error, "wxc-exec exited with its failure code without a message");
         // "Initialization error: ..." is the container set-up failing before any launch; any other
         // failure may come after the command started (mxc-1.0.md 9.1 on Linux; unshown on Windows).
-        if (run.failure_message.find("timed out after") != std::string::npos) run.started = CommandStarted::yes;
-        else if (!starts_with(run.failure_message, "Initialization error")) run.started = CommandStarted::maybe;
+        if (run.failure_message.find("timed out after") != std::string::npos) {  // the executor's own timeout
+            run.started = CommandStarted::yes;
+            run.timed_out = true;
+        } else if (!starts_with(run.failure_message, "Initialization error")) run.started = CommandStarted::maybe;
         return;
     }
     if (run.exit_code == 2 && !lines.empty() && starts_with(lines.front(), "error: ") &&

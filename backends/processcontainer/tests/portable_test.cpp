@@ -255,6 +255,8 @@ TEST_CASE("wxc-exec failures are told apart from the contained command's exit co
         auto r = classified(255, "something\nscript timed out after 1000ms\n");
         CHECK(r.failure == ExecutorFailure::backend_error);
         CHECK(r.failure_message == "script timed out after 1000ms");
+        CHECK(r.timed_out);  // the executor's own timeout: the backend, not the core, reads its wording
+        CHECK_FALSE(classified(255, "something\nInitialization error: no job\n").timed_out);
     }
     SUBCASE("unavailable backend and the dry run's host probe") {
         CHECK(classified(1, "error: the 'processcontainer' backend is not available on Linux\n").failure ==

@@ -335,10 +335,6 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
     auto result = state_->loaded.run(*request);
     if (!result) return result;
     detail::classify_bind_check(*result);
-    // lxc-exec 0.9.0 kills the tree itself and reports `script timed out after Nms`
-    if (result->failure == ExecutorFailure::backend_error &&
-        result->failure_message.find("timed out after") != std::string::npos)
-        result->timed_out = true;
     return result;
 }
 
