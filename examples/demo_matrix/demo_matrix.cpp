@@ -211,58 +211,74 @@ std::optional<std::string> enter_lab(const fs::path& scratch_root) {
     return std::nullopt;
 }
 
-// The egress rows, in a child process inside its own lab namespace: the ceiling allows tcp to
-// 198.51.100.7 on one port, the agent asks for that port and another; each listener says what reached it.
-std::vector<Row> egress_rows(const Runner& runner, const RunOptions& run_options, const fs::path& root) {
-    std::vector<Row> rows{{"egress to the allowed port", true}, {"egress to another port", false}};
+// Runs `probe` in a child process inside its own lab namespace (enter_lab) and returns what it
+// found, one character per row ('y', 'n', or '?' where it failed, with the reason on stderr);
+// nullopt when this is not root, which a throwaway network namespace needs.
+template <class Probe>
+std::optional<std::string> verdicts_in_lab(const fs::path& root, std::size_t rows, const char* what, Probe probe) {
     int result[2];
-    if (::geteuid() != 0 || ::pipe(result) != 0) {
-        for (Row& r : rows) r.proof = "not run: a throwaway network namespace needs root";
-        return rows;
-    }
+    if (::geteuid() != 0 || ::pipe(result) != 0) return std::nullopt;
     std::cout.flush();  // or the child would print our buffered lines again
     pid_t pid = ::fork();
     if (pid == 0) {
         ::close(result[0]);
-        char verdict[2] = {'?', '?'};
+        std::string verdict(rows, '?');
         try {
             if (auto problem = enter_lab(root)) throw std::runtime_error(*problem);
-            const std::uint32_t lab = 0xC6336407;  // 198.51.100.7
-            LoopbackListener allowed(lab), other(lab);
-            const std::string a = std::to_string(allowed.port()), b = std::to_string(other.port());
-            set_env("CORDON_EGRESS_ALLOW", "198.51.100.7/32:" + a + "/tcp");  // the operator names the address
-            auto ceiling = ceiling_from_env("CORDON_");
-            if (!ceiling) throw std::runtime_error(ceiling.error().to_string());
-            Policy request;
-            request.process.command_line = "for p in " + a + " " + b +
-                                           "; do timeout 3 bash -c \"echo hello > /dev/tcp/198.51.100.7/$p\"; done; true";
-            request.network = NetworkSpec{};
-            for (const std::string& port : {a, b})
-                request.network->egress.allow.push_back(parse_egress_flag("198.51.100.7:" + port + "/tcp", "request").value());
-            auto clamped = clamp(request, *ceiling, runner.capabilities());
-            if (!clamped) throw std::runtime_error(clamped.error().to_string());
-            auto ran = runner.run(clamped->policy, run_options);
-            if (!ran) throw std::runtime_error(ran.error().to_string());
-            verdict[0] = allowed.knocked() ? 'y' : 'n';
-            verdict[1] = other.knocked() ? 'y' : 'n';
+            verdict = probe();
         } catch (const std::exception& e) {
-            std::cerr << "demo_matrix: egress rows: " << e.what() << "\n";
+            std::cerr << "demo_matrix: " << what << ": " << e.what() << "\n";
         }
-        (void)!::write(result[1], verdict, 2);
+        verdict.resize(rows, '?');
+        (void)!::write(result[1], verdict.data(), rows);
         std::cout.flush();
         ::_exit(0);
     }
     ::close(result[1]);
-    char verdict[2] = {'?', '?'};
-    (void)!::read(result[0], verdict, 2);
+    std::string verdict(rows, '?');
+    (void)!::read(result[0], verdict.data(), rows);
     ::close(result[0]);
     if (pid > 0) ::waitpid(pid, nullptr, 0);
-    rows[0].allowed = verdict[0] == 'y';
-    rows[1].allowed = verdict[1] != 'n';
-    rows[0].proof = verdict[0] == 'y' ? "listener on 198.51.100.7 (lab netns) got the connection"
-                                      : "the allowed port's listener saw nothing";
-    rows[1].proof = verdict[1] == 'n' ? "the other port's listener saw nothing (not in the ceiling)"
-                                      : "the other port's listener was reached";
+    return verdict;
+}
+
+std::vector<Row> not_run(std::vector<Row> rows) {
+    for (Row& r : rows) r.proof = "not run: a throwaway network namespace needs root";
+    return rows;
+}
+
+char seen(bool knocked) { return knocked ? 'y' : 'n'; }
+
+// The egress rows, in a child process inside its own lab namespace: the ceiling allows tcp to
+// 198.51.100.7 on one port, the agent asks for that port and another; each listener says what reached it.
+std::vector<Row> egress_rows(const Runner& runner, const RunOptions& run_options, const fs::path& root) {
+    std::vector<Row> rows{{"egress to the allowed port", true}, {"egress to another port", false}};
+    auto verdict = verdicts_in_lab(root, 2, "egress rows", [&]() -> std::string {
+        const std::uint32_t lab = 0xC6336407;  // 198.51.100.7
+        LoopbackListener allowed(lab), other(lab);
+        const std::string a = std::to_string(allowed.port()), b = std::to_string(other.port());
+        set_env("CORDON_EGRESS_ALLOW", "198.51.100.7/32:" + a + "/tcp");  // the operator names the address
+        auto ceiling = ceiling_from_env("CORDON_");
+        if (!ceiling) throw std::runtime_error(ceiling.error().to_string());
+        Policy request;
+        request.process.command_line = "for p in " + a + " " + b +
+                                       "; do timeout 3 bash -c \"echo hello > /dev/tcp/198.51.100.7/$p\"; done; true";
+        request.network = NetworkSpec{};
+        for (const std::string& port : {a, b})
+            request.network->egress.allow.push_back(parse_egress_flag("198.51.100.7:" + port + "/tcp", "request").value());
+        auto clamped = clamp(request, *ceiling, runner.capabilities());
+        if (!clamped) throw std::runtime_error(clamped.error().to_string());
+        auto ran = runner.run(clamped->policy, run_options);
+        if (!ran) throw std::runtime_error(ran.error().to_string());
+        return {seen(allowed.knocked()), seen(other.knocked())};
+    });
+    if (!verdict) return not_run(std::move(rows));
+    rows[0].allowed = (*verdict)[0] == 'y';
+    rows[1].allowed = (*verdict)[1] != 'n';
+    rows[0].proof = rows[0].allowed ? "listener on 198.51.100.7 (lab netns) got the connection"
+                                    : "the allowed port's listener saw nothing";
+    rows[1].proof = (*verdict)[1] == 'n' ? "the other port's listener saw nothing (not in the ceiling)"
+                                         : "the other port's listener was reached";
     return rows;
 }
 
@@ -273,65 +289,42 @@ std::vector<Row> egress_rows(const Runner& runner, const RunOptions& run_options
 // runs in this process here (FilteringProxy); `cordon run --domain` starts it as cordon-proxy.
 std::vector<Row> domain_rows(const Runner& runner, const RunOptions& run_options, const fs::path& root) {
     std::vector<Row> rows{{"domain in the ceiling", true}, {"domain outside it", false}};
-    int result[2];
-    if (::geteuid() != 0 || ::pipe(result) != 0) {
-        for (Row& r : rows) r.proof = "not run: a throwaway network namespace needs root";
-        return rows;
-    }
-    std::cout.flush();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::close(result[0]);
-        char verdict[3] = {'?', '?', '?'};
-        try {
-            if (auto problem = enter_lab(root)) throw std::runtime_error(*problem);
-            LoopbackListener allowed(0xC6336407), other(0xC6336407);  // 198.51.100.7
-            const fs::path hosts = root / "demo-hosts";
-            write_file(hosts, "198.51.100.7 allowed.demo denied.demo\n");
-            set_env("CORDON_ALLOWED_DOMAINS", "allowed.demo");
-            auto ceiling = ceiling_from_env("CORDON_");
-            if (!ceiling) throw std::runtime_error(ceiling.error().to_string());
-            Policy request;
-            request.process.command_line = "true";
-            request.allowed_domains = {"allowed.demo", "denied.demo"};
-            auto clamped = clamp(request, *ceiling, runner.capabilities());
-            if (!clamped) throw std::runtime_error(clamped.error().to_string());
-            ProxyConfig config;
-            config.allowed = parse_domain_patterns(clamped->policy.allowed_domains).value();
-            config.resolver = ProxyResolver::hosts_file;
-            config.hosts_file = hosts.string();
-            config.allowed_internal = {"198.51.100.7/32"};  // the lab's address is this namespace's own: named
-            auto proxy = FilteringProxy::start(config);
-            if (!proxy) throw std::runtime_error(proxy.error().to_string());
-            Policy& p = clamped->policy;
-            p.network = NetworkSpec{};
-            p.network->proxy = ProxyUrl{(*proxy)->url()};
-            p.network->egress.default_action = EgressDefault::deny;
-            // bash's /dev/tcp to the proxy (slirp's 10.0.2.2 for the host): a CONNECT per name.
-            std::string script;
-            for (auto [name, port] : {std::pair{"allowed.demo", allowed.port()}, std::pair{"denied.demo", other.port()}})
-                script += "exec 3<>/dev/tcp/10.0.2.2/" + std::to_string((*proxy)->port()) + " && printf \"CONNECT " + name +
-                          ":" + std::to_string(port) + " HTTP/1.1\\r\\n\\r\\n\" >&3 && timeout 3 head -c 12 <&3; echo; ";
-            p.process.command_line = "bash -c '" + script + "'";
-            auto ran = runner.run(p, run_options);
-            if (!ran) throw std::runtime_error(ran.error().to_string());
-            verdict[0] = allowed.knocked() ? 'y' : 'n';
-            verdict[1] = other.knocked() ? 'y' : 'n';
-            verdict[2] = ran->out.find("HTTP/1.1 403") != std::string::npos ? 'y' : 'n';
-        } catch (const std::exception& e) {
-            std::cerr << "demo_matrix: domain rows: " << e.what() << "\n";
-        }
-        (void)!::write(result[1], verdict, 3);
-        std::cout.flush();
-        ::_exit(0);
-    }
-    ::close(result[1]);
-    char verdict[3] = {'?', '?', '?'};
-    (void)!::read(result[0], verdict, 3);
-    ::close(result[0]);
-    if (pid > 0) ::waitpid(pid, nullptr, 0);
-    rows[0].allowed = verdict[0] == 'y';
-    rows[1].allowed = verdict[1] != 'n' || verdict[2] != 'y';
+    auto verdict = verdicts_in_lab(root, 3, "domain rows", [&]() -> std::string {
+        LoopbackListener allowed(0xC6336407), other(0xC6336407);  // 198.51.100.7
+        const fs::path hosts = root / "demo-hosts";
+        write_file(hosts, "198.51.100.7 allowed.demo denied.demo\n");
+        set_env("CORDON_ALLOWED_DOMAINS", "allowed.demo");
+        auto ceiling = ceiling_from_env("CORDON_");
+        if (!ceiling) throw std::runtime_error(ceiling.error().to_string());
+        Policy request;
+        request.process.command_line = "true";
+        request.allowed_domains = {"allowed.demo", "denied.demo"};
+        auto clamped = clamp(request, *ceiling, runner.capabilities());
+        if (!clamped) throw std::runtime_error(clamped.error().to_string());
+        ProxyConfig config;
+        config.allowed = parse_domain_patterns(clamped->policy.allowed_domains).value();
+        config.resolver = ProxyResolver::hosts_file;
+        config.hosts_file = hosts.string();
+        config.allowed_internal = {"198.51.100.7/32"};  // the lab's address is this namespace's own: named
+        auto proxy = FilteringProxy::start(config);
+        if (!proxy) throw std::runtime_error(proxy.error().to_string());
+        Policy& p = clamped->policy;
+        p.network = NetworkSpec{};
+        p.network->proxy = ProxyUrl{(*proxy)->url()};
+        p.network->egress.default_action = EgressDefault::deny;
+        // bash's /dev/tcp to the proxy (slirp's 10.0.2.2 for the host): a CONNECT per name.
+        std::string script;
+        for (auto [name, port] : {std::pair{"allowed.demo", allowed.port()}, std::pair{"denied.demo", other.port()}})
+            script += "exec 3<>/dev/tcp/10.0.2.2/" + std::to_string((*proxy)->port()) + " && printf \"CONNECT " + name +
+                      ":" + std::to_string(port) + " HTTP/1.1\\r\\n\\r\\n\" >&3 && timeout 3 head -c 12 <&3; echo; ";
+        p.process.command_line = "bash -c '" + script + "'";
+        auto ran = runner.run(p, run_options);
+        if (!ran) throw std::runtime_error(ran.error().to_string());
+        return {seen(allowed.knocked()), seen(other.knocked()), seen(ran->out.find("HTTP/1.1 403") != std::string::npos)};
+    });
+    if (!verdict) return not_run(std::move(rows));
+    rows[0].allowed = (*verdict)[0] == 'y';
+    rows[1].allowed = (*verdict)[1] != 'n' || (*verdict)[2] != 'y';
     rows[0].proof = rows[0].allowed ? "allowed.demo's listener got the tunnel through cordon's proxy"
                                     : "allowed.demo's listener saw nothing";
     rows[1].proof = !rows[1].allowed ? "cordon's proxy answered 403; denied.demo's listener saw nothing"
