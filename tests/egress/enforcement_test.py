@@ -36,7 +36,6 @@ check = lab_kit.check
 TRUSTED_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 TOOLS = ("bwrap", "slirp4netns", "iptables", "ip6tables", "iptables-restore", "ip6tables-restore", "ip", "nsenter",
          "unshare")
-USER = test_user_kit.USER
 
 # The listeners (server namespace) and the host's own service (the sandbox host's namespace, 0.0.0.0).
 A7, A7B, A8, C9, U7 = "198.51.100.7:8080/tcp", "198.51.100.7:9090/tcp", "198.51.100.8:8080/tcp", \
@@ -77,13 +76,7 @@ class Suite:
 
     def ceiling(self, who, egress):
         body = {"network": {"egress": egress}, "readwritePaths": [self.out]}
-        if who == "root":
-            body["runAs"] = USER
-        path = os.path.join(self.op, f"ceiling-{self.runs}.json")
-        with open(path, "w") as f:
-            json.dump(body, f)
-        os.chmod(path, 0o644)
-        return path
+        return test_user_kit.write_ceiling(os.path.join(self.op, f"ceiling-{self.runs}.json"), body, who)
 
     def cordon_run(self, who, egress_ceiling, args, command, path=TRUSTED_PATH):
         """cordon run under a ceiling file; returns (completed process, report or None)."""

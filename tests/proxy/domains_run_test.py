@@ -34,7 +34,6 @@ import real_clients_test as lab_kit  # noqa: E402  (the lab and its servers)
 import test_user as test_user_kit  # noqa: E402  (cordon-test, and setpriv to become it)
 
 check = lab_kit.check
-USER = test_user_kit.USER
 TRUSTED_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -81,14 +80,8 @@ class Suite:
         body = {"network": {"allowedDomains": domains, "proxyHostsFile": self.hosts},
                 "readwritePaths": [self.out], "readonlyPaths": [self.lab.cert],
                 "env": {"allow": ["HOME", "PIP_CONFIG_FILE", "PIP_NO_INPUT"]}}
-        if who == "root":
-            body["runAs"] = USER
         self.runs += 1
-        path = os.path.join(self.root, f"ceiling-{self.runs}.json")
-        with open(path, "w") as f:
-            json.dump(body, f)
-        os.chmod(path, 0o644)
-        return path
+        return test_user_kit.write_ceiling(os.path.join(self.root, f"ceiling-{self.runs}.json"), body, who)
 
     def run(self, who, domains, args, script, proxy=None):
         """cordon run --json under a ceiling allowing `domains`; returns (process, result, report)."""
