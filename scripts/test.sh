@@ -89,8 +89,10 @@ stage_cpp20() {
 
 stage_fuzz() {
   step "libFuzzer targets, all at once for ${CORDON_FUZZ_SECONDS:-30} s"
+  # unity: libcordon's eight files in one translation unit, 96 s of CPU instead of 161 (measured);
+  # each file alone is compiled by the mingw and downstream lean builds
   CXX=clang++ setup build-fuzz -Dfuzz=enabled -Dtests=disabled -Dcli=false -Dbench=false -Dexamples=false \
-    -Dbackends=false -Doptimization=1 -Ddebug=false -Dcpp_args=-g1
+    -Dbackends=false -Doptimization=1 -Ddebug=false -Dcpp_args=-g1 -Dunity=on -Dunity_size=8
   ninja -C build-fuzz -j "$jobs"
   local targets=() pids=() names=() rc=0
   for target in build-fuzz/fuzz/fuzz_*; do
