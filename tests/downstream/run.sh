@@ -61,7 +61,9 @@ unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 cp -r "$src/tests/downstream" "$work/sub"
 mkdir -p "$work/sub/subprojects"
 ln -s "$src" "$work/sub/subprojects/cordon"
-meson setup "$work/sub/build" "$work/sub" --wrap-mode=nofallback --force-fallback-for=cordon,cordon-header-only >/dev/null
+# unity: the lean build above already compiles each of cordon's files alone
+meson setup "$work/sub/build" "$work/sub" --wrap-mode=nofallback --force-fallback-for=cordon,cordon-header-only \
+  -Dunity=on -Dunity_size=8 >/dev/null
 ninja -C "$work/sub/build" downstream downstream-header-only subprojects/cordon/backends/bubblewrap/cordon-backend-bubblewrap.so >/dev/null
 listed=$(meson introspect "$work/sub/build" --tests)
 [ "$listed" = "[]" ] || { echo "cordon's own tests joined the parent's test list: $listed"; exit 1; }
