@@ -17,7 +17,7 @@ unprivileged user itself (setpriv):
     refused before anything runs (and cordon probe says so), while a closed network still runs.
 Every "not reachable" has a control run in which the same probe, from the same sandbox, reaches the
 same listener. lxc-exec 1.0.1 comes from $CORDON_LXC_EXEC_1_0 or ~/.cache/cordon/mxc/1.0.1 and must
-match ../shared/reference/mxc/pins.tsv. Exits 77 without root, the executor or the network tools.
+match ../shared/reference/mxc/pins.tsv. Exits 77 without root, the executor or the network tools (1 under CORDON_REQUIRE_EXECUTOR=1).
 """
 import json
 import os

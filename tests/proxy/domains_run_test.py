@@ -17,7 +17,8 @@ as the test user, the ceiling's runAs) and as that unprivileged user itself (set
   * where the host's /dev/net/tun is 0600: without the test's 0666 node the run is refused (125)
     before anything starts.
 lxc-exec 1.0.1 must match ../shared/reference/mxc/pins.tsv. Exits 77 without root, the executor, the
-network tools or what the lab needs.
+network tools or what the lab needs (a missing pip or git skips its case); under
+CORDON_REQUIRE_EXECUTOR=1 each of these fails the test instead.
 """
 import json
 import os
@@ -168,8 +169,7 @@ class Suite:
 
     def pip_case(self, who):
         if lab_kit.run([sys.executable, "-m", "pip", "--version"]).returncode != 0:
-            print(f"SKIP [{who}] pip: python3 -m pip is not available")
-            return
+            return lab_kit.require.missing(f"[{who}] pip", "python3 -m pip is not available", check)
         site = os.path.join(self.out, f"site-{who}")
         script = (f"python3 -m pip install -q --no-cache-dir --disable-pip-version-check --root-user-action=ignore "
                   f"--index-url https://pypi.test/simple/ --cert {self.lab.cert} --target {site} cordon-probe && "

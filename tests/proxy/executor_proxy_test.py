@@ -14,7 +14,7 @@ MXC config is the one the runner is to emit for granted domains:
 lxc-exec 1.0.1 comes from $CORDON_LXC_EXEC_1_0 or the cordon MXC cache
 (~/.cache/cordon/mxc/1.0.1/bin/x64/lxc-exec) and must match the pin in
 ../shared/reference/mxc/pins.tsv. Exits 77 without it, without slirp4netns/iptables, or without
-what the lab needs.
+what the lab needs; exits 1 instead under CORDON_REQUIRE_EXECUTOR=1.
 """
 import json
 import os

@@ -9,7 +9,8 @@ never touched. Destination servers run in a second namespace joined by a veth pa
 documentation addresses (198.51.100.0/24, 203.0.113.0/24) plus 169.254.169.254; names come from a
 hosts file the proxy is pointed at (there is no DNS). Oracles are on the server side: a request
 log that shows what reached each destination. Exits 77 (skip) without root, unshare, nsenter, ip,
-openssl or veth support; a missing client (git, pip) skips only its own cases, saying so.
+openssl or veth support; a missing client (git, pip) skips only its own cases, saying so. Under
+CORDON_REQUIRE_EXECUTOR=1 (CI) each of these is a failure instead (tests/support/require.py).
 """
 import base64
 import hashlib
@@ -26,13 +27,11 @@ import urllib.request
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SKIP = 77
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+import require  # noqa: E402  (skip, or fail under CORDON_REQUIRE_EXECUTOR=1)
+
 failures = []
-
-
-def skip(why):
-    print(f"SKIP: {why}")
-    sys.exit(SKIP)
+skip = require.skip
 
 
 def check(name, ok, detail=""):
@@ -302,8 +301,7 @@ def urllib_cases(proxy, lab):
 
 def pip_case(proxy, lab, root):
     if run([sys.executable, "-m", "pip", "--version"]).returncode != 0:
-        print("SKIP pip: python3 -m pip is not available")
-        return
+        return require.missing("pip", "python3 -m pip is not available", check)
     target = os.path.join(root, "site")
     env = proxy.env(PIP_CONFIG_FILE=os.devnull, PIP_NO_INPUT="1", HOME=root)
     r = run([sys.executable, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check",
@@ -320,8 +318,7 @@ def pip_case(proxy, lab, root):
 
 def git_case(proxy, lab, root):
     if not lab.git_ok:
-        print("SKIP git: git is not installed")
-        return
+        return require.missing("git", "git is not installed", check)
     dest = os.path.join(root, "clone")
     env = proxy.env(HOME=root, GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0")
     r = run(["git", "clone", "-q", "http://git.test/repo.git", dest], env=env)
@@ -339,8 +336,7 @@ def rebinding_case(exe, root, lab, loop):
         f.write("nameserver 198.51.100.53\noptions attempts:1 timeout:2\n")
     os.chmod(conf, 0o644)
     if run(["mount", "--bind", conf, "/etc/resolv.conf"]).returncode != 0:
-        print("SKIP rebinding: cannot bind-mount a resolv.conf in the test's mount namespace")
-        return
+        return require.missing("rebinding", "cannot bind-mount a resolv.conf in the test's mount namespace", check)
     try:
         proxy = Proxy(exe, root, "rebind", ["rebind.test"], resolver="system")
         before = len([s for s in lab.requests() if s.startswith("198.51.100.7:80")])
