@@ -10,12 +10,14 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -154,6 +156,55 @@ TEST_CASE("operator input: --ceiling together with CORDON_* is refused, and so i
     CHECK(contains(r.err, "must end in '_'"));
     r = run_cordon({"clamp", "--ceiling-env", "CORDON_", request.string()}, {"CORDON_NETWORK=block"});
     CHECK(r.exit_code == 0);  // control: a real prefix
+}
+
+TEST_CASE("files cordon writes: a FIFO, a character device or the caller's stdout at --report is written, not replaced") {
+    Lab lab;
+    fs::path c = ceiling_file(lab, box_json(lab));
+    const std::vector<std::string> dry_run = {"--dry-run", "--", "true"};
+    auto report_to = [&](const fs::path& target) {
+        std::vector<std::string> args = {"run", "--ceiling", c.string(), "--report", target.string()};
+        args.insert(args.end(), dry_run.begin(), dry_run.end());
+        return run_cordon(args);
+    };
+    // A FIFO: the test holds both ends (O_RDWR), so cordon's write finds a reader and the bytes wait
+    // in the pipe; a FIFO replaced by a file would leave it empty (the read then fails, no hang).
+    fs::path fifo = lab.op / "report.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    int fd = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    auto r = report_to(fifo);
+    CHECK(r.exit_code == 0);
+    std::string got(1 << 16, '\0');
+    ssize_t n = ::read(fd, got.data(), got.size());
+    ::close(fd);
+    got.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    CHECK(contains(got, "\"decisions\""));
+    CHECK(fs::is_fifo(fs::symlink_status(fifo)));
+    // A FIFO that nobody reads: an error naming it, at once.
+    fs::path lonely = lab.op / "unread.fifo";
+    REQUIRE(::mkfifo(lonely.c_str(), 0600) == 0);
+    r = report_to(lonely);
+    CHECK(r.exit_code != 0);
+    CHECK(contains(r.err, lonely.string()));
+    CHECK(fs::is_fifo(fs::symlink_status(lonely)));
+    // The caller's own stdout by name (what `--report /dev/stdout` and `>(jq .)` give).
+    r = report_to("/dev/stdout");
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "\"decisions\""));
+    // A character device: a node like /dev/null in the lab (mknod needs root), which a rename
+    // would have replaced by a regular file -- as root, the host's own /dev/null.
+    fs::path node = lab.op / "null";
+    if (::mknod(node.c_str(), S_IFCHR | 0666, ::makedev(1, 3)) != 0) {
+        MESSAGE("not checked without root (mknod of a character device): " << std::strerror(errno));
+        return;
+    }
+    r = report_to(node);
+    CHECK(r.exit_code == 0);
+    struct stat st {};
+    REQUIRE(::lstat(node.c_str(), &st) == 0);
+    CHECK(S_ISCHR(st.st_mode));
+    CHECK(st.st_rdev == ::makedev(1, 3));
 }
 
 TEST_CASE("files cordon writes: --report replaces a planted symlink instead of writing through it") {

@@ -13,7 +13,10 @@ namespace cordon::detail {
 /// Writes `bytes` to `path` by creating a new file (exclusively, never through a symlink) in the
 /// same directory and renaming it over `path`: a symlink or hard link planted at `path` (by a
 /// sandbox that can write that directory) is replaced, never written through. The new file is
-/// readable by its owner only. Errors: io-error naming the path and the system's reason.
+/// readable by its owner only. A FIFO or character device at `path` (`/dev/null`), and the
+/// caller's own descriptors by name (`/dev/stdout`, `/dev/fd/N`), are written in place instead:
+/// renaming over them would replace the node. A block device or socket there is refused.
+/// Errors: io-error naming the path and the system's reason.
 CORDON_FUNC Status write_file_replacing(const std::string& path, std::string_view bytes);
 
 }  // namespace cordon::detail

@@ -27,32 +27,68 @@ inline std::string temporary_sibling(const std::filesystem::path& target) {
 
 #if !defined(_WIN32)
 
+/// The caller's own descriptors by name (`/dev/stdout`, `>(jq .)`'s `/dev/fd/63`): links that
+/// only root can plant, to a pipe or terminal the caller already holds.
+inline bool names_own_descriptor(const std::string& path) {
+    if (path == "/dev/stdout" || path == "/dev/stderr") return true;
+    for (const char* prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+        const std::string_view p(prefix);
+        if (path.size() > p.size() && path.compare(0, p.size(), p) == 0 &&
+            path.find_first_not_of("0123456789", p.size()) == std::string::npos)
+            return true;
+    }
+    return false;
+}
+
+inline Status write_all(int fd, std::string_view bytes, const std::string& path) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return make_error(ErrorCode::io_error, std::string("cannot write: ") + std::strerror(errno), path);
+        done += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
+/// A FIFO or character device is written in place: a file renamed over it would replace the node
+/// itself (as root, `/dev/null`). Opened without blocking, so a FIFO without a reader is an error.
+inline Status write_in_place(const std::string& path, bool follow, std::string_view bytes) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    if (fd < 0) return make_error(ErrorCode::io_error, std::string("cannot open for writing: ") + std::strerror(errno), path);
+    struct stat st {};
+    Status status;
+    if (::fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+        status = make_error(ErrorCode::io_error, "is neither a FIFO nor a character device", path);
+    else if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        status = make_error(ErrorCode::io_error, std::string("cannot write: ") + std::strerror(errno), path);
+    else
+        status = write_all(fd, bytes, path);
+    if (::close(fd) != 0 && status) status = make_error(ErrorCode::io_error, std::string("cannot write: ") + std::strerror(errno), path);
+    return status;
+}
+
 CORDON_FUNC Status write_file_replacing(const std::string& path, std::string_view bytes) {
     try {
         const std::filesystem::path target = std::filesystem::absolute(path);
         struct stat st {};
-        if (::lstat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-            return make_error(ErrorCode::io_error, "is a directory", path);
+        const bool exists = ::lstat(target.c_str(), &st) == 0;
+        if (exists && S_ISDIR(st.st_mode)) return make_error(ErrorCode::io_error, "is a directory", path);
+        if (exists && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) return write_in_place(target, false, bytes);
+        if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+            return make_error(ErrorCode::io_error, "is not a regular file, a FIFO or a character device", path);
+        if (names_own_descriptor(path)) return write_in_place(path, true, bytes);
         for (int attempt = 0; attempt < 16; ++attempt) {
             const std::string temp = temporary_sibling(target);
             int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
             if (fd < 0 && errno == EEXIST) continue;
             if (fd < 0) return make_error(ErrorCode::io_error, std::string("cannot create: ") + std::strerror(errno), path);
-            std::size_t done = 0;
-            while (done < bytes.size()) {
-                ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-                if (n < 0 && errno == EINTR) continue;
-                if (n < 0) break;
-                done += static_cast<std::size_t>(n);
-            }
-            int write_errno = errno;
-            bool ok = done == bytes.size() && ::close(fd) == 0;
-            if (!ok || ::rename(temp.c_str(), target.c_str()) != 0) {
-                int e = ok ? errno : write_errno;
-                ::unlink(temp.c_str());
-                return make_error(ErrorCode::io_error, std::string("cannot write: ") + std::strerror(e), path);
-            }
-            return {};
+            Status written = write_all(fd, bytes, path);
+            const bool closed = ::close(fd) == 0;
+            if (written && (!closed || ::rename(temp.c_str(), target.c_str()) != 0))
+                written = make_error(ErrorCode::io_error, std::string("cannot write: ") + std::strerror(errno), path);
+            if (!written) ::unlink(temp.c_str());
+            return written;
         }
         return make_error(ErrorCode::io_error, "cannot create a unique temporary file beside it", path);
     } catch (const std::exception& e) {
