@@ -190,13 +190,13 @@ TEST_CASE("files cordon writes: a FIFO, a character device or the caller's stdou
     CHECK(fs::is_fifo(fs::symlink_status(lonely)));
     // The caller's own stdout by name (what `--report /dev/stdout` and `>(jq .)` give).
     r = report_to("/dev/stdout");
-    CHECK(r.exit_code == 0);
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
     CHECK(contains(r.out, "\"decisions\""));
     // A character device: a node like /dev/null in the lab (mknod needs root), which a rename
     // would have replaced by a regular file -- as root, the host's own /dev/null.
     fs::path node = lab.op / "null";
     if (::mknod(node.c_str(), S_IFCHR | 0666, ::makedev(1, 3)) != 0) {
-        MESSAGE("not checked without root (mknod of a character device): " << std::strerror(errno));
+        MESSAGE("not checked without root (mknod of a character device): " << std::string(std::strerror(errno)));
         return;
     }
     r = report_to(node);

@@ -5,8 +5,10 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -28,16 +30,19 @@ inline std::string temporary_sibling(const std::filesystem::path& target) {
 #if !defined(_WIN32)
 
 /// The caller's own descriptors by name (`/dev/stdout`, `>(jq .)`'s `/dev/fd/63`): links that
-/// only root can plant, to a pipe or terminal the caller already holds.
-inline bool names_own_descriptor(const std::string& path) {
-    if (path == "/dev/stdout" || path == "/dev/stderr") return true;
-    for (const char* prefix : {"/dev/fd/", "/proc/self/fd/"}) {
-        const std::string_view p(prefix);
-        if (path.size() > p.size() && path.compare(0, p.size(), p) == 0 &&
-            path.find_first_not_of("0123456789", p.size()) == std::string::npos)
-            return true;
+/// only root can plant, to a pipe, terminal or file the caller already holds. Written through the
+/// descriptor itself, at its offset: reopening `/proc/self/fd/1` of a file would start at byte 0.
+inline std::optional<int> own_descriptor(const std::string& path) {
+    if (path == "/dev/stdout") return 1;
+    if (path == "/dev/stderr") return 2;
+    for (const std::string_view prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+        const std::string_view digits = std::string_view(path).substr((std::min)(prefix.size(), path.size()));
+        if (path.compare(0, prefix.size(), prefix) != 0 || digits.empty() || digits.size() > 9 ||
+            digits.find_first_not_of("0123456789") != std::string_view::npos)
+            continue;
+        return std::stoi(std::string(digits));
     }
-    return false;
+    return std::nullopt;
 }
 
 inline Status write_all(int fd, std::string_view bytes, const std::string& path) {
@@ -53,8 +58,8 @@ inline Status write_all(int fd, std::string_view bytes, const std::string& path)
 
 /// A FIFO or character device is written in place: a file renamed over it would replace the node
 /// itself (as root, `/dev/null`). Opened without blocking, so a FIFO without a reader is an error.
-inline Status write_in_place(const std::string& path, bool follow, std::string_view bytes) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+inline Status write_in_place(const std::string& path, std::string_view bytes) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return make_error(ErrorCode::io_error, std::string("cannot open for writing: ") + std::strerror(errno), path);
     struct stat st {};
     Status status;
@@ -74,10 +79,13 @@ CORDON_FUNC Status write_file_replacing(const std::string& path, std::string_vie
         struct stat st {};
         const bool exists = ::lstat(target.c_str(), &st) == 0;
         if (exists && S_ISDIR(st.st_mode)) return make_error(ErrorCode::io_error, "is a directory", path);
-        if (exists && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) return write_in_place(target, false, bytes);
+        if (exists && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) return write_in_place(target, bytes);
         if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
             return make_error(ErrorCode::io_error, "is not a regular file, a FIFO or a character device", path);
-        if (names_own_descriptor(path)) return write_in_place(path, true, bytes);
+        if (auto fd = own_descriptor(path)) {
+            if (::fcntl(*fd, F_GETFD) < 0) return make_error(ErrorCode::io_error, "is not an open descriptor", path);
+            return write_all(*fd, bytes, path);
+        }
         for (int attempt = 0; attempt < 16; ++attempt) {
             const std::string temp = temporary_sibling(target);
             int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
