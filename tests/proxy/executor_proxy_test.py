@@ -11,6 +11,10 @@ MXC config is the one the runner is to emit for granted domains:
    "network": {"egress": {"default": "deny"}, "ingress": {"default": "deny"}},
    "runtimeConfig": {"networkProxy": "http://127.0.0.1:PORT"}}
 
+One run's traffic cannot use another run's grants: with a second proxy granting other.test, the
+sandbox bound to the first cannot reach it (the lab's log shows nothing), while the second run's
+own sandbox fetches other.test through it (the control).
+
 lxc-exec 1.0.1 comes from $CORDON_LXC_EXEC_1_0 or the cordon MXC cache
 (~/.cache/cordon/mxc/1.0.1/bin/x64/lxc-exec) and must match the pin in
 ../shared/reference/mxc/pins.tsv. Exits 77 without it, without slirp4netns/iptables, or without
@@ -46,6 +50,25 @@ def sandbox(lxc, root, proxy_port, command):
     with open(path, "w") as f:
         json.dump(config, f)
     return subprocess.run([lxc, "--config", path], capture_output=True, text=True, timeout=90, env={"PATH": TRUSTED_PATH})
+
+
+def cross_run_case(lxc, root, lab, exe, port):
+    """A second run's proxy (B, granting other.test) beside this run's (A, web.test): a sandbox bound
+    to A cannot use B's grant, since its firewall opens A's port only."""
+    check = lab_kit.check
+    other = lab_kit.Proxy(exe, root, "mxc-other", ["other.test"])
+    other_port = other.url.rsplit(":", 1)[1]
+    before = len(lab.requests())
+    r = sandbox(lxc, root, port, f"curl -sS -m 4 -x http://10.0.2.2:{other_port} http://other.test/hello.txt?cross; echo rc=$?")
+    check("a sandbox bound to one run's proxy cannot reach another run's proxy, and through it nothing",
+          "rc=0" not in r.stdout and "rc=" in r.stdout and lab.requests()[before:] == [], r.stdout + r.stderr)
+    r = sandbox(lxc, root, other_port, "curl -sS http://other.test/hello.txt?own")
+    seen = lab.requests()[before:]
+    decisions = other.stop()
+    check("control: the other run's sandbox fetches its own domain through its own proxy",
+          r.stdout == "hello through cordon\n" and seen == ["203.0.113.9:80 GET /hello.txt?own"], r.stdout + r.stderr + str(seen))
+    check("the other run's proxy recorded only its own sandbox's request",
+          [(d["host"], d["allowed"]) for d in decisions] == [("other.test", True)], json.dumps(decisions))
 
 
 def main():
@@ -91,6 +114,7 @@ def main():
         r = sandbox(lxc, root, port, f"curl -sS -m 4 --noproxy '*' http://10.0.2.2:{loop.port}/; echo rc=$?")
         check("only the proxy's port is open on the host: another host-loopback service is not reachable",
               "rc=0" not in r.stdout and not loop.hits(), r.stdout + r.stderr)
+        cross_run_case(lxc, root, lab, exe, port)
         decisions = proxy.stop()
         hosts = [(d["method"], d["host"], d["allowed"]) for d in decisions]
         check("the proxy recorded the sandbox's requests",
