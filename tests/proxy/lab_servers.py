@@ -9,6 +9,7 @@ Listens on the addresses real_clients_test.py put on the namespace's interface:
   198.51.100.8:80            git smart HTTP over ROOT/git (git.test)
   203.0.113.9:80             ROOT/www (other.test, never granted)
   169.254.169.254:80         ROOT/www (metadata.test: must never be reached by default)
+  168.63.129.16:80, [fd00:ec2::254]:80   ROOT/www (azure.test, ec2v6.test: the same)
   198.51.100.53:53/udp       DNS: A queries for rebind.test alternate 198.51.100.7 and 127.0.0.1
 Every request is appended to LOG as "ADDRESS:PORT METHOD PATH". Prints "ready" when all listen.
 """
@@ -110,8 +111,12 @@ class Server(http.server.ThreadingHTTPServer):
         pass  # clients cut off by the proxy's limits are expected here
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
 def serve(address, port, handler, tls=False):
-    server = Server((address, port), handler)
+    server = (Server6 if ":" in address else Server)((address, port), handler)
     if tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(CERT, KEY)
@@ -162,6 +167,8 @@ def main():
     serve("198.51.100.8", 80, GitSmart)
     serve("203.0.113.9", 80, static)
     serve("169.254.169.254", 80, static)
+    serve("168.63.129.16", 80, static)
+    serve("fd00:ec2::254", 80, static)
     dns("198.51.100.53")
     print("ready", flush=True)
     threading.Event().wait()

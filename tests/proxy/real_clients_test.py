@@ -6,7 +6,8 @@
 
 The whole test runs in a network namespace of its own (unshare -n), so the machine's network is
 never touched. Destination servers run in a second namespace joined by a veth pair and listen on
-documentation addresses (198.51.100.0/24, 203.0.113.0/24) plus 169.254.169.254; names come from a
+documentation addresses (198.51.100.0/24, 203.0.113.0/24) plus the metadata addresses 169.254.169.254,
+168.63.129.16 and fd00:ec2::254 (each refused unless named, with a control that names it); names come from a
 hosts file the proxy is pointed at (there is no DNS). Oracles are on the server side: a request
 log that shows what reached each destination. Exits 77 (skip) without root, unshare, nsenter, ip,
 openssl or veth support; a missing client (git, pip) skips only its own cases, saying so. Under
@@ -32,6 +33,7 @@ import require  # noqa: E402  (skip, or fail under CORDON_REQUIRE_EXECUTOR=1)
 
 failures = []
 skip = require.skip
+METADATA = ("169.254.169.254", "168.63.129.16", "fd00:ec2::254")  # the lab's stand-in metadata servers
 
 
 def check(name, ok, detail=""):
@@ -89,10 +91,14 @@ class Lab:
         for addr in ("198.51.100.1/24", "203.0.113.1/24"):
             self.sh("ip", "addr", "add", addr, "dev", "cpt0")
         self.sh("ip", "link", "set", "cpt0", "up")
-        self.sh("ip", "route", "add", "169.254.169.254/32", "dev", "cpt0")
+        for metadata in ("169.254.169.254/32", "168.63.129.16/32"):
+            self.sh("ip", "route", "add", metadata, "dev", "cpt0")
+        self.sh("ip", "-6", "addr", "add", "fd00:ec2::1/64", "dev", "cpt0", "nodad")  # on-link to fd00:ec2::254
         self.sh("ip", "link", "set", "lo", "up", ns=True)
-        for addr in ("198.51.100.7/24", "198.51.100.8/24", "198.51.100.53/24", "203.0.113.9/24", "169.254.169.254/32"):
+        for addr in ("198.51.100.7/24", "198.51.100.8/24", "198.51.100.53/24", "203.0.113.9/24", "169.254.169.254/32",
+                     "168.63.129.16/32"):
             self.sh("ip", "addr", "add", addr, "dev", "cpt1", ns=True)
+        self.sh("ip", "-6", "addr", "add", "fd00:ec2::254/64", "dev", "cpt1", "nodad", ns=True)
         self.sh("ip", "link", "set", "cpt1", "up", ns=True)
         self.sh("ip", "route", "add", "default", "dev", "cpt1", ns=True)
 
@@ -266,6 +272,10 @@ def curl_cases(proxy, lab, loop, root):
     r = run(["curl", "-sS", "-x", proxy.url, "http://metadata.test/latest/meta-data/"])
     check("curl: a granted name resolving to 169.254.169.254 is refused", "169.254.169.254 is cloud-metadata" in r.stdout,
           r.stdout)
+    for name, address in (("azure.test", "168.63.129.16"), ("ec2v6.test", "fd00:ec2::254")):
+        r = run(["curl", "-sS", "-x", proxy.url, f"http://{name}/hello.txt"])
+        check(f"curl: a granted name resolving to {address} is refused", f"{address} is cloud-metadata" in r.stdout,
+              r.stdout)
     r = run(["curl", "-sS", "-x", proxy.url, "http://self.test/"])
     check("curl: a granted name resolving to this host's own address is refused", "198.51.100.1 is this-host" in r.stdout,
           r.stdout)
@@ -367,6 +377,19 @@ def limit_case(exe, root, lab):
           json.dumps(decisions))
 
 
+def metadata_control(exe, root, lab):
+    """Positive control: each metadata server is real and reachable once the operator names its address."""
+    names = {"metadata.test": "169.254.169.254/32", "azure.test": "168.63.129.16/32", "ec2v6.test": "fd00:ec2::254/128"}
+    named = Proxy(exe, root, "named", list(names), internal=list(names.values()))
+    for name, block in names.items():
+        r = run(["curl", "-sS", "-x", named.url, f"http://{name}/hello.txt"], env=named.env())
+        address = block.split("/")[0]
+        check(f"control: with {block} named by the operator the same request reaches the server",
+              r.stdout == "hello through cordon\n" and any(s.startswith(address + ":") for s in lab.requests()),
+              r.stdout + r.stderr)
+    named.stop()
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -385,12 +408,13 @@ def main():
         lab.start_servers()
         with open(os.path.join(root, "hosts"), "w") as f:
             f.write("198.51.100.7 web.test pypi.test files.test\n198.51.100.8 git.test\n203.0.113.9 other.test\n"
-                    "127.0.0.1 loopback.test\n169.254.169.254 metadata.test\n198.51.100.1 self.test\n")
+                    "127.0.0.1 loopback.test\n169.254.169.254 metadata.test\n198.51.100.1 self.test\n"
+                    "168.63.129.16 azure.test\nfd00:ec2::254 ec2v6.test\n")
         os.chmod(os.path.join(root, "hosts"), 0o644)
         loop = LoopbackServer(root)
         lab.procs.append(loop.proc)
         granted = ["web.test", "pypi.test", "files.test", "git.test", "loopback.test", "metadata.test",
-                   "self.test"]
+                   "self.test", "azure.test", "ec2v6.test"]
         proxy = Proxy(exe, root, "main", granted)
         curl_cases(proxy, lab, loop, root)
         urllib_cases(proxy, lab)
@@ -399,7 +423,7 @@ def main():
         decisions = proxy.stop()
         seen = lab.requests()
         check("nothing reached the ungranted or internal destinations",
-              not any(s.startswith(("203.0.113.9", "169.254.169.254")) for s in seen) and not loop.hits(),
+              not any(s.startswith(("203.0.113.9",) + METADATA) for s in seen) and not loop.hits(),
               "\n".join(seen) + "\n".join(loop.hits()))
         connects = {d["host"] for d in decisions if d["method"] == "CONNECT" and d["allowed"]}
         check("pip: its index and download hosts were both tunnelled (two grants)", {"pypi.test", "files.test"} <= connects,
@@ -407,14 +431,9 @@ def main():
         denied = [d for d in decisions if not d["allowed"]]
         allowed = [d for d in decisions if d["allowed"]]
         check("every exchange is a recorded decision with its reason",
-              len(allowed) >= 8 and len(denied) >= 7 and all(d.get("reason") for d in denied)
+              len(allowed) >= 8 and len(denied) >= 9 and all(d.get("reason") for d in denied)
               and all(d.get("address") for d in allowed), json.dumps(decisions, indent=1)[-2000:])
-        # Positive control: the metadata server is real and reachable once the operator names it.
-        named = Proxy(exe, root, "named", ["metadata.test"], internal=["169.254.169.254/32"])
-        r = run(["curl", "-sS", "-x", named.url, "http://metadata.test/hello.txt"], env=named.env())
-        named.stop()
-        check("control: with 169.254.169.254/32 named by the operator the same request reaches the server",
-              r.stdout == "hello through cordon\n" and any(s.startswith("169.254.169.254") for s in lab.requests()), r.stdout)
+        metadata_control(exe, root, lab)
         limit_case(exe, root, lab)
         rebinding_case(exe, root, lab, loop)
     finally:
