@@ -66,6 +66,23 @@ TEST_SUITE("executor-failure") {
               ExecutorFailure::none);
     }
 
+    TEST_CASE("255 from the bwrap availability probe: refused before start, not 'may have run'") {
+        // lxc-exec 1.0.1's probe messages (its format strings); the probe runs before any sandbox
+        for (std::string message :
+             {"failed to start the `bwrap --version` probe: Permission denied (os error 13)",
+              "The Bubblewrap (bwrap) availability probe `bwrap --version` failed without an exit status",
+              "Could not determine the Bubblewrap (bwrap) version: `bwrap --version` printed nothing",
+              "the sandbox uses `--clearenv`, added in bwrap 0.5.0"}) {
+            CAPTURE(message);
+            auto r = classified(255, "{\"error\":{\"code\":\"backend_error\",\"message\":\"" + message + "\"}}\n");
+            CHECK(r.failure == ExecutorFailure::backend_error);
+            CHECK(r.started == CommandStarted::no);
+        }
+        // control: a failure after the sandbox started may have run the command
+        auto late = classified(255, "{\"error\":{\"code\":\"backend_error\",\"message\":\"bwrap exited during startup\"}}\n");
+        CHECK(late.started == CommandStarted::maybe);
+    }
+
     TEST_CASE("0.9.0: the message with a trailing {\"error\":...} object, no newline in between, exit 255") {
         auto r = classified(255,
             "Bubblewrap: network policy error: ip6tables is unusable but the namespace being filtered has active IPv6; "

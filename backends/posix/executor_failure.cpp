@@ -38,7 +38,9 @@ bool refused_before_start(std::string_view message) {
          {"on PATH", "requires a working", "requires util-linux", "is not supported", "is not installed",
           "is an IPv6 block shorter than", "uses the IPv6 loopback", "must not carry credentials",
           "requires a non-zero proxy port", "is below the minimum", "requires the --allow-testing-features",
-          "runner validation failed", "cannot be delegated to the sandbox"})
+          "runner validation failed", "cannot be delegated to the sandbox",
+          // the bwrap availability probe, before any sandbox exists (lxc-exec 1.0.1's wording)
+          "`bwrap --version`", "Could not determine the Bubblewrap (bwrap) version", "added in bwrap"})
         if (contains(message, refusal)) return true;
     return false;
 }

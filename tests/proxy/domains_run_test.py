@@ -11,7 +11,9 @@ as the test user, the ceiling's runAs) and as that unprivileged user itself (set
     fetches from web.test over HTTP and HTTPS, other.test is dropped by the clamp (a narrowing line)
     and answered 403 by cordon, and a direct connection to the server's address fails while the
     server logs nothing from it;
-  * pip installs a package from the lab's index (pypi.test, files.test) through the proxy;
+  * pip installs a package from the lab's index (pypi.test, files.test) through the proxy; Python's
+    urllib (HTTP and HTTPS) and `git clone http://git.test/...` work for their granted domain, and
+    get cordon's 403 for other.test, which the lab's servers never see;
   * the proxy's decisions are in `cordon run --json` and in the --report file;
   * as root, a cordon-proxy in a directory others can write is never started;
   * where the host's /dev/net/tun is 0600: without the test's 0666 node the run is refused (125)
@@ -35,6 +37,18 @@ import real_clients_test as lab_kit  # noqa: E402  (the lab and its servers)
 import test_user as test_user_kit  # noqa: E402  (cordon-test, and setpriv to become it)
 
 check = lab_kit.check
+# Run in the sandbox as `python3 PROBE CERT TAG`: urllib's default opener takes the proxy variables.
+URLLIB_PROBE = """import ssl, sys, urllib.error, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+for scheme in ("http", "https"):
+    body = urllib.request.urlopen(f"{scheme}://web.test/hello.txt?{sys.argv[2]}", timeout=20, context=ctx).read()
+    print(scheme, body.decode(), end="")
+try:
+    urllib.request.urlopen(f"http://other.test/hello.txt?{sys.argv[2]}", timeout=20)
+    print("other fetched")
+except urllib.error.HTTPError as e:
+    print("other", e.code, e.read().decode())
+"""
 TRUSTED_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -73,14 +87,15 @@ class Suite:
         os.chmod(self.out, 0o1777)
         self.hosts = os.path.join(root, "hosts")  # read by cordon-proxy after it dropped to nobody: 0644
         with open(self.hosts, "w") as f:
-            f.write("198.51.100.7 web.test pypi.test files.test\n203.0.113.9 other.test\n")
+            f.write("198.51.100.7 web.test pypi.test files.test\n198.51.100.8 git.test\n203.0.113.9 other.test\n")
         os.chmod(self.hosts, 0o644)
         self.runs = 0
 
     def ceiling(self, who, domains):
         body = {"network": {"allowedDomains": domains, "proxyHostsFile": self.hosts},
                 "readwritePaths": [self.out], "readonlyPaths": [self.lab.cert],
-                "env": {"allow": ["HOME", "PIP_CONFIG_FILE", "PIP_NO_INPUT"]}}
+                "env": {"allow": ["HOME", "PIP_CONFIG_FILE", "PIP_NO_INPUT", "GIT_CONFIG_NOSYSTEM",
+                                 "GIT_TERMINAL_PROMPT"]}}
         self.runs += 1
         return test_user_kit.write_ceiling(os.path.join(self.root, f"ceiling-{self.runs}.json"), body, who)
 
@@ -184,6 +199,48 @@ class Suite:
         check(f"[{who}] pip's index and file hosts went through the proxy", hosts == {("pypi.test", True), ("files.test", True)},
               str(hosts))
 
+    def urllib_case(self, who):
+        """Python's urllib in the sandbox, using only the proxy variables the sandbox gets."""
+        probe = os.path.join(self.out, "urllib_probe.py")
+        with open(probe, "w") as f:
+            f.write(URLLIB_PROBE)
+        os.chmod(probe, 0o644)
+        before = self.lab.requests()
+        r, res, _ = self.run(who, ["web.test"], ["--domain", "web.test"], f"python3 {probe} {self.lab.cert} urllib-{who}")
+        out = res.get("stdout", "")
+        seen = self.lab.requests()[len(before):]
+        check(f"[{who}] urllib fetches from the granted domain over HTTP and HTTPS through the sandbox's proxy variables",
+              out.startswith("http hello through cordon\nhttps hello through cordon\n"), out + res.get("stderr", "")[-800:])
+        check(f"[{who}] urllib: the other domain raises HTTPError 403 whose body names cordon and the domain",
+              "other 403 cordon proxy: GET other.test:80 denied" in out, out)
+        check(f"[{who}] urllib: the server saw both granted fetches, and other.test nothing",
+              sorted(seen) == [f"198.51.100.7:443 GET /hello.txt?urllib-{who}", f"198.51.100.7:80 GET /hello.txt?urllib-{who}"],
+              "\n".join(seen))
+
+    def git_case(self, who):
+        """git clone over smart HTTP in the sandbox; other.test is refused with cordon's 403."""
+        if not self.lab.git_ok:
+            return lab_kit.require.missing(f"[{who}] git", "git is not installed", check)
+        dest = os.path.join(self.out, f"clone-{who}")
+        script = (f"git clone -q http://git.test/repo.git {dest}; echo clone_rc=$?; "
+                  f"GIT_TRACE_CURL=1 git clone -q http://other.test/repo.git {dest}-other 2>&1; echo other_rc=$?")
+        args = ["--domain", "git.test", "--env", f"HOME={self.out}", "--env", "GIT_CONFIG_NOSYSTEM=1",
+                "--env", "GIT_TERMINAL_PROMPT=0"]
+        before = self.lab.requests()
+        r, res, _ = self.run(who, ["git.test"], args, script)
+        out = res.get("stdout", "")
+        seen = self.lab.requests()[len(before):]
+        readme = os.path.join(dest, "README")
+        check(f"[{who}] git clones from the granted domain over smart HTTP (the cloned file's content)",
+              "clone_rc=0" in out and os.path.exists(readme) and open(readme).read() == "cloned through cordon\n",
+              out[-1500:] + res.get("stderr", "")[-800:])
+        check(f"[{who}] git: the server saw the clone's upload-pack POST, and nothing for other.test",
+              "198.51.100.8:80 POST /repo.git/git-upload-pack" in seen and not any(x.startswith("203.0.113.9") for x in seen),
+              "\n".join(seen))
+        check(f"[{who}] git: the other domain fails with cordon's 403 (status and Proxy-Status header)",
+              "other_rc=0" not in out and "returned error: 403" in out and "Proxy-Status: cordon" in out and
+              not os.path.exists(dest + "-other"), out[-2000:])
+
 
 def main():
     if len(sys.argv) != 3:
@@ -215,6 +272,8 @@ def main():
         for who in ("root", "user"):
             suite.curl_cases(who)
             suite.pip_case(who)
+            suite.urllib_case(who)
+            suite.git_case(who)
         suite.untrusted_proxy_case()
         if bound:  # the host's own 0600 node again, in this namespace only
             subprocess.run(["umount", "/dev/net/tun"], capture_output=True)

@@ -35,13 +35,15 @@ struct Fixture {
                  "127.0.0.2 loop.test\n"
                  "169.254.169.254 metadata.test\n"
                  "100.100.100.200 alibaba.test\n"
+                 "fd00:ec2::254 ec2v6.test\n"
+                 "168.63.129.16 azure.test\n"
                  "::ffff:127.0.0.2 mapped.test\n"
                  "127.0.0.2 twofaced.test\n127.0.0.1 twofaced.test\n");
         config.resolver = ProxyResolver::hosts_file;
         config.hosts_file = tmp.path("hosts");
         config.allowed_internal = {"127.0.0.1/32"};
         config.allowed = *parse_domain_patterns({"pkg.test", "*.pkg.test", "loop.test", "metadata.test", "alibaba.test",
-                                                 "mapped.test", "twofaced.test", "*.wild.test", "tls.test:443"});
+                                                 "ec2v6.test", "azure.test", "mapped.test", "twofaced.test", "*.wild.test", "tls.test:443"});
         config.limits.header_timeout_ms = 2000;
         config.limits.idle_timeout_ms = 2000;
         config.limits.connect_timeout_ms = 2000;
@@ -134,6 +136,8 @@ TEST_CASE("denials: 403 naming cordon, the host and the reason; nothing reaches 
         {"mapped.test:" + iport, "::ffff:127.0.0.2 is loopback"},
         {"metadata.test:80", "169.254.169.254 is cloud-metadata"},
         {"alibaba.test:80", "100.100.100.200 is cloud-metadata"},
+        {"ec2v6.test:80", "fd00:ec2::254 is cloud-metadata"},
+        {"azure.test:80", "168.63.129.16 is cloud-metadata"},
         {"pkg.test..:" + port, "not a valid host name"},
         {"unlisted.pkg.test:" + port, "is not in the proxy's hosts file"},
         {"wild.test:443", "(*.wild.test covers names below wild.test, not wild.test itself)"},
