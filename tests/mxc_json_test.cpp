@@ -275,6 +275,13 @@ TEST_SUITE("mxc_json") {
         CHECK(e.where == "/network/proxy/url");
         CHECK(e.message.find("port") != std::string::npos);
         CHECK(parse_error(net(R"({"defaultPolicy":"allow","proxy":{"url":"not a url"}})")).where == "/network/proxy/url");
+        // lxc-exec 0.9.0 refuses credentials in the URL (upstream sample lxc_network_proxy_credentials_rejected)
+        for (const char* url : {"http://alice:hunter2@127.0.0.1:3128", "http://alice@127.0.0.1:3128"}) {
+            auto cred = parse_error(net(std::string(R"({"defaultPolicy":"allow","proxy":{"url":")") + url + "\"}}"));
+            CHECK(cred.where == "/network/proxy/url");
+            CHECK(cred.message.find("must not carry credentials") != std::string::npos);
+        }
+        CHECK(from_mxc_json(net(R"({"defaultPolicy":"allow","proxy":{"url":"http://127.0.0.1:3128/a@b"}})")).has_value());
         CHECK(parse_error(net(R"({"proxy":{"localhost":8080}})")).where == "/network/proxy");  // absent = block
         CHECK(parse_error(net(R"({"defaultPolicy":"allow","allowedHosts":["a"],"proxy":{"localhost":8080}})")).where ==
               "/network/proxy");

@@ -51,6 +51,14 @@ inline std::optional<std::string> proxy_url_problem(std::string_view url) {
     return std::nullopt;
 }
 
+/// Whether the URL's authority carries user information (`user@`, `user:password@`).
+inline bool proxy_url_has_userinfo(std::string_view url) {
+    auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) return false;
+    std::string_view authority = url.substr(scheme_end + 3);
+    return authority.substr(0, authority.find_first_of("/?#")).find('@') != std::string_view::npos;
+}
+
 // One WHATWG IPv4 part: decimal, 0x hex or leading-0 octal; nullopt when it is not a number.
 inline std::optional<std::uint64_t> whatwg_ipv4_part(std::string_view part) {
     unsigned base = 10;

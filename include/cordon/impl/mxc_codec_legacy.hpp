@@ -149,6 +149,9 @@ private:
         } else if (member.key() == "url") {
             if (auto s = r.string_value(value, here)) {
                 if (auto problem = proxy_url_problem(*s)) r.add(here, *problem);
+                else if (proxy_url_has_userinfo(*s))  // lxc-exec 0.9.0's parse error, for the same reason
+                    r.add(here, "must not carry credentials: the executor passes the proxy URL to the sandbox on a "
+                                "command line, which every local user can read (/proc/<pid>/cmdline)");
                 else return Proxy{ProxyUrl{std::move(*s)}};
             }
         }
