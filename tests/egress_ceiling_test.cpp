@@ -128,6 +128,21 @@ TEST_CASE("host addresses: never granted through a ceiling block that merely con
     auto wide = run(asking(R"({"default":"allow"})"), everything, bwrap(), hosts);
     REQUIRE(wide.has_value());
     CHECK(emitted(*wide) == R"({"default":"allow","deny":[{"to":[{"cidr":"127.0.0.0/8"},{"cidr":"198.51.100.1/32"},{"cidr":"2001:db8::1/128"}]}]})");
+    // The same with the list cordon really uses (detail::host_addresses: 0.0.0.0, ::, ::1 included),
+    // where the denied set reaches the ends of the address axis: still default allow plus a short deny.
+    std::vector<Cidr> real_hosts;
+    for (const char* c : {"0.0.0.0/32", "127.0.0.0/8", "198.51.100.1/32", "::/128", "::1/128", "2001:db8::1/128"})
+        real_hosts.push_back(cidr(c));
+    auto real = run(asking(R"({"default":"allow"})"), everything, bwrap(), real_hosts);
+    REQUIRE(real.has_value());
+    CHECK(real->policy.network->egress.default_action == EgressDefault::allow);
+    CHECK(real->policy.network->egress.deny.size() == 1);
+    CHECK(real->policy.network->egress.allow.empty());
+    EgressSet r = set_of(real->policy.network->egress);
+    CHECK_FALSE(r.admits(packet("0.0.0.0", Transport::tcp, 80)));
+    CHECK_FALSE(r.admits(packet("::", Transport::tcp, 80)));
+    CHECK_FALSE(r.admits(packet("198.51.100.1", Transport::tcp, 80)));
+    CHECK(r.admits(packet("198.51.100.2", Transport::tcp, 80)));
     // Where the backend enforces no rules there is nothing to exclude them with: left as asked.
     Capabilities legacy = capabilities_for(Backend::bubblewrap, "0.9.0", "0.6.0-alpha").value();
     auto old = run(asking(R"({"default":"allow"})"), everything, legacy, hosts);

@@ -214,9 +214,11 @@ inline EgressSet EgressSet::expressible_part() const {
 
 inline Egress EgressSet::to_egress() const {
     Egress positive = detail::build_egress_form(slabs_, false);
-    // "Allow all, deny the rest" can only be shorter when the set reaches both ends of the address
-    // axis (a rule without `to` does); otherwise it must deny the wide runs outside, at ~100 blocks.
-    if (slabs_.empty() || slabs_.front().first != Uint128{} || slabs_.back().last != (Uint128::max)()) return positive;
+    // "Allow all, deny the rest" is shorter only for a set that covers most of the address axis
+    // ("allow everything" less the host's own addresses, which may include an end of the axis:
+    // ::/128); a set of a few blocks has a short positive form and a negative one of ~100 blocks.
+    constexpr std::size_t short_form = 16;
+    if (slabs_.empty() || detail::egress_cost(positive) <= short_form) return positive;
     Egress negative = detail::build_egress_form(slabs_, true);
     return detail::egress_cost(negative) < detail::egress_cost(positive) ? negative : positive;
 }
