@@ -32,7 +32,8 @@ mxc090_env=$(scripts/setup_sandbox.sh --strict --sdk 0.9.0 --print-env)
 mxc090_bin_dir=$(eval "$mxc090_env"; printf '%s' "$MXC_BIN_DIR")
 eval "$mxc_env"
 export CORDON_REQUIRE_EXECUTOR=1  # integration tests fail, rather than skip, without the executor
-sdk_090_tests=(executor-real posix-runner-real integration-bubblewrap integration-run-cli integration-hostile cli)
+sdk_090_tests=(executor-real posix-runner-real integration-bubblewrap integration-run-cli integration-hostile cli
+  integration-terminal demo-matrix mcp-sandbox-real)
 
 setup() {  # setup DIR [meson args...]: configure once, reconfigure when options change
   local dir=$1; shift
