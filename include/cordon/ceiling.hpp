@@ -89,6 +89,10 @@ struct Ceiling {
     /// `network.proxyHostsFile`: the proxy resolves names with this hosts file only (empty: the
     /// system resolver). For tests and air-gapped hosts.
     std::string proxy_hosts_file;
+    /// `network.allowedInternal`: address blocks the proxy may connect to although they are
+    /// internal (loopback, private, link-local, CGNAT, cloud metadata, this host's own), which it
+    /// otherwise refuses for every granted domain. Empty: none.
+    std::vector<std::string> proxy_allowed_internal;
     std::vector<std::string> env_allow;      ///< variable names or globs (`LC_*`)
     /// The ceiling's own values for fields a request may not set (containerId, lifecycle, fallback,
     /// ui, processContainer, seatbelt, lxc, network.enforcementMode/allowLocalNetwork/proxy).

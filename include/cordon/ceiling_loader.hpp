@@ -121,9 +121,9 @@ inline Result<std::vector<std::string>> split_path_list(std::string_view value, 
 }
 
 /// The variables of an environment ceiling, after the prefix (CORDON_ + READONLY_PATHS, ...).
-inline constexpr std::array<std::string_view, 11> ceiling_env_suffixes{
+inline constexpr std::array<std::string_view, 14> ceiling_env_suffixes{
     "READONLY_PATHS", "READWRITE_PATHS", "DENIED_PATHS", "ALLOWED_SOCKETS", "TIMEOUT_MS", "NETWORK", "ENV_ALLOW",
-    "RUN_AS", "LIMITS", "ALLOWED_DOMAINS", "PROXY_HOSTS_FILE"};
+    "RUN_AS", "LIMITS", "EGRESS_ALLOW", "EGRESS_DENY", "ALLOWED_DOMAINS", "PROXY_HOSTS_FILE", "PROXY_ALLOWED_INTERNAL"};
 
 /// The names of the `prefix` ceiling variables that are set (so a caller can refuse a second source).
 inline std::vector<std::string> ceiling_env_set(std::string_view prefix, const EnvLookup& lookup = process_env) {
@@ -137,7 +137,9 @@ inline std::vector<std::string> ceiling_env_set(std::string_view prefix, const E
 /// DENIED_PATHS, ALLOWED_SOCKETS (lists, see split_path_list), TIMEOUT_MS (0..4294967295, 0 = no limit),
 /// NETWORK (block|allow), ENV_ALLOW (names or globs, same separator), RUN_AS (as `runAs`) and
 /// LIMITS (`processes=64,memoryBytes=1073741824`, the names of the ceiling's `limits`), ALLOWED_DOMAINS
-/// (domain patterns separated by ',': `pypi.org,*.github.com:443`) and PROXY_HOSTS_FILE. Unset means the
+/// (domain patterns separated by ',': `pypi.org,*.github.com:443`), EGRESS_ALLOW / EGRESS_DENY
+/// (`cordon run --egress` rules separated by ','), PROXY_HOSTS_FILE and PROXY_ALLOWED_INTERNAL
+/// (address blocks separated by ','). Unset means the
 /// default (nothing granted, no limit, block); a bad value is an error, never a default. PREFIX is
 /// letters, digits and '_', ending in '_' (an empty one would read bare names such as NETWORK).
 /// Errors: invalid-policy with `where` = the variable name (or the prefix).

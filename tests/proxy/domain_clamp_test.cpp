@@ -52,7 +52,18 @@ TEST_CASE("ceiling file: network.allowedDomains and proxyHostsFile") {
     CHECK(c.allowed_domains[0].to_string() == "pypi.org");
     CHECK(c.allowed_domains[1].to_string() == "*.github.com:443");
     CHECK(c.proxy_hosts_file == "/etc/lab-hosts");
+    CHECK(c.proxy_allowed_internal.empty());  // absent: the proxy refuses every internal destination
     CHECK_FALSE(c.allows_network());  // domains open no direct network
+
+    Ceiling internal = ceiling_json(R"({"network":{"allowedDomains":["db.test"],"allowedInternal":["10.1.2.0/24","fd00::/8","127.0.0.1"]}})");
+    CHECK(internal.proxy_allowed_internal == std::vector<std::string>{"10.1.2.0/24", "fd00::/8", "127.0.0.1"});
+    for (const char* block : {"10.1.2.1/24", "not-an-address", "10.0.0.0/33"}) {
+        auto wrong = parse_ceiling(std::string(R"({"network":{"allowedInternal":["10.0.0.0/8",")") + block + "\"]}}",
+                                   CeilingOptions{PathStyle::posix, false});
+        REQUIRE_FALSE(wrong.has_value());
+        CHECK(wrong.error().where == "/network/allowedInternal/1");
+        CHECK(wrong.error().message.find(block) != std::string::npos);
+    }
 
     auto bad = parse_ceiling(R"({"network":{"allowedDomains":["pypi.org","*.com"]}})", CeilingOptions{PathStyle::posix, false});
     REQUIRE_FALSE(bad.has_value());
@@ -69,6 +80,13 @@ TEST_CASE("ceiling environment: CORDON_ALLOWED_DOMAINS and CORDON_PROXY_HOSTS_FI
     REQUIRE(c->allowed_domains.size() == 2);
     CHECK(c->allowed_domains[1].to_string() == "*.pkg.test:443");
     CHECK(c->proxy_hosts_file == "/h");
+    auto internal = from_env({{"CORDON_ALLOWED_DOMAINS", "db.test"}, {"CORDON_PROXY_ALLOWED_INTERNAL", "10.1.2.0/24,::1"}});
+    REQUIRE(internal.has_value());
+    CHECK(internal->proxy_allowed_internal == std::vector<std::string>{"10.1.2.0/24", "::1"});
+    auto bad_block = from_env({{"CORDON_PROXY_ALLOWED_INTERNAL", "10.1.2.0/24,10.1.2.3/8"}});
+    REQUIRE_FALSE(bad_block.has_value());
+    CHECK(bad_block.error().where == "CORDON_PROXY_ALLOWED_INTERNAL[1]");
+    CHECK(bad_block.error().message.find("host bits") != std::string::npos);
     auto bad = from_env({{"CORDON_ALLOWED_DOMAINS", "pypi.org,10.0.0.1"}});
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error().where == "CORDON_ALLOWED_DOMAINS[1]");
@@ -82,6 +100,15 @@ TEST_CASE("ceiling environment: CORDON_ALLOWED_DOMAINS and CORDON_PROXY_HOSTS_FI
         return std::nullopt;
     });
     CHECK(set == std::vector<std::string>{"CORDON_ALLOWED_DOMAINS"});
+    // ... and so do every other network variable (EGRESS_* were missing from the list once).
+    for (const char* name : {"CORDON_EGRESS_ALLOW", "CORDON_EGRESS_DENY", "CORDON_PROXY_HOSTS_FILE",
+                             "CORDON_PROXY_ALLOWED_INTERNAL"}) {
+        auto one = ceiling_env_set("CORDON_", [&](const std::string& n) -> std::optional<std::string> {
+            if (n == name) return std::string("x");
+            return std::nullopt;
+        });
+        CHECK(one == std::vector<std::string>{name});
+    }
 }
 
 TEST_CASE("clamp(): each requested domain is kept, narrowed or dropped, and reported") {

@@ -87,22 +87,24 @@ class Suite:
         os.chmod(self.out, 0o1777)
         self.hosts = os.path.join(root, "hosts")  # read by cordon-proxy after it dropped to nobody: 0644
         with open(self.hosts, "w") as f:
-            f.write("198.51.100.7 web.test pypi.test files.test\n198.51.100.8 git.test\n203.0.113.9 other.test\n")
+            f.write("198.51.100.7 web.test pypi.test files.test\n198.51.100.8 git.test\n203.0.113.9 other.test\n"
+                    "168.63.129.16 azure.test\n")
         os.chmod(self.hosts, 0o644)
         self.runs = 0
 
-    def ceiling(self, who, domains):
-        body = {"network": {"allowedDomains": domains, "proxyHostsFile": self.hosts},
+    def ceiling(self, who, domains, internal=None):
+        body = {"network": {"allowedDomains": domains, "proxyHostsFile": self.hosts, **({"allowedInternal": internal} if internal else {})},
                 "readwritePaths": [self.out], "readonlyPaths": [self.lab.cert],
                 "env": {"allow": ["HOME", "PIP_CONFIG_FILE", "PIP_NO_INPUT", "GIT_CONFIG_NOSYSTEM",
                                  "GIT_TERMINAL_PROMPT"]}}
         self.runs += 1
         return test_user_kit.write_ceiling(os.path.join(self.root, f"ceiling-{self.runs}.json"), body, who)
 
-    def run(self, who, domains, args, script, proxy=None):
-        """cordon run --json under a ceiling allowing `domains`; returns (process, result, report)."""
+    def run(self, who, domains, args, script, proxy=None, internal=None):
+        """cordon run --json under a ceiling allowing `domains` (and `internal` blocks); returns
+        (process, result, report)."""
         report = os.path.join(self.out, f"report-{self.runs + 1}.json")
-        cmd = [self.cordon, "run", "--json", "--ceiling", self.ceiling(who, domains), "--report", report,
+        cmd = [self.cordon, "run", "--json", "--ceiling", self.ceiling(who, domains, internal), "--report", report,
                "--ro", self.lab.cert, "--rw", self.out, *args, "--", "sh", "-c", script]
         # No verification cache: as root it would create HOME (here /nonexistent) to hold it.
         env = {"PATH": TRUSTED_PATH, "MXC_BIN_DIR": self.bin, "HOME": "/nonexistent", "TMPDIR": "/tmp",
@@ -217,6 +219,23 @@ class Suite:
               sorted(seen) == [f"198.51.100.7:443 GET /hello.txt?urllib-{who}", f"198.51.100.7:80 GET /hello.txt?urllib-{who}"],
               "\n".join(seen))
 
+    def internal_case(self, who):
+        """A granted name resolving to an internal block (the lab's stand-in Azure metadata server) is
+        refused by the run's proxy unless the ceiling's network.allowedInternal names the block."""
+        script = "curl -sS -w ' status=%{http_code}' http://azure.test/hello.txt"
+        before = self.lab.requests()
+        _, res, _ = self.run(who, ["azure.test"], ["--domain", "azure.test"], script)
+        refused, seen = res.get("stdout", ""), self.lab.requests()[len(before):]
+        check(f"[{who}] a granted name resolving to 168.63.129.16 is refused (403, cloud-metadata); its server saw nothing",
+              "status=403" in refused and "168.63.129.16 is cloud-metadata" in refused and
+              not any(x.startswith("168.63.129.16") for x in seen), refused + "\n".join(seen))
+        before = self.lab.requests()
+        _, res, _ = self.run(who, ["azure.test"], ["--domain", "azure.test"], script, internal=["168.63.129.16/32"])
+        named, seen = res.get("stdout", ""), self.lab.requests()[len(before):]
+        check(f"[{who}] control: with the ceiling's allowedInternal naming 168.63.129.16/32 the same fetch arrives",
+              named.startswith("hello through cordon") and "status=200" in named and
+              "168.63.129.16:80 GET /hello.txt" in seen, named + res.get("stderr", "")[-800:] + "\n".join(seen))
+
     def git_case(self, who):
         """git clone over smart HTTP in the sandbox; other.test is refused with cordon's 403."""
         if not self.lab.git_ok:
@@ -274,6 +293,7 @@ def main():
             suite.pip_case(who)
             suite.urllib_case(who)
             suite.git_case(who)
+            suite.internal_case(who)
         suite.untrusted_proxy_case()
         if bound:  # the host's own 0600 node again, in this namespace only
             subprocess.run(["umount", "/dev/net/tun"], capture_output=True)

@@ -76,6 +76,7 @@ Result<RunProxy> start_proxy(const Policy& policy, const Ceiling& ceiling) {
     auto patterns = parse_domain_patterns(policy.allowed_domains, "/network/allowedDomains");
     if (!patterns) return patterns.error();
     config.allowed = std::move(*patterns);
+    config.allowed_internal = ceiling.proxy_allowed_internal;
     if (!ceiling.proxy_hosts_file.empty()) {
         config.resolver = ProxyResolver::hosts_file;
         config.hosts_file = ceiling.proxy_hosts_file;

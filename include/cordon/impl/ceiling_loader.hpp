@@ -22,6 +22,7 @@
 #include "cordon/egress_set.hpp"
 #include "cordon/contract.hpp"
 #include "cordon/domain_pattern.hpp"
+#include "cordon/detail/address_class.hpp"
 #include "cordon/detail/input_file.hpp"
 #include "cordon/detail/json_pointer.hpp"
 #include "cordon/detail/limit_fields.hpp"
@@ -137,16 +138,31 @@ inline Status env_egress(std::string_view value, const std::string& where, std::
     return {};
 }
 
-// CORDON_ALLOWED_DOMAINS: domain patterns separated by ','; a bad one names its index.
-inline Status env_domains(std::string_view value, const std::string& where, std::vector<DomainPattern>& out) {
-    std::vector<std::string> texts;
+// network.allowedInternal / <P>PROXY_ALLOWED_INTERNAL: internal blocks (loopback, private,
+// metadata, ...) the filtering proxy may reach after all; read with the proxy's own parser.
+template <class WhereOf>
+Status internal_blocks(const std::vector<std::string>& texts, WhereOf where_of, std::vector<std::string>& out) {
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        auto block = IpBlock::parse(texts[i]);
+        if (!block) return make_error(ErrorCode::invalid_policy, block.error().message, where_of(i));
+        out.push_back(texts[i]);
+    }
+    return {};
+}
+
+inline std::vector<std::string> split_commas(std::string_view value) {
+    std::vector<std::string> out;
     while (true) {
         auto cut = value.find(',');
-        texts.emplace_back(value.substr(0, cut));
-        if (cut == std::string_view::npos) break;
+        out.emplace_back(value.substr(0, cut));
+        if (cut == std::string_view::npos) return out;
         value.remove_prefix(cut + 1);
     }
-    auto patterns = parse_domain_patterns(texts, where);
+}
+
+// CORDON_ALLOWED_DOMAINS: domain patterns separated by ','; a bad one names its index.
+inline Status env_domains(std::string_view value, const std::string& where, std::vector<DomainPattern>& out) {
+    auto patterns = parse_domain_patterns(split_commas(value), where);
     if (!patterns) {
         Error e = patterns.error();
         auto slash = e.where.rfind('/');  // pointer/INDEX -> NAME[INDEX], like the other list variables
@@ -249,7 +265,7 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
                                  "processContainer", "seatbelt", "lxc"})
         if (auto* v = obj.if_contains(key)) mxc[key] = *v;
     if (auto* net = mxc.if_contains("network"))  // MXC 1.0 rules and cordon's domains: below
-        for (const char* key : {"egress", "allowedDomains", "proxyHostsFile"}) net->get_object().erase(key);
+        for (const char* key : {"egress", "allowedDomains", "allowedInternal", "proxyHostsFile"}) net->get_object().erase(key);
     Policy fields = MxcDecoder(contract_0_7_0_alpha, violations).decode(mxc);
     if (!violations.empty()) return to_error(violations);
 
@@ -268,6 +284,9 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
         if (!domains) return domains.error();
         c.allowed_domains = std::move(*domains);
         if (const auto* hosts = network.if_contains("proxyHostsFile")) c.proxy_hosts_file = std::string(hosts->get_string());
+        auto where = [](std::size_t i) { return pointer_child("/network/allowedInternal", i); };
+        if (Status s = internal_blocks(string_array(network.if_contains("allowedInternal")), where, c.proxy_allowed_internal); !s)
+            return s.error();
     }
     for (auto [key, list] : {std::pair{"readonlyPaths", &c.readonly}, std::pair{"readwritePaths", &c.readwrite},
                              std::pair{"deniedPaths", &c.denied}, std::pair{"allowedSockets", &c.allowed_sockets}}) {
@@ -360,6 +379,11 @@ CORDON_FUNC Result<Ceiling> ceiling_from_env(std::string_view prefix, const Ceil
         if (auto value = lookup(name)) {
             if (value->empty()) return make_error(ErrorCode::invalid_policy, "expected a file name, got nothing", name);
             c.proxy_hosts_file = *value;
+        }
+        name = std::string(prefix) + "PROXY_ALLOWED_INTERNAL";
+        if (auto value = lookup(name)) {
+            auto where = [&](std::size_t i) { return name + "[" + std::to_string(i) + "]"; };
+            if (Status s = detail::internal_blocks(detail::split_commas(*value), where, c.proxy_allowed_internal); !s) return s.error();
         }
         if (!c.egress.allow.empty() && c.network == NetworkDefault::allow)
             return make_error(ErrorCode::invalid_policy,
