@@ -113,12 +113,25 @@ class Shell:
 
 
 def complete(shell, line, expect, label, seconds=10):
+    """TAB after `line` shows every word of `expect` (a word or a list)."""
+    words = [expect] if isinstance(expect, str) else expect
     shell.seen = ""
     shell.type(line + "\t", 0.3)
-    if not shell.expect(expect, 2):
+    if not all(shell.expect(w, 2) for w in words):
         shell.type("\t", 0.5)  # bash lists alternatives on a second TAB
-    check(shell.expect(expect, seconds), f"{label}: '{line}<TAB>' shows {expect!r} (saw {shell.text()[-200:]!r})")
+    for w in words:
+        check(shell.expect(w, seconds), f"{label}: '{line}<TAB>' shows {w!r} (saw {shell.text()[-200:]!r})")
     shell.type("\x15\x03", 0.3)  # clear the line
+
+
+def complete_nothing(shell, line, bogus, label):
+    """TAB (twice, as bash lists on the second) after `line` shows none of `bogus`."""
+    shell.seen = ""
+    shell.type(line + "\t", 1.0)
+    shell.type("\t", 1.5)
+    shown = [w for w in bogus if w in shell.text()]
+    check(not shown, f"{label}: '{line}<TAB>' offers none of {bogus} (saw {shell.text()[-200:]!r})")
+    shell.type("\x15\x03", 0.3)
 
 
 def completion_cases():
@@ -127,7 +140,12 @@ def completion_cases():
             ("cordon run --network ", "allow", "an option's choices"),
             ("cordon clamp --style ", "windows", "an option's choices"),
             ("cordon verify --platfo", "--platform", "an option of another command"),
+            ("cordon setup --platform ", ["linux", "win32", "darwin"], "a repeatable option's choices"),
             ("cordon run -- printenv --versio", "--version", "after --, the command's own")]
+
+
+# A value whose form has a '|' in it is not a list of choices: --egress CIDR[:PORT[-ENDPORT]][/tcp|/udp].
+NOT_CHOICES = ("cordon run --egress ", ["/udp]", "CIDR[", "/tcp"], "a free-form value")
 
 
 def test_bash(completions, env):
@@ -140,6 +158,7 @@ def test_bash(completions, env):
                 continue  # bash completes files after the command, not the command's options
             complete(s, line, expect, "bash " + label)
         complete(s, "cordon run -- printen", "printenv", "bash: after --, a command")
+        complete_nothing(s, NOT_CHOICES[0], NOT_CHOICES[1], "bash " + NOT_CHOICES[2])
     finally:
         s.close()
 
@@ -156,6 +175,7 @@ def test_zsh(completions, env):
             if "printenv" in line:
                 continue  # _normal completes printenv's options only where zsh knows printenv
             complete(s, line, expect, "zsh " + label)
+        complete_nothing(s, NOT_CHOICES[0], NOT_CHOICES[1], "zsh " + NOT_CHOICES[2])
     finally:
         s.close()
     return True

@@ -20,6 +20,18 @@ void define_options(Command& command, CLI::App& app, bool& json, bool& help) {
     opt::flag(app, "-h,--help", help, "show this help and exit");
 }
 
+namespace {
+
+// "block|allow" as {"block", "allow"}: opt::choice spells its choices so.
+std::vector<std::string> split_choices(const std::string& type) {
+    std::vector<std::string> out;
+    std::istringstream words(type);
+    for (std::string w; std::getline(words, w, '|');) out.push_back(w);
+    return out;
+}
+
+}  // namespace
+
 std::vector<OptionGroup> option_groups(Command& command) {
     CLI::App app;
     bool json = false, help = false;
@@ -31,6 +43,7 @@ std::vector<OptionGroup> option_groups(Command& command) {
         for (const auto& s : o->get_snames()) d.names.push_back("-" + s);
         for (const auto& l : o->get_lnames()) d.names.push_back("--" + l);
         d.value = o->get_type_name();
+        if (opt::has_check(*o, opt::choice_check)) d.choices = split_choices(d.value);
         d.help = o->get_description();
         if (groups.empty() || groups.back().heading != o->get_group()) groups.push_back({o->get_group(), {}});
         groups.back().options.push_back(std::move(d));

@@ -13,6 +13,7 @@ namespace cordon::cli {
 struct OptionDoc {
     std::vector<std::string> names;  ///< "-h", "--help"
     std::string value;               ///< "FILE", "block|allow", "[PREFIX]"; empty for a flag
+    std::vector<std::string> choices;  ///< an opt::choice's values ("block", "allow"); empty for others
     std::string help;
     /// "-h, --help" or "--ceiling FILE".
     std::string label() const;

@@ -46,21 +46,22 @@ void man_command(std::ostream& out, Command& c) {
     if (!d.example.empty()) out << ".PP\nExample:\n.PP\n.RS\n.nf\n" << roff(d.example) << "\n.fi\n.RE\n";
 }
 
-// What completes an option's value: its choices, files, directories, or nothing.
-enum class ValueKind { none, flag, choices, file, dir };
+// What completes an option's value: its choices, files, directories, or nothing (free text such
+// as a CIDR); a flag and an optional value take no word of their own.
+enum class ValueKind { flag, optional, text, choices, file, dir };
 
 ValueKind kind_of(const OptionDoc& o) {
-    if (o.value.empty() || o.value.front() == '[') return o.value.empty() ? ValueKind::flag : ValueKind::none;
-    if (o.value.find('|') != std::string::npos) return ValueKind::choices;
+    if (o.value.empty()) return ValueKind::flag;
+    if (o.value.front() == '[') return ValueKind::optional;
+    if (!o.choices.empty()) return ValueKind::choices;
     if (o.value == "DIR") return ValueKind::dir;
     if (o.value == "FILE" || o.value == "PATH") return ValueKind::file;
-    return ValueKind::none;
+    return ValueKind::text;
 }
 
 std::string choices_of(const OptionDoc& o) {
-    std::string s = o.value;
-    for (char& c : s)
-        if (c == '|') c = ' ';
+    std::string s;
+    for (const auto& c : o.choices) s += (s.empty() ? "" : " ") + c;
     return s;
 }
 
@@ -76,12 +77,13 @@ void bash_command_case(std::ostream& out, Command& c) {
         for (const auto& o : g.options) {
             for (const auto& n : o.names) opts += (opts.empty() ? "" : " ") + n;
             const ValueKind k = kind_of(o);
-            if (k == ValueKind::flag || k == ValueKind::none) continue;
+            if (k == ValueKind::flag || k == ValueKind::optional) continue;
             for (const auto& n : o.names) {
                 values += "        " + n + ") ";
                 values += k == ValueKind::choices ? "COMPREPLY=($(compgen -W '" + choices_of(o) + "' -- \"$cur\"))"
                           : k == ValueKind::dir   ? "COMPREPLY=($(compgen -d -- \"$cur\"))"
-                                                  : "COMPREPLY=($(compgen -f -- \"$cur\"))";
+                          : k == ValueKind::file  ? "COMPREPLY=($(compgen -f -- \"$cur\"))"
+                                                  : "COMPREPLY=()";  // free text: no words to offer
                 values += "; return ;;\n";
             }
         }
@@ -111,7 +113,7 @@ void zsh_command_case(std::ostream& out, Command& c) {
             for (const auto& n : o.names) {
                 out << " \\\n        '" << (repeatable ? "*" : "") << n;
                 const std::string desc = zsh_text(o.help.substr(0, o.help.find('\n')));
-                if (k == ValueKind::flag || o.value.front() == '[') {
+                if (k == ValueKind::flag || k == ValueKind::optional) {
                     out << "[" << desc << "]'";
                     continue;
                 }

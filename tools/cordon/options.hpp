@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -38,9 +39,22 @@ inline CLI::Option* flag(CLI::App& app, const std::string& name, bool& into, con
     return app.add_flag(name, into, help)->disable_flag_override();
 }
 
-/// One value out of `choices`; --help, the man page and the completions list them.
-inline CLI::Option* choice(CLI::App& app, const std::string& name, std::optional<std::string>& into,
-                           const std::vector<std::string>& choices, const std::string& help) {
+/// Names the validator that marks an option as one of a list of choices (choice, choices): only
+/// those get their values completed, not any option whose value's form happens to contain '|'.
+inline constexpr const char* choice_check = "choice";
+
+/// True when `o` was declared with the validator named `check`.
+inline bool has_check(const CLI::Option& o, const std::string& check) {
+    try {
+        const_cast<CLI::Option&>(o).get_validator(check);  // CLI11 has no non-throwing lookup
+        return true;
+    } catch (const CLI::OptionNotFound&) {
+        return false;
+    }
+}
+
+/// "a|b|c" for --help, and the validator that accepts only those words (for choice and choices).
+inline std::pair<std::string, CLI::Validator> one_of(const std::vector<std::string>& choices) {
     std::string type, listed;
     for (std::size_t i = 0; i < choices.size(); ++i) {
         type += (i ? "|" : "") + choices[i];
@@ -52,8 +66,22 @@ inline CLI::Option* choice(CLI::App& app, const std::string& name, std::optional
                 if (s == c) return std::string();
             return "expected " + listed + ", not '" + s + "'";
         },
-        "", "choice");
+        "", choice_check);
+    return {type, member};
+}
+
+/// One value out of `choices`; --help, the man page and the completions list them.
+inline CLI::Option* choice(CLI::App& app, const std::string& name, std::optional<std::string>& into,
+                           const std::vector<std::string>& choices, const std::string& help) {
+    auto [type, member] = one_of(choices);
     return single(app, name, into, type, help)->check(member);
+}
+
+/// A repeatable choice: each occurrence takes one value out of `choices`.
+inline CLI::Option* choices(CLI::App& app, const std::string& name, std::vector<std::string>& into,
+                            const std::vector<std::string>& allowed, const std::string& help) {
+    auto [type, member] = one_of(allowed);
+    return repeated(app, name, into, type, help)->check(member);
 }
 
 /// A whole number from `min` to `max`, in decimal only: CLI11's own conversion would read 010 as

@@ -229,8 +229,8 @@ public:
     void define(CLI::App& app) override {
         opt::group(app, "Options");
         opt::repeated(app, "--sdk", a_.sdks, "VERSION", "SDK version to install (repeatable; default: cordon's default, " + std::string(default_sdk_version) + ")");
-        opt::repeated(app, "--platform", a_.platforms, "OS",
-                      "linux, win32 or darwin (repeatable; default: this OS), e.g. wxc-exec.exe for tests under wine");
+        opt::choices(app, "--platform", a_.platforms, {"linux", "win32", "darwin"},
+                     "the executor's OS (repeatable; default: this OS), e.g. wxc-exec.exe for tests under wine");
         opt::repeated(app, "--arch", a_.arches, "ARCH", "x64 or arm64, any spelling (repeatable; default: this CPU)");
         opt::flag(app, "--print-env", a_.print_env, "print only `export MXC_BIN_DIR=...` on stdout (for eval)");
     }
@@ -274,8 +274,6 @@ Status Setup::install(const std::vector<Wanted>& wanted, boost::json::array& fil
 
 int Setup::run(Output& out) {
     ::umask(022);
-    for (const auto& p : a_.platforms)
-        if (!executor_file_name(p)) return out.usage("--platform: expected linux, win32 or darwin, not '" + p + "'", exit_usage);
     for (const auto& a : a_.arches)
         if (!normalize_arch(a)) return out.usage("--arch: " + normalize_arch(a).error().message, exit_usage);
     auto root = executor_cache_root();
