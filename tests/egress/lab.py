@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The egress lab: a throwaway network namespace for the sandbox's host, a second one for the
 # destinations, listeners that log what they receive (the oracle), and the sandbox's probes.
-"""The lab (docs/mxc-1.0.md section 0, on a veth link as tests/proxy/real_clients_test.py does).
+"""The lab (docs/mxc-1.0.md section 0, on the veth link of tests/support/netns_lab.py, as the proxy lab).
 
   host namespace (unshare -n -m; cordon, lxc-exec and slirp4netns run here)
       lo 127.0.0.1, veth egl0: 198.51.100.1/24, 203.0.113.1/24
@@ -16,87 +16,32 @@ neither namespace has a route to anything outside. Usage as a program (the liste
 """
 import os
 import shlex
-import shutil
 import socket
 import subprocess
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-import require  # noqa: E402  (skip, or fail under CORDON_REQUIRE_EXECUTOR=1)
-
-HOST_ADDRESSES = ("198.51.100.1/24", "203.0.113.1/24")
-SERVER_ADDRESSES = ("198.51.100.7/24", "198.51.100.8/24", "203.0.113.9/24")
-failures = []
-
-
-skip = require.skip
-
-
-def check(name, ok, detail=""):
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f"\n     {detail}"), flush=True)
-    if not ok:
-        failures.append(name)
-
-
-def run(cmd, **kw):
-    kw.setdefault("capture_output", True)
-    kw.setdefault("text", True)
-    kw.setdefault("timeout", 120)
-    return subprocess.run(cmd, **kw)
+import netns_lab  # noqa: E402  (checks, commands, the namespaces and their veth link)
+from netns_lab import check, failures, run, skip  # noqa: E402,F401  (the names the tests use)
 
 
 def enter(marker="CORDON_EGRESS_LAB"):
     """Re-runs the calling script in a fresh network and mount namespace unless already there."""
-    if os.environ.get(marker) == "1":
-        return
-    if os.geteuid() != 0:
-        skip("needs root for network namespaces (CI runs as root)")
-    for tool in ("unshare", "nsenter", "ip", "setpriv", "mknod", "mount"):
-        if not shutil.which(tool):
-            skip(f"{tool} is not installed")
-    env = dict(os.environ, **{marker: "1"})
-    # util-linux makes the new mount namespace's propagation private: mounts here stay here.
-    r = subprocess.run(["unshare", "-n", "-m", sys.executable, *sys.argv], env=env)
-    sys.exit(r.returncode)
+    netns_lab.enter(marker, ("setpriv", "mknod", "mount"))
 
 
-class Lab:
+class Lab(netns_lab.VethLab):
+    """The egress lab's veth link and addresses, its listeners and a usable /dev/net/tun."""
+
+    HOST_IF, SERVER_IF = "egl0", "egl1"
+    HOST_ADDRESSES = ("198.51.100.1/24", "203.0.113.1/24")
+    SERVER_ADDRESSES = ("198.51.100.7/24", "198.51.100.8/24", "203.0.113.9/24")
+
     def __init__(self, root):
-        self.root = root
-        self.procs = []
-        self.log = os.path.join(root, "received.log")
-        open(self.log, "w").close()
+        super().__init__(root, "received.log")
         os.chmod(self.log, 0o644)
         self.tun_bound = False
-
-    def sh(self, *cmd, ns=False):
-        full = (["nsenter", "-t", str(self.holder.pid), "-n"] if ns else []) + list(cmd)
-        r = run(full)
-        if r.returncode != 0:
-            raise RuntimeError(f"{' '.join(full)}: {r.stderr.strip()}")
-
-    def network(self):
-        self.sh("ip", "link", "set", "lo", "up")
-        self.holder = subprocess.Popen(["unshare", "-n", "sleep", "3600"])
-        self.procs.append(self.holder)
-        for _ in range(50):  # until the holder is in its own namespace
-            if os.readlink(f"/proc/{self.holder.pid}/ns/net") != os.readlink("/proc/self/ns/net"):
-                break
-            time.sleep(0.05)
-        try:
-            self.sh("ip", "link", "add", "egl0", "type", "veth", "peer", "name", "egl1", "netns", str(self.holder.pid))
-        except RuntimeError as e:
-            skip(f"cannot create a veth pair ({e})")
-        for addr in HOST_ADDRESSES:
-            self.sh("ip", "addr", "add", addr, "dev", "egl0")
-        self.sh("ip", "link", "set", "egl0", "up")
-        self.sh("ip", "link", "set", "lo", "up", ns=True)
-        for addr in SERVER_ADDRESSES:
-            self.sh("ip", "addr", "add", addr, "dev", "egl1", ns=True)
-        self.sh("ip", "link", "set", "egl1", "up", ns=True)
-        self.sh("ip", "route", "add", "default", "dev", "egl1", ns=True)
 
     def usable_tun(self):
         """slirp4netns opens /dev/net/tun as the sandbox's user. Distributions make it 0666 (udev);
@@ -121,13 +66,7 @@ class Lab:
     def listen(self, targets, ns=True):
         """Listeners on ADDRESS:PORT/PROTO, in the server namespace (ns) or here, the sandbox's host."""
         cmd = [sys.executable, os.path.abspath(__file__), "serve", self.log, *targets]
-        if ns:
-            cmd = ["nsenter", "-t", str(self.holder.pid), "-n"] + cmd
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        line = p.stdout.readline()
-        if line.strip() != "ready":
-            raise RuntimeError(f"listeners {targets} did not start: {line!r}")
+        self.start(self.in_server_ns(cmd) if ns else cmd, f"listeners {targets}")
 
     def received(self, tag=None):
         """Every "TARGET PAYLOAD" the listeners logged, as (target, payload), for one run's tag."""
@@ -144,9 +83,7 @@ class Lab:
         return sorted({target for target, _ in self.received(tag)})
 
     def close(self):
-        for p in self.procs:
-            p.kill()
-            p.wait()
+        super().close()
         self.unbind_tun()
         subprocess.run(["umount", os.path.join(self.root, "dev")], capture_output=True)
 

@@ -29,78 +29,29 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-import require  # noqa: E402  (skip, or fail under CORDON_REQUIRE_EXECUTOR=1)
+import netns_lab  # noqa: E402  (checks, commands, the namespaces and their veth link)
+import require  # noqa: E402  (require.missing: a client that is not installed)
+from netns_lab import check, failures, run, skip  # noqa: E402,F401  (the names the tests use)
 
-failures = []
-skip = require.skip
 METADATA = ("169.254.169.254", "168.63.129.16", "fd00:ec2::254")  # the lab's stand-in metadata servers
 
 
-def check(name, ok, detail=""):
-    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f"\n     {detail}"))
-    if not ok:
-        failures.append(name)
-
-
-def run(cmd, **kw):
-    kw.setdefault("capture_output", True)
-    kw.setdefault("text", True)
-    kw.setdefault("timeout", 120)
-    return subprocess.run(cmd, **kw)
-
-
 def enter_private_netns():
-    """Re-runs this script inside a fresh network namespace (only lo) unless already there."""
-    if os.environ.get("CORDON_PROXY_LAB") == "1":
-        return
-    if os.geteuid() != 0:
-        skip("needs root for network namespaces")
-    for tool in ("unshare", "nsenter", "ip", "openssl"):
-        if not shutil.which(tool):
-            skip(f"{tool} is not installed")
-    env = dict(os.environ, CORDON_PROXY_LAB="1")
-    # A mount namespace too (private propagation, util-linux's default), for the test's resolv.conf.
-    r = subprocess.run(["unshare", "-n", "-m", sys.executable, *sys.argv], env=env)
-    sys.exit(r.returncode)
+    """Re-runs this script in a fresh network and mount namespace unless already there."""
+    netns_lab.enter("CORDON_PROXY_LAB", ("openssl",))
 
 
-class Lab:
+class Lab(netns_lab.VethLab):
     """The server namespace, its veth link, content, certificates and the servers themselves."""
 
+    HOST_IF, SERVER_IF = "cpt0", "cpt1"
+    HOST_ADDRESSES = ("198.51.100.1/24", "203.0.113.1/24", "fd00:ec2::1/64 nodad")  # on-link to fd00:ec2::254
+    HOST_ROUTES = ("169.254.169.254/32", "168.63.129.16/32")
+    SERVER_ADDRESSES = ("198.51.100.7/24", "198.51.100.8/24", "198.51.100.53/24", "203.0.113.9/24",
+                        "169.254.169.254/32", "168.63.129.16/32", "fd00:ec2::254/64 nodad")
+
     def __init__(self, root):
-        self.root = root
-        self.procs = []
-        self.log = os.path.join(root, "server.log")
-        open(self.log, "w").close()
-
-    def sh(self, *cmd, ns=False):
-        full = (["nsenter", "-t", str(self.holder.pid), "-n"] if ns else []) + list(cmd)
-        r = run(full)
-        if r.returncode != 0:
-            raise RuntimeError(f"{' '.join(full)}: {r.stderr.strip()}")
-
-    def network(self):
-        self.sh("ip", "link", "set", "lo", "up")
-        self.holder = subprocess.Popen(["unshare", "-n", "sleep", "3600"])
-        self.procs.append(self.holder)
-        time.sleep(0.2)
-        try:
-            self.sh("ip", "link", "add", "cpt0", "type", "veth", "peer", "name", "cpt1", "netns", str(self.holder.pid))
-        except RuntimeError as e:
-            skip(f"cannot create a veth pair ({e})")
-        for addr in ("198.51.100.1/24", "203.0.113.1/24"):
-            self.sh("ip", "addr", "add", addr, "dev", "cpt0")
-        self.sh("ip", "link", "set", "cpt0", "up")
-        for metadata in ("169.254.169.254/32", "168.63.129.16/32"):
-            self.sh("ip", "route", "add", metadata, "dev", "cpt0")
-        self.sh("ip", "-6", "addr", "add", "fd00:ec2::1/64", "dev", "cpt0", "nodad")  # on-link to fd00:ec2::254
-        self.sh("ip", "link", "set", "lo", "up", ns=True)
-        for addr in ("198.51.100.7/24", "198.51.100.8/24", "198.51.100.53/24", "203.0.113.9/24", "169.254.169.254/32",
-                     "168.63.129.16/32"):
-            self.sh("ip", "addr", "add", addr, "dev", "cpt1", ns=True)
-        self.sh("ip", "-6", "addr", "add", "fd00:ec2::254/64", "dev", "cpt1", "nodad", ns=True)
-        self.sh("ip", "link", "set", "cpt1", "up", ns=True)
-        self.sh("ip", "route", "add", "default", "dev", "cpt1", ns=True)
+        super().__init__(root, "server.log")
 
     def content(self):
         www = os.path.join(self.root, "www")
@@ -165,21 +116,12 @@ class Lab:
             skip(f"openssl cannot make a test certificate: {r.stderr.strip()}")
 
     def start_servers(self):
-        p = subprocess.Popen(["nsenter", "-t", str(self.holder.pid), "-n", sys.executable,
-                              os.path.join(HERE, "lab_servers.py"), self.root, self.log, self.cert, self.key],
-                             stdout=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        if p.stdout.readline().strip() != "ready":
-            raise RuntimeError("lab servers did not start")
+        self.start(self.in_server_ns([sys.executable, os.path.join(HERE, "lab_servers.py"), self.root, self.log,
+                                      self.cert, self.key]), "lab servers")
 
     def requests(self):
         with open(self.log) as f:
             return f.read().splitlines()
-
-    def close(self):
-        for p in reversed(self.procs):
-            p.kill()
-            p.wait()
 
 
 class LoopbackServer:
