@@ -148,7 +148,7 @@ stage_windows() {
     </dev/null >/dev/null 2>&1
   local rc=0
   meson test -C build-mingw --suite processcontainer --print-errorlogs --num-processes 1 || rc=$?
-  meson test -C build-mingw executor-win header-only --print-errorlogs --num-processes 1 || rc=$?
+  meson test -C build-mingw executor-win header-only domains proxy-smoke --print-errorlogs --num-processes 1 || rc=$?
   wineserver -k || true
   return "$rc"
 }

@@ -125,63 +125,81 @@ Status make_pipe(unique_handle& read_end, unique_handle& write_end) {
     return {};
 }
 
-}  // namespace
-
-Result<LaunchOutcome> run_in_job(const LaunchSpec& spec) {
-    const auto started = std::chrono::steady_clock::now();
-    LaunchOutcome outcome;
-
-    SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
-    unique_file stdin_nul(::CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &inherit,
-                                        OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
-    if (!stdin_nul) return win32_error(ErrorCode::execution_failed, "cannot open NUL for stdin", ::GetLastError());
+// The child's standard handles: NUL for stdin, a pipe each for stdout and stderr (our read ends
+// not inheritable).
+struct ChildStdio {
+    unique_file in;
     unique_handle out_read, out_write, err_read, err_write;
-    if (auto s = make_pipe(out_read, out_write); !s) return s.error();
-    if (auto s = make_pipe(err_read, err_write); !s) return s.error();
+};
 
+Result<ChildStdio> make_stdio() {
+    ChildStdio io;
+    SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+    io.in.reset(::CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &inherit, OPEN_EXISTING,
+                              FILE_ATTRIBUTE_NORMAL, nullptr));
+    if (!io.in) return win32_error(ErrorCode::execution_failed, "cannot open NUL for stdin", ::GetLastError());
+    if (auto s = make_pipe(io.out_read, io.out_write); !s) return s.error();
+    if (auto s = make_pipe(io.err_read, io.err_write); !s) return s.error();
+    return io;
+}
+
+// A job whose processes all die when its last handle closes (ours, even if cordon crashes).
+Result<unique_handle> make_job() {
     unique_handle job(::CreateJobObjectW(nullptr, nullptr));
     if (!job) return win32_error(ErrorCode::execution_failed, "CreateJobObjectW", ::GetLastError());
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
     limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
     if (!::SetInformationJobObject(job.get(), JobObjectExtendedLimitInformation, &limits, sizeof limits))
         return win32_error(ErrorCode::execution_failed, "SetInformationJobObject", ::GetLastError());
+    return job;
+}
 
-    HANDLE inherited[3] = {stdin_nul.get(), out_write.get(), err_write.get()};
+struct Child {
+    unique_process process;
+    unique_handle main_thread;
+    std::string spawn_error;  ///< CreateProcessW failed: nothing ran
+};
+
+// The executor, created suspended with exactly the three stdio handles inheritable, then put in the
+// job before it runs a single instruction.
+Result<Child> start_suspended_in_job(const LaunchSpec& spec, ChildStdio& io, const unique_handle& job) {
+    HANDLE inherited[3] = {io.in.get(), io.out_write.get(), io.err_write.get()};
     AttributeList attributes;
     if (auto s = attributes.init(inherited, 3); !s) return s.error();
-
     STARTUPINFOEXW startup{};
     startup.StartupInfo.cb = sizeof startup;
     startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-    startup.StartupInfo.hStdInput = stdin_nul.get();
-    startup.StartupInfo.hStdOutput = out_write.get();
-    startup.StartupInfo.hStdError = err_write.get();
+    startup.StartupInfo.hStdInput = io.in.get();
+    startup.StartupInfo.hStdOutput = io.out_write.get();
+    startup.StartupInfo.hStdError = io.err_write.get();
     startup.lpAttributeList = attributes.get();
 
     std::wstring command_line = spec.command_line;  // CreateProcessW may write into it
     PROCESS_INFORMATION info{};
     const DWORD flags = CREATE_SUSPENDED | CREATE_NO_WINDOW | EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT;
-    BOOL created = ::CreateProcessW(spec.application.c_str(), command_line.data(), nullptr, nullptr, TRUE, flags,
-                                    spec.environment ? const_cast<wchar_t*>(spec.environment->c_str()) : nullptr,
-                                    spec.cwd ? spec.cwd->c_str() : nullptr, &startup.StartupInfo, &info);
-    if (!created) {
-        outcome.spawn_error = "cannot start " + narrow(spec.application) + ": " + error_text(::GetLastError());
-        return outcome;
+    Child child;
+    if (!::CreateProcessW(spec.application.c_str(), command_line.data(), nullptr, nullptr, TRUE, flags,
+                          spec.environment ? const_cast<wchar_t*>(spec.environment->c_str()) : nullptr,
+                          spec.cwd ? spec.cwd->c_str() : nullptr, &startup.StartupInfo, &info)) {
+        child.spawn_error = "cannot start " + narrow(spec.application) + ": " + error_text(::GetLastError());
+        return child;
     }
-    unique_process process(info.hProcess);
-    unique_handle main_thread(info.hThread);
-    if (!::AssignProcessToJobObject(job.get(), process.get())) {
+    child.process.reset(info.hProcess);
+    child.main_thread.reset(info.hThread);
+    if (!::AssignProcessToJobObject(job.get(), child.process.get())) {
         DWORD code = ::GetLastError();
-        ::TerminateProcess(process.get(), 1);  // still suspended: it never ran a single instruction
+        ::TerminateProcess(child.process.get(), 1);  // still suspended: it never ran a single instruction
         return win32_error(ErrorCode::execution_failed, "AssignProcessToJobObject", code);
     }
-    // Our copies of the child's ends: closed now, so EOF comes when the job's last writer exits.
-    out_write.reset();
-    err_write.reset();
-    stdin_nul.reset();
+    return child;
+}
 
+// Reads both pipes, lets the child run, waits for it (or the timeout), kills what is left in the
+// job, and collects the bounded output.
+Result<LaunchOutcome> supervise(const LaunchSpec& spec, const unique_handle& job, Child& child, ChildStdio& io) {
+    LaunchOutcome outcome;
     std::vector<ReaderThread> readers;
-    for (auto* pipe : {&out_read, &err_read}) {
+    for (auto* pipe : {&io.out_read, &io.err_read}) {
         auto reader = start_reader(std::move(*pipe), spec.output_limit);
         if (!reader) {
             ::TerminateJobObject(job.get(), 1);
@@ -190,21 +208,21 @@ Result<LaunchOutcome> run_in_job(const LaunchSpec& spec) {
         }
         readers.push_back(std::move(*reader));
     }
-    if (::ResumeThread(main_thread.get()) == static_cast<DWORD>(-1)) {
+    if (::ResumeThread(child.main_thread.get()) == static_cast<DWORD>(-1)) {
         DWORD code = ::GetLastError();
         ::TerminateJobObject(job.get(), 1);
         drain(readers, spec.grace_ms);
         return win32_error(ErrorCode::execution_failed, "ResumeThread", code);
     }
-    main_thread.reset();
+    child.main_thread.reset();
 
-    DWORD waited = ::WaitForSingleObject(process.get(), spec.timeout_ms ? spec.timeout_ms : INFINITE);
+    DWORD waited = ::WaitForSingleObject(child.process.get(), spec.timeout_ms ? spec.timeout_ms : INFINITE);
     outcome.timed_out = waited == WAIT_TIMEOUT;
     // The executor is done (or out of time): whatever is left in the job is an orphan holding our pipes.
     ::TerminateJobObject(job.get(), outcome.timed_out ? timeout_exit_code : 1);
-    ::WaitForSingleObject(process.get(), spec.grace_ms);
+    ::WaitForSingleObject(child.process.get(), spec.grace_ms);
     DWORD exit_code = 0;
-    ::GetExitCodeProcess(process.get(), &exit_code);
+    ::GetExitCodeProcess(child.process.get(), &exit_code);
     outcome.exit_code = exit_code;
 
     outcome.drain_forced = drain(readers, spec.grace_ms);
@@ -214,8 +232,32 @@ Result<LaunchOutcome> run_in_job(const LaunchSpec& spec) {
         (i == 0 ? outcome.out : outcome.err) = r.data;
         (i == 0 ? outcome.out_dropped : outcome.err_dropped) = r.dropped;
     }
-    outcome.duration_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+    return outcome;
+}
+
+}  // namespace
+
+Result<LaunchOutcome> run_in_job(const LaunchSpec& spec) {
+    const auto started = std::chrono::steady_clock::now();
+    auto io = make_stdio();
+    if (!io) return io.error();
+    auto job = make_job();
+    if (!job) return job.error();
+    auto child = start_suspended_in_job(spec, *io, *job);
+    if (!child) return child.error();
+    if (!child->spawn_error.empty()) {
+        LaunchOutcome outcome;
+        outcome.spawn_error = std::move(child->spawn_error);
+        return outcome;
+    }
+    // Our copies of the child's ends: closed now, so EOF comes when the job's last writer exits.
+    io->out_write.reset();
+    io->err_write.reset();
+    io->in.reset();
+    auto outcome = supervise(spec, *job, *child, *io);
+    if (outcome)
+        outcome->duration_ms = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     return outcome;
 }
 
