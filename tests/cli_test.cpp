@@ -8,6 +8,7 @@
 #include <vector>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include <boost/json/parse.hpp>
 
@@ -174,6 +175,41 @@ TEST_SUITE("cli-options") {
         CHECK(r.err.find("Try 'cordon run --help'") != std::string::npos);
         r = run_command({cordon_exe(), "clamp", "--no-canonical=yes", "--ceiling-env", "-"});
         CHECK(r.exit_code == 2);
+        // Any value, `=true` too (CLI11 alone reads --flag=true as the flag), on every command,
+        // with the exit status of that command's usage errors, naming the option with its dashes.
+        struct Case { std::vector<std::string> args; int status; std::string says; };
+        const Case flags[] = {
+            {{"run", "--dry-run=false", "--", "true"}, 125, "--dry-run takes no value"},
+            {{"run", "--dry-run=true", "--", "true"}, 125, "--dry-run takes no value"},
+            {{"run", "--strict=true", "--", "true"}, 125, "--strict takes no value"},
+            {{"run", "--quiet=", "--", "true"}, 125, "--quiet takes no value"},
+            {{"clamp", "--no-canonical=true", "--ceiling-env", "-"}, 2, "--no-canonical takes no value"},
+            {{"check", "--help=no", "-"}, 2, "--help takes no value"},
+            {{"setup", "--print-env=1"}, 2, "--print-env takes no value"},
+        };
+        for (const auto& c : flags) {
+            std::vector<std::string> argv{cordon_exe()};
+            argv.insert(argv.end(), c.args.begin(), c.args.end());
+            r = run_command(argv, "", {"CORDON_MXC_CACHE=/nonexistent"});
+            CAPTURE(c.args[1]);
+            INFO(r.err);
+            CHECK(r.exit_code == c.status);
+            CHECK(r.err.find("cordon " + c.args[0] + ": " + c.says + "\nTry 'cordon " + c.args[0] + " --help'") == 0);
+            CHECK(r.out.empty());
+        }
+        // --json=true asked for JSON: the usage error is JSON, on stdout, and nothing runs.
+        for (const auto& [args, status] : std::vector<std::pair<std::vector<std::string>, int>>{
+                 {{"run", "--json=true", "--", "echo", "hi"}, 125}, {{"check", "--json=yes", "-"}, 2}}) {
+            std::vector<std::string> argv{cordon_exe()};
+            argv.insert(argv.end(), args.begin(), args.end());
+            r = run_command(argv);
+            CAPTURE(args[0]);
+            CHECK(r.exit_code == status);
+            CHECK(r.err.empty());
+            CHECK(r.out.find(R"({"error":{"code":"usage","message":"--json takes no value"},"cordon_exit":)" +
+                             std::to_string(status) + "}") == 0);
+            CHECK(r.out.find("hi") == std::string::npos);
+        }
     }
 
     TEST_CASE("--opt=value is accepted by every command") {

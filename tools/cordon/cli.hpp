@@ -97,6 +97,9 @@ struct CommandEntry {
 /// a parse error is a usage error, with --json as JSON. Never throws.
 int run_command(Command& command, const Args& args);
 
+/// True when `args` ask for JSON output: `--json` (or `--json=...`, a usage error to report as JSON).
+bool wants_json(const Args& args);
+
 /// Declares the command's options and those every command has (--json, --help) on `app`.
 void define_options(Command& command, CLI::App& app, bool& json, bool& help);
 

@@ -34,7 +34,8 @@ inline CLI::Option* repeated(CLI::App& app, const std::string& name, std::vector
     return app.add_option(name, into, help)->type_name(type)->allow_extra_args(false)->take_all();
 }
 
-/// A flag without a value (`--name=...` is refused rather than read as true or false).
+/// A flag without a value: `--name=VALUE` is a usage error for every VALUE, `=true` included
+/// (run_command refuses it before CLI11, whose disable_flag_override lets `=true` through).
 inline CLI::Option* flag(CLI::App& app, const std::string& name, bool& into, const std::string& help) {
     return app.add_flag(name, into, help)->disable_flag_override();
 }

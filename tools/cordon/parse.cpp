@@ -50,8 +50,31 @@ std::optional<std::string> join_optional_values(CLI::App& app, Args& args) {
     return std::nullopt;
 }
 
+std::string takes_no_value(const std::string& name) {
+    return (name.size() == 1 ? "-" : "--") + name + " takes no value";
+}
+
+// `--flag=VALUE` for a flag (no value form; opt::flag): CLI11 reads `--flag=true` as the flag
+// itself, which the docs promise is an error, and which would hide `--json=true` from run_command.
+std::optional<std::string> flag_with_value(const CLI::App& app, const Args& args) {
+    for (const auto& a : args) {
+        if (a == "--") break;  // operands from here on
+        for (const CLI::Option* o : app.get_options()) {
+            if (o->get_positional() || !o->get_type_name().empty()) continue;
+            for (const auto& l : o->get_lnames())
+                if (a.rfind("--" + l + "=", 0) == 0) return takes_no_value(l);
+        }
+    }
+    return std::nullopt;
+}
+
 // CLI11's message, said the way cordon says things, naming the option.
 std::string usage_message(const CLI::App& app, const CLI::ParseError& e, const Command& command) {
+    // "NAME was given a disallowed flag override" (opt::flag's disable_flag_override), if it is
+    // ever reached past flag_with_value: said with the option's dashes.
+    const std::string what = e.what(), tail = " was given a disallowed flag override";
+    if (what.size() > tail.size() && what.compare(what.size() - tail.size(), tail.size(), tail) == 0)
+        return takes_no_value(what.substr(0, what.size() - tail.size()));
     if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) {
         for (const CLI::Option* o : app.get_options())
             if (o->count() > 1 && o->get_items_expected_max() <= 1)
@@ -67,7 +90,7 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e, const C
         return (option ? "unknown option " : "unexpected argument ") + extra +
                (command.takes_argv() ? " (the command goes after --)" : "");
     }
-    return e.what();
+    return what;
 }
 
 }  // namespace
@@ -107,6 +130,11 @@ int Output::result(boost::json::object result, int status, const std::function<v
     return status;
 }
 
+bool wants_json(const Args& args) {
+    return std::any_of(args.begin(), args.end(),
+                       [](const std::string& a) { return a == "--json" || a.rfind("--json=", 0) == 0; });
+}
+
 int run_command(Command& command, const Args& all) {
     const CommandDoc& doc = command.doc();
     Args args = all;
@@ -117,8 +145,8 @@ int run_command(Command& command, const Args& all) {
             args.erase(dashes, args.end());
         }
     }
-    // Decided before parsing, so that a usage error is JSON too.
-    const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
+    // Decided before parsing, so that a usage error is JSON too (`--json=...` as well, which is one).
+    const bool json = wants_json(args);
     Output out("cordon " + std::string(doc.name), json);
     if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; })) {
         std::cout << help_text(command);
@@ -128,6 +156,7 @@ int run_command(Command& command, const Args& all) {
         CLI::App app(std::string(doc.summary), "cordon " + std::string(doc.name));
         bool json_flag = false, help_flag = false;
         define_options(command, app, json_flag, help_flag);
+        if (auto problem = flag_with_value(app, args)) return out.usage(*problem, command.usage_status());
         if (auto problem = join_optional_values(app, args)) return out.usage(*problem, command.usage_status());
         std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
         try {
