@@ -13,8 +13,11 @@
 Each block runs as a user would: in a fresh directory holding links to the source tree's top-level
 entries (so `examples/...` and `scripts/...` work) and `build` (the build under test), with a fresh
 HOME, the build's `cordon` first on PATH, no MXC_BIN_DIR, and cordon's cache (CORDON_MXC_CACHE)
-already holding the executor from $MXC_BIN_DIR, as `cordon setup` leaves it. meson runs this as an
-unprivileged user when the tests run as root (tests/as_test_user.sh), as a real user would be.
+already holding the executor from $MXC_BIN_DIR, as `cordon setup` leaves it.
+
+meson runs this as an unprivileged user when the tests run as root (tests/as_test_user.sh, the
+`docs` test), as a real user would be, and as root itself (`docs-as-root`, with --as-root: skipped
+unless root), where cordon runs the sandbox as nobody: the examples must work for both.
 """
 import os
 import pathlib
@@ -48,6 +51,8 @@ def seed_cache(cache):
 
 def run_script(script, build, cache):
     with tempfile.TemporaryDirectory(prefix="cordon-docs-") as tmp:
+        # Searchable, as a user's home is: as root the sandbox runs as nobody, who must reach it.
+        os.chmod(tmp, 0o755)
         work, home = pathlib.Path(tmp) / "work", pathlib.Path(tmp) / "home"
         work.mkdir()
         home.mkdir()
@@ -77,7 +82,11 @@ def help_examples(build):
 
 
 def main() -> int:
-    build = pathlib.Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT / "build"
+    args = [a for a in sys.argv[1:] if a != "--as-root"]
+    if "--as-root" in sys.argv[1:] and os.geteuid() != 0:
+        print("SKIP: --as-root: not running as root (the `docs` test covers an unprivileged user)")
+        return 77
+    build = pathlib.Path(args[0]).resolve() if args else ROOT / "build"
     failures, ran, skipped, compared = [], 0, [], 0
     with tempfile.TemporaryDirectory(prefix="cordon-docs-cache-") as cache_dir:
         cache = pathlib.Path(cache_dir) / "mxc"

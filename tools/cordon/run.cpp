@@ -52,6 +52,7 @@ const CommandDoc run_doc{
     "before the command started, 123 when the executor failed after the sandbox was set up\n"
     "(the command may have run: do not retry it blindly), 128+N after signal N.",
     "mkdir -p project && echo 'one two three' > project/notes.txt && cd project\n"
+    "if [ \"$(id -u)\" = 0 ]; then chown nobody .; fi  # as root it runs as nobody: let it write here\n"
     "CORDON_READWRITE_PATHS=$PWD cordon run --rw . -- sh -c 'wc -w < notes.txt > count.txt'\n"
     "cat count.txt",
 };
