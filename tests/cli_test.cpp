@@ -48,6 +48,24 @@ TEST_SUITE("cli") {
         CHECK(run_command({cordon_exe(), "check", "--bogus", "x"}).exit_code == 2);
     }
 
+    TEST_CASE("top-level usage errors: text on stderr, or JSON on stdout with --json anywhere") {
+        auto r = run_command({cordon_exe(), "frobnicate"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err == "cordon: unknown command 'frobnicate'\nTry 'cordon --help'.\n");
+        CHECK(r.out.empty());
+        r = run_command({cordon_exe(), "frobnicate", "--json"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.empty());
+        CHECK(r.out == R"({"error":{"code":"usage","message":"unknown command 'frobnicate'"},"cordon_exit":2})" "\n");
+        r = run_command({cordon_exe(), "--json"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.empty());
+        CHECK(r.out.find(R"({"error":{"code":"usage","message":"expected a command before '--json')") == 0);
+        r = run_command({cordon_exe(), "--bogus"});
+        CHECK(r.exit_code == 2);
+        CHECK(r.err.find("cordon: expected a command before '--bogus'") == 0);
+    }
+
     TEST_CASE("check: valid file exits 0, invalid exits 1 with POINTER: message lines") {
         auto good = write_temp("good.json", R"({"version":"0.6.0-alpha","process":{"commandLine":"true"}})");
         auto r = run_command({cordon_exe(), "check", good.string()});

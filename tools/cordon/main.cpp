@@ -45,8 +45,12 @@ int dispatch(int argc, char** argv) {
             auto command = c.make();
             return cordon::cli::run_command(*command, cordon::cli::Args(args.begin() + 1, args.end()));
         }
-    std::cerr << "cordon: unknown command '" << args[0] << "'\nTry 'cordon --help'.\n";
-    return cordon::cli::exit_usage;
+    // As a subcommand's usage error: JSON on stdout when --json is anywhere.
+    cordon::cli::Output out("cordon", cordon::cli::wants_json(args));
+    if (!args[0].empty() && args[0].front() == '-')
+        return out.usage("expected a command before '" + args[0] + "' (cordon COMMAND [OPTIONS])",
+                         cordon::cli::exit_usage);
+    return out.usage("unknown command '" + args[0] + "'", cordon::cli::exit_usage);
 }
 
 }  // namespace
