@@ -13,7 +13,8 @@
 Each block runs as a user would: in a fresh directory holding links to the source tree's top-level
 entries (so `examples/...` and `scripts/...` work) and `build` (the build under test), with a fresh
 HOME, the build's `cordon` first on PATH, no MXC_BIN_DIR, and cordon's cache (CORDON_MXC_CACHE)
-already holding the executor from $MXC_BIN_DIR, as `cordon setup` leaves it.
+already holding the executor from $MXC_BIN_DIR, as `cordon setup` leaves it. A --help example
+runs without the links: it is for an installed cordon, which has no source tree.
 
 meson runs this as an unprivileged user when the tests run as root (tests/as_test_user.sh, the
 `docs` test), as a real user would be, and as root itself (`docs-as-root`, with --as-root: skipped
@@ -49,17 +50,18 @@ def seed_cache(cache):
     shutil.copytree(bin_dir, cache / sdk / "bin", symlinks=False)
 
 
-def run_script(script, build, cache):
+def run_script(script, build, cache, source_tree=True):
     with tempfile.TemporaryDirectory(prefix="cordon-docs-") as tmp:
         # Searchable, as a user's home is: as root the sandbox runs as nobody, who must reach it.
         os.chmod(tmp, 0o755)
         work, home = pathlib.Path(tmp) / "work", pathlib.Path(tmp) / "home"
         work.mkdir()
         home.mkdir()
-        for entry in ROOT.iterdir():
-            if not entry.name.startswith((".", "build")):
-                (work / entry.name).symlink_to(entry)
-        (work / "build").symlink_to(build)
+        if source_tree:
+            for entry in ROOT.iterdir():
+                if not entry.name.startswith((".", "build")):
+                    (work / entry.name).symlink_to(entry)
+            (work / "build").symlink_to(build)
         env = {k: v for k, v in os.environ.items() if k != "MXC_BIN_DIR" and not k.startswith("CORDON_")}
         env.update(HOME=str(home), PATH=f"{build / 'tools'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
                    CORDON_MXC_CACHE=str(cache), TMPDIR=tmp)
@@ -111,15 +113,15 @@ def main() -> int:
                             failures.append(f"{where}: <!-- no-run: --> without a reason")
                         skipped.append(f"{where}: {m.group('why').strip()}")
                     else:
-                        jobs.append((where, m.group("body")))
+                        jobs.append((where, m.group("body"), True))
         for label, script in help_examples(build):
             if script is None:
                 failures.append(f"{label}: no Example: section")
             else:
-                jobs.append((label, script))
-        for where, script in jobs:
+                jobs.append((label, script, False))
+        for where, script, source_tree in jobs:
             ran += 1
-            r = run_script(script, build, cache)
+            r = run_script(script, build, cache, source_tree)
             if r.returncode != 0:
                 failures.append(f"{where}: exit {r.returncode}\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
     for s in skipped:

@@ -29,8 +29,9 @@ const CommandDoc check_doc{
     "paths that cordon clamp and cordon run would drop (relative ones, or a relative cwd) get a\n"
     "'FILE: warning: POINTER: message' line first; warnings do not change the exit status.",
     "0 all valid, 1 some file invalid or unreadable, 2 usage error.",
-    "cordon check examples/policies/linux-readonly-docs.json\n"
-    "echo '{\"version\":\"1.0.0\",\"process\":{\"commandLine\":\"make\"}}' | cordon check -",
+    "echo '{\"version\":\"1.0.0\",\"process\":{\"commandLine\":\"make\"},\"filesystem\":{\"readonlyPaths\":[\"/usr/include\"]}}' > config.json\n"
+    "cordon check config.json\n"
+    "echo '{\"version\":\"1.0.0\",\"process\":{\"commandLine\":\"make\",\"cwd\":\"build\"}}' | cordon check -",
 };
 
 // Paths that pass the contract but that cordon clamp and cordon run drop: relative ones, and any

@@ -56,7 +56,10 @@ const CommandDoc explain_doc{
     "requested item whether it was kept, narrowed, downgraded or dropped, what it became,\n"
     "and why. This is what an operator reads when an agent reports that a path was refused.",
     "0 clamped, 1 refused, 2 usage or input error.",
-    "cordon explain --ceiling examples/ceilings/workstation.json examples/requests/agent-build.json",
+    "echo '{\"readonlyPaths\":[\"/usr\"],\"timeout\":30000}' > ceiling.json\n"
+    "echo '{\"version\":\"1.0.0\",\"process\":{\"commandLine\":\"make\",\"env\":[]},\n"
+    "      \"filesystem\":{\"readonlyPaths\":[\"/usr/include\",\"/etc\"]}}' |\n"
+    "  cordon explain --ceiling ceiling.json -",
 };
 
 // An environment-variable prefix: letters, digits and '_', ending in '_'.
