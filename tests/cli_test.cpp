@@ -456,7 +456,8 @@ TEST_SUITE("cli-messages") {
     TEST_CASE("explain and clamp report only fields the request set: no inheritDefaultEnv a 1.0 request did not name") {
         // Without `env` a 1.0 request means the backend's default environment; the model holds that
         // as inheritDefaultEnv, which the ceiling (no env allow-list) then drops. The request never
-        // said inheritDefaultEnv, so the report does not either; a request that says it is told.
+        // said inheritDefaultEnv, so the report speaks of its absent env (still a drop: the sandbox
+        // loses PATH and TERM); a request that says inheritDefaultEnv is told of that field.
         auto ceiling = write_temp("m-env-ceiling.json", R"({"readonlyPaths":["/usr"]})");
         const std::string implied = R"({"version":"1.0.0","process":{"commandLine":"make"},"filesystem":{"readonlyPaths":["/usr"]}})";
         auto r = run_command({cordon_exe(), "explain", "--ceiling", ceiling.string(), "-"}, implied);
@@ -464,12 +465,14 @@ TEST_SUITE("cli-messages") {
         CHECK(r.exit_code == 0);
         CHECK(r.out.find("inheritDefaultEnv") == std::string::npos);
         CHECK(r.out.find("kept        /filesystem/readonlyPaths/0") != std::string::npos);
-        CHECK(r.out.find(", 0 dropped\n") != std::string::npos);
+        CHECK(r.out.find("dropped     /process/env\n              asked  absent: the backend's default environment\n") !=
+              std::string::npos);
+        CHECK(r.out.find(", 1 dropped\n") != std::string::npos);
         r = run_command({cordon_exe(), "clamp", "--json", "--ceiling", ceiling.string(), "-"}, implied);
         CHECK(r.exit_code == 0);
         auto v = boost::json::parse(r.out);
         CHECK(boost::json::serialize(v.at("report")).find("inheritDefaultEnv") == std::string::npos);
-        CHECK(v.at("report").at("summary").at("dropped").to_number<std::int64_t>() == 0);
+        CHECK(v.at("report").at("summary").at("dropped").to_number<std::int64_t>() == 1);
         r = run_command({cordon_exe(), "explain", "--ceiling", ceiling.string(), "-"},
                         R"({"version":"1.0.0","process":{"commandLine":"make","inheritDefaultEnv":true}})");
         CHECK(r.exit_code == 0);

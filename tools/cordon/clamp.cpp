@@ -138,8 +138,9 @@ void print_block(std::string_view verdict, std::string_view field, std::string_v
 
 // The report in the wire's spelling: requested fields as the request's contract names them,
 // results as the emitted one does (the clamp reports in the model's, the directional, pointers).
-// It speaks only of fields the request set: a 1.0 request without `env` asks for the backend's
-// default environment, which the model holds as inheritDefaultEnv, a field that request never named.
+// It speaks of fields the request set: a 1.0 request without `env` asks for the backend's default
+// environment, which the model holds as inheritDefaultEnv, a field that request never named; its
+// decision is reported as one on the absent `env` (still counted: the sandbox does lose PATH, TERM).
 void spell_report(ClampReport& report, const std::string& request_text, const Contract& emitted) {
     const Contract* asked = &emitted;
     bool names_inherit = false;
@@ -150,11 +151,11 @@ void spell_report(ClampReport& report, const std::string& request_text, const Co
         names_inherit = process && process->is_object() && process->as_object().contains("inheritDefaultEnv");
     } catch (...) {  // already validated; keep the emitted contract's spelling
     }
-    auto& all = report.decisions;
-    if (!names_inherit)
-        all.erase(std::remove_if(all.begin(), all.end(),
-                                 [](const ClampDecision& d) { return d.field == "/process/inheritDefaultEnv"; }),
-                  all.end());
+    for (ClampDecision& d : report.decisions)
+        if (!names_inherit && d.field == "/process/inheritDefaultEnv") {
+            d.field = "/process/env";
+            d.requested = "absent: the backend's default environment";
+        }
     for (ClampDecision& d : report.decisions) {
         d.field = wire_pointer(*asked, d.field);
         for (ClampResultItem& item : d.result) item.field = wire_pointer(emitted, item.field);
