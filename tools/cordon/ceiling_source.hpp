@@ -7,6 +7,7 @@
 #include <optional>
 #include <system_error>
 #include <string>
+#include <string_view>
 
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/error.hpp"
@@ -31,6 +32,15 @@ inline std::string system_ceiling_file() {
 #else
     return std::string(default_system_ceiling);
 #endif
+}
+
+/// The environment ceiling's variable names, PREFIX + each of ceiling_env_suffixes, joined by ", "
+/// (for help texts and the man page: the list lives in one place).
+inline std::string ceiling_env_names(std::string_view prefix = "CORDON_") {
+    std::string out;
+    for (std::string_view suffix : ceiling_env_suffixes)
+        out += (out.empty() ? "" : ", ") + std::string(prefix) + std::string(suffix);
+    return out;
 }
 
 /// Whether something exists at `path` (a dangling link counts: it is refused, not skipped).

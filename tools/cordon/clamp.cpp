@@ -197,8 +197,8 @@ void Clamp::define(CLI::App& app) {
     opt::group(app, "Ceiling (exactly one)");
     opt::single(app, "--ceiling", ceiling_file_, "FILE", "ceiling file (docs/ceiling.md); also a trust anchor: never writable");
     opt::optional_value(app, "--ceiling-env", env_prefix_, "CORDON_", "PREFIX", prefix_problem,
-                        "ceiling from P...READONLY_PATHS, ...READWRITE_PATHS, ...TIMEOUT_MS, ...NETWORK "
-                        "(P defaults to CORDON_; ENTRABOT_SANDBOX_ works too)");
+                        "ceiling from " + ceiling_env_names("P") + " (P defaults to CORDON_; ENTRABOT_SANDBOX_ "
+                        "works too)");
     opt::group(app, "Clamping");
     opt::choice(app, "--backend", backend_, {"bubblewrap", "processcontainer", "seatbelt"},
                 "whose capabilities decide fail-closed questions (default: this host's backend)");

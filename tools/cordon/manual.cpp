@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "ceiling_source.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
 #include "cordon/config.hpp"
@@ -150,7 +151,7 @@ std::string man_page() {
         << roff("Preset ceilings for common jobs (a Python project, a Node project, read-only git, a build with "
                 "a cache directory): upper bounds to copy and edit, not grants.")
         << "\n.TP\n.I ~/.cache/cordon/mxc\n" << roff("cordon's executor cache, filled by cordon setup.") << "\n"
-        << ".SH ENVIRONMENT\n.TP\n.B CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS, CORDON_TIMEOUT_MS, ...\n"
+        << ".SH ENVIRONMENT\n.TP\n.B " << roff(ceiling_env_names()) << "\n"
         << roff("An environment ceiling (cordon run, cordon mcp; cordon clamp with --ceiling-env).") << "\n"
         << ".TP\n.B MXC_BIN_DIR\n" << roff("Where to look for the executor first.") << "\n"
         << ".TP\n.B CORDON_MXC_CACHE\n" << roff("cordon's executor cache, instead of ~/.cache/cordon/mxc.") << "\n"

@@ -66,8 +66,7 @@ struct McpArgs {
 void define_mcp_options(CLI::App& app, McpArgs& a) {
     opt::group(app, "Ceiling (one is required)");
     opt::single(app, "--ceiling", a.ceiling_file, "FILE",
-                "ceiling file (docs/ceiling.md)\ndefault: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS, "
-                "CORDON_TIMEOUT_MS, CORDON_NETWORK, CORDON_ENV_ALLOW ... when set");
+                "ceiling file (docs/ceiling.md)\ndefault: " + ceiling_env_names() + " when any is set");
     opt::group(app, "Sandbox");
     opt::single(app, "--executor", a.executor, "PATH", "MXC executor to verify and use (default: MXC_BIN_DIR, cordon's cache, npm prefix)");
     opt::number(app, "--output-limit", a.output_limit, 0, 1u << 30, "BYTES",

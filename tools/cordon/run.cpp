@@ -66,9 +66,8 @@ void define_run_options(CLI::App& app, RunArgs& a) {
     opt::group(app, "Ceiling (one is required)");
     opt::single(app, "--ceiling", a.ceiling_file, "FILE",
                 "ceiling file (docs/ceiling.md)\n"
-                "default: CORDON_READONLY_PATHS, CORDON_READWRITE_PATHS, CORDON_TIMEOUT_MS, CORDON_NETWORK, "
-                "CORDON_ENV_ALLOW ... when set. The ceiling also names the sandbox's user (runAs, CORDON_RUN_AS; "
-                "as root the default is nobody: never host root inside).");
+                "default: " + ceiling_env_names() + " when any is set. The ceiling also names the sandbox's user "
+                "(runAs, CORDON_RUN_AS; as root the default is nobody: never host root inside).");
     opt::group(app, "Request");
     opt::repeated(app, "--ro", a.ro, "PATH", "read-only grant (repeatable)");
     opt::repeated(app, "--rw", a.rw, "PATH", "read-write grant (repeatable)");
