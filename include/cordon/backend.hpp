@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cordon/config.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/policy.hpp"
 
 namespace cordon {
@@ -16,23 +17,18 @@ namespace cordon {
 /// name but no runner (see session.hpp).
 enum class Backend : std::uint8_t { bubblewrap, seatbelt, processcontainer, session };
 
-inline constexpr std::array<std::pair<std::string_view, Backend>, 4> backend_names{{
-    {"bubblewrap", Backend::bubblewrap},
-    {"seatbelt", Backend::seatbelt},
-    {"processcontainer", Backend::processcontainer},
-    {"session", Backend::session},
-}};
-
-constexpr std::string_view to_string(Backend b) noexcept {
-    for (const auto& [name, value] : backend_names)
-        if (value == b) return name;
-    return "?";
-}
+template <>
+struct EnumNames<Backend> {
+    static constexpr std::array<EnumName<Backend>, 4> table{{
+        {"bubblewrap", Backend::bubblewrap},
+        {"seatbelt", Backend::seatbelt},
+        {"processcontainer", Backend::processcontainer},
+        {"session", Backend::session},
+    }};
+};
 
 constexpr std::optional<Backend> backend_from_string(std::string_view name) noexcept {
-    for (const auto& [n, value] : backend_names)
-        if (n == name) return value;
-    return std::nullopt;
+    return enum_from_string<Backend>(name);
 }
 
 /// The backend `make_runner()` picks on the machine cordon was compiled for.

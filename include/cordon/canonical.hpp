@@ -2,6 +2,7 @@
 // cordon: host canonicalisation of a path (symlinks, junctions, 8.3 names), tri-state: canonical, absent or unknown.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdlib>  // std::getenv
 #include <optional>
@@ -19,6 +20,7 @@
 #endif
 
 #include "cordon/config.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/error.hpp"
 #include "cordon/path.hpp"
 
@@ -28,14 +30,14 @@ namespace cordon {
 /// cannot be resolved (permission denied, symlink loop, dangling link) is never granted.
 enum class Resolution : std::uint8_t { canonical, absent, unknown };
 
-constexpr std::string_view to_string(Resolution r) noexcept {
-    switch (r) {
-        case Resolution::canonical: return "canonical";
-        case Resolution::absent: return "absent";
-        case Resolution::unknown: return "unknown";
-    }
-    return "?";
-}
+template <>
+struct EnumNames<Resolution> {
+    static constexpr std::array<EnumName<Resolution>, 3> table{{
+        {"canonical", Resolution::canonical},
+        {"absent", Resolution::absent},
+        {"unknown", Resolution::unknown},
+    }};
+};
 
 /// Type of the entry a canonical path names (`unknown` when absent, unresolved or not asked).
 enum class EntryKind : std::uint8_t { unknown, directory, other };

@@ -2,12 +2,14 @@
 // cordon: the clamp report, one decision per requested item (kept / narrowed / downgraded / dropped, and why).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cordon/config.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/detail/ordinal_upcase.hpp"
 
 namespace cordon {
@@ -17,15 +19,12 @@ namespace cordon {
 /// read-write became read-only. dropped: not granted at all (the result says what applies instead).
 enum class Verdict : std::uint8_t { kept, narrowed, downgraded, dropped };
 
-constexpr std::string_view to_string(Verdict v) noexcept {
-    switch (v) {
-        case Verdict::kept: return "kept";
-        case Verdict::narrowed: return "narrowed";
-        case Verdict::downgraded: return "downgraded";
-        case Verdict::dropped: return "dropped";
-    }
-    return "?";
-}
+template <>
+struct EnumNames<Verdict> {
+    static constexpr std::array<EnumName<Verdict>, 4> table{{
+        {"kept", Verdict::kept}, {"narrowed", Verdict::narrowed},
+        {"downgraded", Verdict::downgraded}, {"dropped", Verdict::dropped}}};
+};
 
 /// Where part of a requested item ended up: a JSON pointer into the clamped config's field
 /// ("/filesystem/readonlyPaths") and the value placed there.

@@ -2,6 +2,7 @@
 // cordon: the MXC 1.0 egress rule shape (Peer, PortSpec, EgressRule, Egress) with the executor's checks and wording.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "cordon/cidr.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/config.hpp"
 #include "cordon/error.hpp"
 
@@ -19,15 +21,15 @@ namespace cordon {
 /// means every IP protocol. `icmp` is ICMPv6 towards IPv6 destinations.
 enum class Protocol : std::uint8_t { any, tcp, udp, icmp };
 
-constexpr std::string_view to_string(Protocol p) noexcept {
-    switch (p) {
-        case Protocol::any: return "any";
-        case Protocol::tcp: return "tcp";
-        case Protocol::udp: return "udp";
-        case Protocol::icmp: return "icmp";
-    }
-    return "?";
-}
+template <>
+struct EnumNames<Protocol> {
+    static constexpr std::array<EnumName<Protocol>, 4> table{{
+        {"any", Protocol::any},
+        {"tcp", Protocol::tcp},
+        {"udp", Protocol::udp},
+        {"icmp", Protocol::icmp},
+    }};
+};
 
 /// One `ports` entry, normalised: `first == 0` means no port was given (every port), otherwise the
 /// range first..last (`last == first` for a single port; the wire's `endPort` equal to `port` is the

@@ -2,6 +2,7 @@
 // cordon: the one error idiom of the library: ErrorCode, Error and Result<T>.
 #pragma once
 
+#include <array>
 #include <stdexcept>  // std::runtime_error
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 #include <variant>
 
 #include "cordon/config.hpp"
+#include "cordon/enum_names.hpp"
 
 namespace cordon {
 
@@ -26,21 +28,21 @@ enum class ErrorCode : int {
     internal = 8,             ///< a bug in cordon; please report
 };
 
-/// Stable kebab-case identifier of a code, as printed by the CLI and documented in docs/errors.md.
-constexpr std::string_view to_string(ErrorCode code) noexcept {
-    switch (code) {
-        case ErrorCode::ok: return "ok";
-        case ErrorCode::invalid_policy: return "invalid-policy";
-        case ErrorCode::unavailable: return "unavailable";
-        case ErrorCode::untrusted_executor: return "untrusted-executor";
-        case ErrorCode::backend_unsupported: return "backend-unsupported";
-        case ErrorCode::execution_failed: return "execution-failed";
-        case ErrorCode::timeout: return "timeout";
-        case ErrorCode::io_error: return "io-error";
-        case ErrorCode::internal: return "internal";
-    }
-    return "unknown";
-}
+/// Stable kebab-case identifiers, as printed by the CLI and documented in docs/errors.md.
+template <>
+struct EnumNames<ErrorCode> {
+    static constexpr std::array<EnumName<ErrorCode>, 9> table{{
+        {"ok", ErrorCode::ok},
+        {"invalid-policy", ErrorCode::invalid_policy},
+        {"unavailable", ErrorCode::unavailable},
+        {"untrusted-executor", ErrorCode::untrusted_executor},
+        {"backend-unsupported", ErrorCode::backend_unsupported},
+        {"execution-failed", ErrorCode::execution_failed},
+        {"timeout", ErrorCode::timeout},
+        {"io-error", ErrorCode::io_error},
+        {"internal", ErrorCode::internal},
+    }};
+};
 
 /// A failure: stable code, human message, and where it happened (an RFC 6901 JSON pointer into
 /// the input, a file name, or empty).

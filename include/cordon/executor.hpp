@@ -2,6 +2,7 @@
 // cordon: where the MXC executor is found: explicit path, $MXC_BIN_DIR, cordon's cache, the global npm package.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "cordon/arch.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/capabilities.hpp"
 #include "cordon/config.hpp"
 #include "cordon/error.hpp"
@@ -34,16 +36,16 @@ struct ExecutorSpec {
 /// Which resolution step found the executor.
 enum class ExecutorSource : std::uint8_t { explicit_path, mxc_bin_dir_arch, mxc_bin_dir, npm_global, cordon_cache };
 
-constexpr std::string_view to_string(ExecutorSource s) noexcept {
-    switch (s) {
-        case ExecutorSource::explicit_path: return "explicit path";
-        case ExecutorSource::mxc_bin_dir_arch: return "$MXC_BIN_DIR/<arch>";
-        case ExecutorSource::mxc_bin_dir: return "$MXC_BIN_DIR";
-        case ExecutorSource::npm_global: return "global npm package";
-        case ExecutorSource::cordon_cache: return "cordon's cache";
-    }
-    return "?";
-}
+template <>
+struct EnumNames<ExecutorSource> {
+    static constexpr std::array<EnumName<ExecutorSource>, 5> table{{
+        {"explicit path", ExecutorSource::explicit_path},
+        {"$MXC_BIN_DIR/<arch>", ExecutorSource::mxc_bin_dir_arch},
+        {"$MXC_BIN_DIR", ExecutorSource::mxc_bin_dir},
+        {"global npm package", ExecutorSource::npm_global},
+        {"cordon's cache", ExecutorSource::cordon_cache},
+    }};
+};
 
 /// A resolved (not yet verified) executor file.
 struct ExecutorLocation {

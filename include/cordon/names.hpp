@@ -8,19 +8,10 @@
 #include <string_view>
 
 #include "cordon/config.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/policy.hpp"
 
 namespace cordon {
-
-template <class E>
-struct EnumName {
-    std::string_view name;
-    E value;
-};
-
-/// Wire names; the first entry for a value is its canonical spelling, later ones are legacy aliases.
-template <class E>
-struct EnumNames;
 
 template <>
 struct EnumNames<Containment> {
@@ -75,21 +66,5 @@ struct EnumNames<LaunchMethod> {
     static constexpr std::array<EnumName<LaunchMethod>, 2> table{{
         {"exec", LaunchMethod::exec}, {"open", LaunchMethod::open}}};
 };
-
-/// Canonical wire name of an enum value.
-template <class E>
-constexpr std::string_view to_string(E value) noexcept {
-    for (const auto& entry : EnumNames<E>::table)
-        if (entry.value == value) return entry.name;
-    return "?";
-}
-
-/// Parses a wire name (exact, case-sensitive, as the executors do), aliases included.
-template <class E>
-constexpr std::optional<E> enum_from_string(std::string_view name) noexcept {
-    for (const auto& entry : EnumNames<E>::table)
-        if (entry.name == name) return entry.value;
-    return std::nullopt;
-}
 
 }  // namespace cordon

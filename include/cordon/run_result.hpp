@@ -2,6 +2,7 @@
 // cordon: how a run is asked for (RunOptions) and what it reports (RunResult), on every backend.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "cordon/config.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/run_limits.hpp"
 
 namespace cordon {
@@ -35,6 +37,17 @@ enum class StdinMode : std::uint8_t {
     /// stdin, stdout and stderr; the runner copies stdin_fd to it and its output to stdout_fd, with no
     /// output cap (docs/cli.md, "Interactive use"). stderr_fd is unused.
     interactive,
+};
+
+template <>
+struct EnumNames<ConfigDelivery> {
+    static constexpr std::array<EnumName<ConfigDelivery>, 3> table{{
+        {"file", ConfigDelivery::file}, {"base64", ConfigDelivery::base64}, {"descriptor", ConfigDelivery::descriptor}}};
+};
+template <>
+struct EnumNames<StdinMode> {
+    static constexpr std::array<EnumName<StdinMode>, 3> table{{
+        {"null", StdinMode::null}, {"pass", StdinMode::pass}, {"interactive", StdinMode::interactive}}};
 };
 
 /// What RunOptions::keep_streamed_output = false still keeps of a streamed stream.
@@ -94,17 +107,17 @@ enum class ExecutorFailure : std::uint8_t {
     spawn_failed,         ///< the executor itself could not be started
 };
 
-constexpr std::string_view to_string(ExecutorFailure f) noexcept {
-    switch (f) {
-        case ExecutorFailure::none: return "none";
-        case ExecutorFailure::config_rejected: return "config-rejected";
-        case ExecutorFailure::backend_error: return "backend-error";
-        case ExecutorFailure::launch_failed: return "launch-failed";
-        case ExecutorFailure::backend_unavailable: return "backend-unavailable";
-        case ExecutorFailure::spawn_failed: return "spawn-failed";
-    }
-    return "?";
-}
+template <>
+struct EnumNames<ExecutorFailure> {
+    static constexpr std::array<EnumName<ExecutorFailure>, 6> table{{
+        {"none", ExecutorFailure::none},
+        {"config-rejected", ExecutorFailure::config_rejected},
+        {"backend-error", ExecutorFailure::backend_error},
+        {"launch-failed", ExecutorFailure::launch_failed},
+        {"backend-unavailable", ExecutorFailure::backend_unavailable},
+        {"spawn-failed", ExecutorFailure::spawn_failed},
+    }};
+};
 
 /// Whether the contained command started. The executor's failure kind alone does not say: lxc-exec
 /// exits 255 both when it refuses before anything runs and when its network setup fails after the
@@ -117,14 +130,11 @@ enum class CommandStarted : std::uint8_t {
             ///< the command may have run, partly or fully; do not retry a non-idempotent command blindly
 };
 
-constexpr std::string_view to_string(CommandStarted s) noexcept {
-    switch (s) {
-        case CommandStarted::yes: return "yes";
-        case CommandStarted::no: return "no";
-        case CommandStarted::maybe: return "maybe";
-    }
-    return "?";
-}
+template <>
+struct EnumNames<CommandStarted> {
+    static constexpr std::array<EnumName<CommandStarted>, 3> table{{
+        {"yes", CommandStarted::yes}, {"no", CommandStarted::no}, {"maybe", CommandStarted::maybe}}};
+};
 
 struct RunResult {
     int exit_code = -1;            ///< contained command's exit status (or the executor's, see failure)

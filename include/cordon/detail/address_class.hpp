@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cordon/config.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/error.hpp"
 
 namespace cordon::detail {
@@ -233,23 +234,31 @@ enum class AddressClass : std::uint8_t {
     host_own,       ///< an address of one of this host's interfaces
 };
 
-constexpr std::string_view to_string(AddressClass c) noexcept {
-    switch (c) {
-        case AddressClass::global: return "global";
-        case AddressClass::documentation: return "documentation";
-        case AddressClass::loopback: return "loopback";
-        case AddressClass::private_net: return "private";
-        case AddressClass::link_local: return "link-local";
-        case AddressClass::shared: return "carrier-grade-nat";
-        case AddressClass::metadata: return "cloud-metadata";
-        case AddressClass::unspecified: return "unspecified";
-        case AddressClass::multicast: return "multicast";
-        case AddressClass::broadcast: return "broadcast";
-        case AddressClass::reserved: return "reserved";
-        case AddressClass::host_own: return "this-host";
-    }
-    return "?";
-}
+}  // namespace cordon::detail
+
+namespace cordon {
+template <>
+struct EnumNames<detail::AddressClass> {
+    static constexpr std::array<EnumName<detail::AddressClass>, 12> table{{
+        {"global", detail::AddressClass::global},
+        {"documentation", detail::AddressClass::documentation},
+        {"loopback", detail::AddressClass::loopback},
+        {"private", detail::AddressClass::private_net},
+        {"link-local", detail::AddressClass::link_local},
+        {"carrier-grade-nat", detail::AddressClass::shared},
+        {"cloud-metadata", detail::AddressClass::metadata},
+        {"unspecified", detail::AddressClass::unspecified},
+        {"multicast", detail::AddressClass::multicast},
+        {"broadcast", detail::AddressClass::broadcast},
+        {"reserved", detail::AddressClass::reserved},
+        {"this-host", detail::AddressClass::host_own},
+    }};
+};
+}  // namespace cordon
+
+namespace cordon::detail {
+
+using cordon::to_string;  // the EnumNames names, for ADL on this namespace's enums
 
 /// Whether the proxy refuses this kind unless the operator named the address.
 constexpr bool is_internal(AddressClass c) noexcept {

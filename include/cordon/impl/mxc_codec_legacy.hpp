@@ -112,10 +112,10 @@ private:
     // Returns whether any legacy field was given.
     static bool decode_legacy_fields(MxcReader& r, const boost::json::object& obj, NetworkSpec& spec) {
         const std::string at = "/network";
-        if (auto d = r.enum_field<NetworkDefault>(obj, at, "defaultPolicy", {"allow", "block"}))
+        if (auto d = r.enum_field<NetworkDefault>(obj, at, "defaultPolicy"))
             spec.egress.default_action = to_egress_default(*d);  // legacy block is directional deny
         spec.legacy.enforcement_mode =
-            r.enum_field<EnforcementMode>(obj, at, "enforcementMode", {"capabilities", "firewall", "both"});
+            r.enum_field<EnforcementMode>(obj, at, "enforcementMode");
         spec.legacy.allowed_hosts = r.string_list(obj, at, "allowedHosts");
         spec.legacy.blocked_hosts = r.string_list(obj, at, "blockedHosts");
         spec.legacy.allow_local_network = r.bool_field(obj, at, "allowLocalNetwork");

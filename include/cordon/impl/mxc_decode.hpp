@@ -165,7 +165,7 @@ private:
         if (!obj) return std::nullopt;
         check_keys(*obj, pointer, {"disable", "clipboard", "injection"});
         return UiSpec{bool_field(*obj, pointer, "disable"),
-                      enum_field<ClipboardAccess>(*obj, pointer, "clipboard", {"none", "read", "write", "all"}),
+                      enum_field<ClipboardAccess>(*obj, pointer, "clipboard"),
                       bool_field(*obj, pointer, "injection")};
     }
 
@@ -226,7 +226,7 @@ private:
     ProcessContainerUi process_container_ui(const boost::json::object& uo, const std::string& here) {
         check_keys(uo, here, {"isolation", "desktopSystemControl", "systemSettings", "ime"});
         return ProcessContainerUi{
-            enum_field<UiIsolation>(uo, here, "isolation", {"container", "desktop", "handles", "atoms"}),
+            enum_field<UiIsolation>(uo, here, "isolation"),
             bool_field(uo, here, "desktopSystemControl"), string_field(uo, here, "systemSettings"),
             bool_field(uo, here, "ime")};
     }
@@ -236,7 +236,7 @@ private:
         if (auto* cd = object_field(obj, pointer, "captureDenials")) {
             std::string here = pointer + "/captureDenials";
             check_keys(*cd, here, {"mode", "outputPath", "retainEtl"});
-            spec.capture_denials = CaptureDenials{enum_field<CaptureMode>(*cd, here, "mode", {"block", "allow"}),
+            spec.capture_denials = CaptureDenials{enum_field<CaptureMode>(*cd, here, "mode"),
                                                   string_field(*cd, here, "outputPath"),
                                                   bool_field(*cd, here, "retainEtl")};
         }
@@ -269,7 +269,7 @@ private:
         spec.profile_override = string_field(*obj, pointer, "profileOverride");
         spec.gui_access = bool_field(*obj, pointer, "guiAccess");
         if (contract().seatbelt_launch_method)
-            spec.launch_method = enum_field<LaunchMethod>(*obj, pointer, "launchMethod", {"exec", "open"});
+            spec.launch_method = enum_field<LaunchMethod>(*obj, pointer, "launchMethod");
         spec.nested_pty = bool_field(*obj, pointer, "nestedPty");
         if (bool_field(*obj, pointer, "keychainAccess").value_or(false))
             add(pointer + "/keychainAccess", "keychain access is never grantable through cordon; only false is accepted");

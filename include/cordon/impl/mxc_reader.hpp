@@ -200,6 +200,14 @@ public:
         return std::nullopt;
     }
 
+    /// enum_field accepting exactly the names of EnumNames<E> (the contract admits every value).
+    template <class E>
+    std::optional<E> enum_field(const boost::json::object& obj, const std::string& pointer, std::string_view key) {
+        Keys names;
+        for (const auto& entry : EnumNames<E>::table) names.push_back(entry.name);
+        return enum_field<E>(obj, pointer, key, names);
+    }
+
 private:
     const Contract& contract_;
     Violations& out_;

@@ -20,22 +20,11 @@
 namespace cordon::detail {
 namespace wire {
 
-inline std::string_view delivery_name(ConfigDelivery d) {
-    switch (d) {
-        case ConfigDelivery::file: return "file";
-        case ConfigDelivery::base64: return "base64";
-        case ConfigDelivery::descriptor: return "descriptor";
-    }
-    return "?";
-}
-
-inline std::string_view stdin_name(StdinMode m) {
-    switch (m) {
-        case StdinMode::null: return "null";
-        case StdinMode::pass: return "pass";
-        case StdinMode::interactive: return "interactive";
-    }
-    return "?";
+// A wire enum by its name; anything else is a malformed message (`field` names it).
+template <class E>
+E named(const boost::json::value& v, const char* field) {
+    if (auto e = enum_from_string<E>(std::string_view(v.as_string()))) return *e;
+    throw std::invalid_argument(field);
 }
 
 // Limits travel as an object with only the limits that are set ({} = none).
@@ -82,12 +71,12 @@ CORDON_FUNC std::string encode_request(const RunRequest& r) {
     o["executor"] = boost::json::object{{"path", r.executor_path}, {"fd", r.executor_fd}};
     o["sdk_version"] = r.sdk_version;
     o["timeout_ms"] = r.timeout_ms;
-    o["config_delivery"] = wire::delivery_name(r.options.delivery);
+    o["config_delivery"] = to_string(r.options.delivery);
     o["grace_ms"] = r.options.grace_ms;
     o["output_limit"] = r.options.output_limit;
     o["dry_run"] = r.options.dry_run;
     o["cancel_fd"] = r.options.cancel_fd;
-    o["stdin"] = wire::stdin_name(r.options.stdin_mode);
+    o["stdin"] = to_string(r.options.stdin_mode);
     o["stdin_fd"] = r.options.stdin_fd;
     o["stdout_fd"] = r.options.stdout_fd;
     o["stderr_fd"] = r.options.stderr_fd;
@@ -107,24 +96,14 @@ CORDON_FUNC Result<RunRequest> decode_request(std::string_view text) {
         r.executor_fd = static_cast<int>(o.at("executor").at("fd").to_number<std::int64_t>());
         r.sdk_version = std::string(o.at("sdk_version").as_string());
         r.timeout_ms = o.at("timeout_ms").to_number<std::uint32_t>();
-        std::string_view delivery = o.at("config_delivery").as_string();
-        if (delivery == "file") r.options.delivery = ConfigDelivery::file;
-        else if (delivery == "base64") r.options.delivery = ConfigDelivery::base64;
-        else if (delivery == "descriptor") r.options.delivery = ConfigDelivery::descriptor;
-        else throw std::invalid_argument("config_delivery");
+        r.options.delivery = wire::named<ConfigDelivery>(o.at("config_delivery"), "config_delivery");
         r.options.grace_ms = o.at("grace_ms").to_number<std::uint32_t>();
         r.options.output_limit = o.at("output_limit").to_number<std::size_t>();
         r.options.dry_run = o.at("dry_run").as_bool();
         const auto* cancel = o.if_contains("cancel_fd");  // absent from hosts older than cancellation
         r.options.cancel_fd = cancel ? static_cast<int>(cancel->to_number<std::int64_t>()) : -1;
         // The fields below are absent from hosts older than them: absent = that older behaviour.
-        if (const auto* in = o.if_contains("stdin")) {
-            std::string_view mode = in->as_string();
-            if (mode == "null") r.options.stdin_mode = StdinMode::null;
-            else if (mode == "pass") r.options.stdin_mode = StdinMode::pass;
-            else if (mode == "interactive") r.options.stdin_mode = StdinMode::interactive;
-            else throw std::invalid_argument("stdin");
-        }
+        if (const auto* in = o.if_contains("stdin")) r.options.stdin_mode = wire::named<StdinMode>(*in, "stdin");
         r.options.stdin_fd = wire::fd_field(o, "stdin_fd");
         r.options.stdout_fd = wire::fd_field(o, "stdout_fd");
         r.options.stderr_fd = wire::fd_field(o, "stderr_fd");
@@ -216,24 +195,18 @@ CORDON_FUNC Result<RunResult> decode_result(std::string_view text) {
         r.cancelled = cancelled && cancelled->as_bool();
         const auto* cgroup = o.if_contains("cgroup");  // absent from backends older than limits
         r.cgroup = cgroup && cgroup->as_bool();
-        std::string_view failure = o.at("failure").as_string();
-        bool known = false;
-        for (auto f : {ExecutorFailure::none, ExecutorFailure::config_rejected, ExecutorFailure::backend_error,
-                       ExecutorFailure::launch_failed, ExecutorFailure::backend_unavailable,
-                       ExecutorFailure::spawn_failed})
-            if (to_string(f) == failure) { r.failure = f; known = true; }
-        if (!known) throw std::invalid_argument("unknown failure kind");
+        r.failure = wire::named<ExecutorFailure>(o.at("failure"), "unknown failure kind");
         r.failure_message = std::string(o.at("failure_message").as_string());
         // absent from older backends: a failure then says nothing about the command, so it may have run
         const auto* started = o.if_contains("started");
         std::string_view s = started && started->is_string() ? std::string_view(started->get_string()) : "";
-        r.started = s == "yes" || (s.empty() && r.failure == ExecutorFailure::none) ? CommandStarted::yes
-                    : s == "no"                                                   ? CommandStarted::no
-                                                                                  : CommandStarted::maybe;
+        auto said = enum_from_string<CommandStarted>(s);
+        r.started = said ? *said : s.empty() && r.failure == ExecutorFailure::none ? CommandStarted::yes : CommandStarted::maybe;
         for (const auto& arg : o.at("invocation").as_array()) r.invocation.emplace_back(arg.as_string());
         auto status = o.at("status").to_number<std::int64_t>();
         if (status != 0) {
-            auto code = status >= 1 && status <= 8 ? static_cast<ErrorCode>(status) : ErrorCode::execution_failed;
+            auto known = status == 0 ? std::nullopt : enum_from_value<ErrorCode>(static_cast<int>(status));
+            auto code = known ? *known : ErrorCode::execution_failed;
             const auto* where = o.if_contains("where");  // absent from older backends
             return make_error(code, std::string(o.at("message").as_string()),
                               where && where->is_string() ? std::string(where->get_string()) : std::string());
