@@ -7,9 +7,9 @@
 #   fuzz        every libFuzzer target at once, for CORDON_FUZZ_SECONDS (default 30)
 #   windows     plain mingw-w64 cross build, Windows tests under wine, wxc-exec.exe conformance
 #   plain       (not in the default list) the suite without sanitizers, in ./build
-# When native runs with others, the others run beside it at the lowest CPU priority, in two more
-# test.sh processes (windows; the rest in order): the native tests mostly wait on real processes,
-# and the other builds fill the idle cores. CORDON_CI_SERIAL=1 runs the stages one after another.
+# When native runs with others, the others run beside it in a second test.sh at the lowest CPU
+# priority: the native tests mostly wait on real processes, and the other builds fill the idle
+# cores. CORDON_CI_SERIAL=1 runs the stages one after another instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -185,31 +185,19 @@ if [ ${#stages[@]} -gt 1 ] && [[ " ${stages[*]} " == *" native "* ]] && [ -z "${
 fi
 if [ ${#beside[@]} -gt 0 ]; then
   mkdir -p build-logs
-  # Two lanes beside native: windows (its wine tests run one at a time and leave a core idle) and
-  # the rest in order, so that neither waits for the other once native is done.
-  lanes=() rest=()
-  for s in "${beside[@]}"; do if [ "$s" = windows ]; then lanes+=(windows); else rest+=("$s"); fi; done
-  [ ${#rest[@]} -eq 0 ] || lanes+=("${rest[*]}")
-  echo "test.sh: ${beside[*]} run beside native (lanes: $(printf '[%s] ' "${lanes[@]}")), at the lowest CPU priority; their logs follow native's"
-  # Each lane in its own process group (job control on for its launch), so that whatever it left
-  # running ends with this script; in this session, because the scheduler weighs nice only within a
-  # session (autogroups): with setsid the two halves shared the cores equally.
-  beside_pids=() beside_logs=()
-  for lane in "${lanes[@]}"; do
-    log=build-logs/beside-${lane// /-}.log
-    set -m
-    # shellcheck disable=SC2086  # a lane is a list of stage names
-    nice -n 19 "$0" --beside "$table" $lane < /dev/null > "$log" 2>&1 &
-    beside_pids+=($!) beside_logs+=("$log")
-    set +m
-  done
-  trap 'for p in "${beside_pids[@]}"; do kill -- "-$p" 2>/dev/null || true; done; rm -f "$table"' EXIT  # errexit holds in traps too
+  echo "test.sh: ${beside[*]} run beside native, at the lowest CPU priority; their log follows native's"
+  # In its own process group (job control on for this one launch), so that whatever it left running
+  # ends with this script; in this session, because the scheduler weighs nice only within a session
+  # (autogroups): with setsid the two halves shared the cores equally.
+  set -m
+  nice -n 19 "$0" --beside "$table" "${beside[@]}" < /dev/null > build-logs/beside.log 2>&1 &
+  beside_pid=$!
+  set +m
+  trap 'kill -- "-$beside_pid" 2>/dev/null || true; rm -f "$table"' EXIT  # errexit holds in traps too
   run_stages native
-  for p in "${beside_pids[@]}"; do wait "$p" || true; done
-  for log in "${beside_logs[@]}"; do
-    step "the log of ${log#build-logs/}, which ran beside native"
-    cat "$log"
-  done
+  wait "$beside_pid" || true
+  step "the log of ${beside[*]}, which ran beside native"
+  cat build-logs/beside.log
 else
   run_stages "${stages[@]}"
 fi
