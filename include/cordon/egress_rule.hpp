@@ -73,7 +73,11 @@ struct EgressRule {
 /// `network.egress.default`. `deny` is the zero value.
 enum class EgressDefault : std::uint8_t { deny, allow };
 
-constexpr std::string_view to_string(EgressDefault d) noexcept { return d == EgressDefault::allow ? "allow" : "deny"; }
+template <>
+struct EnumNames<EgressDefault> {
+    static constexpr std::array<EnumName<EgressDefault>, 2> table{{
+        {"allow", EgressDefault::allow}, {"deny", EgressDefault::deny}}};
+};
 
 /// `network.egress`: what is allowed is (everything, if the default is allow, else the union of
 /// `allow`) minus the union of `deny`; deny rules always win.

@@ -57,11 +57,6 @@ struct EnumNames<CaptureMode> {
         {"block", CaptureMode::block}, {"allow", CaptureMode::allow}}};
 };
 template <>
-struct EnumNames<EgressDefault> {
-    static constexpr std::array<EnumName<EgressDefault>, 2> table{{
-        {"allow", EgressDefault::allow}, {"deny", EgressDefault::deny}}};
-};
-template <>
 struct EnumNames<LaunchMethod> {
     static constexpr std::array<EnumName<LaunchMethod>, 2> table{{
         {"exec", LaunchMethod::exec}, {"open", LaunchMethod::open}}};

@@ -131,7 +131,8 @@ int Output::result(boost::json::object result, int status, const std::function<v
 }
 
 bool wants_json(const Args& args) {
-    return std::any_of(args.begin(), args.end(),
+    // Only cordon's own options: after `--` an argument belongs to the command (`-- jq --json`).
+    return std::any_of(args.begin(), std::find(args.begin(), args.end(), "--"),
                        [](const std::string& a) { return a == "--json" || a.rfind("--json=", 0) == 0; });
 }
 

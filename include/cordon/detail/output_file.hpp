@@ -13,9 +13,11 @@ namespace cordon::detail {
 /// Writes `bytes` to `path` by creating a new file (exclusively, never through a symlink) in the
 /// same directory and renaming it over `path`: a symlink or hard link planted at `path` (by a
 /// sandbox that can write that directory) is replaced, never written through. The new file is
-/// readable by its owner only. A FIFO or character device at `path` (`/dev/null`), and the
-/// caller's own descriptors by name (`/dev/stdout`, `/dev/fd/N`), are written in place instead:
-/// renaming over them would replace the node. A block device or socket there is refused.
+/// readable by its owner only; a FIFO there is replaced too (it may have been planted). A
+/// character device at `path` (`/dev/null`, a terminal) is written in place, and the caller's own
+/// descriptors by name (`/dev/stdout`, `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`) through the
+/// descriptor: renaming over them would replace the node. A block device or socket, and any other
+/// name directly in /dev, /proc or /sys (`/dev/stdin`), are refused. Windows: always the rename.
 /// Errors: io-error naming the path and the system's reason.
 CORDON_FUNC Status write_file_replacing(const std::string& path, std::string_view bytes);
 

@@ -45,56 +45,73 @@ inline std::optional<int> own_descriptor(const std::string& path) {
     return std::nullopt;
 }
 
+inline Status io_failure(const char* what, const std::string& path) {
+    return make_error(ErrorCode::io_error, std::string(what) + ": " + std::strerror(errno), path);
+}
+
 inline Status write_all(int fd, std::string_view bytes, const std::string& path) {
     std::size_t done = 0;
     while (done < bytes.size()) {
         ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return make_error(ErrorCode::io_error, std::string("cannot write: ") + std::strerror(errno), path);
+        if (n < 0) return io_failure("cannot write", path);
         done += static_cast<std::size_t>(n);
     }
     return {};
 }
 
-/// A FIFO or character device is written in place: a file renamed over it would replace the node
-/// itself (as root, `/dev/null`). Opened without blocking, so a FIFO without a reader is an error.
+/// A character device is written in place: a file renamed over it would replace the node itself
+/// (as root, `/dev/null`). Only root can make one (mknod), so no sandbox planted it.
 inline Status write_in_place(const std::string& path, std::string_view bytes) {
     int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return make_error(ErrorCode::io_error, std::string("cannot open for writing: ") + std::strerror(errno), path);
+    if (fd < 0) return io_failure("cannot open for writing", path);
     struct stat st {};
     Status status;
-    if (::fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
-        status = make_error(ErrorCode::io_error, "is neither a FIFO nor a character device", path);
+    if (::fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode))
+        status = make_error(ErrorCode::io_error, "is not a character device", path);
     else if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
-        status = make_error(ErrorCode::io_error, std::string("cannot write: ") + std::strerror(errno), path);
+        status = io_failure("cannot write", path);
     else
         status = write_all(fd, bytes, path);
-    if (::close(fd) != 0 && status) status = make_error(ErrorCode::io_error, std::string("cannot write: ") + std::strerror(errno), path);
+    if (::close(fd) != 0 && status) status = io_failure("cannot write", path);
     return status;
+}
+
+/// /dev itself and /proc, /sys: what a rename there would replace is a device's link or node
+/// (`/dev/stdin` as root), never a report. (/dev/shm and the like are ordinary directories.)
+inline bool system_node_directory(const std::filesystem::path& normal) {
+    const std::string parent = normal.parent_path().string();
+    return parent == "/dev" || parent == "/proc" || parent == "/sys" || parent.rfind("/proc/", 0) == 0 ||
+           parent.rfind("/sys/", 0) == 0;
 }
 
 CORDON_FUNC Status write_file_replacing(const std::string& path, std::string_view bytes) {
     try {
-        const std::filesystem::path target = std::filesystem::absolute(path);
-        struct stat st {};
-        const bool exists = ::lstat(target.c_str(), &st) == 0;
-        if (exists && S_ISDIR(st.st_mode)) return make_error(ErrorCode::io_error, "is a directory", path);
-        if (exists && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) return write_in_place(target, bytes);
-        if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
-            return make_error(ErrorCode::io_error, "is not a regular file, a FIFO or a character device", path);
-        if (auto fd = own_descriptor(path)) {
+        const std::filesystem::path target = std::filesystem::absolute(path).lexically_normal();
+        if (auto fd = own_descriptor(target.string())) {  // checked first: lstat of /dev/fd/N differs by OS
             if (::fcntl(*fd, F_GETFD) < 0) return make_error(ErrorCode::io_error, "is not an open descriptor", path);
             return write_all(*fd, bytes, path);
         }
+        struct stat st {};
+        const bool exists = ::lstat(target.c_str(), &st) == 0;
+        if (exists && S_ISDIR(st.st_mode)) return make_error(ErrorCode::io_error, "is a directory", path);
+        if (exists && S_ISCHR(st.st_mode)) return write_in_place(target, bytes);
+        // A FIFO is replaced like a file: a sandbox that can write the directory may have planted it.
+        if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISFIFO(st.st_mode))
+            return make_error(ErrorCode::io_error, "is a block device or socket, not a file for a report", path);
+        if (system_node_directory(target))
+            return make_error(ErrorCode::io_error,
+                              "is in /dev, /proc or /sys, where cordon writes only to a character device or to "
+                              "its own descriptors (/dev/stdout, /dev/stderr, /dev/fd/N)",
+                              path);
         for (int attempt = 0; attempt < 16; ++attempt) {
             const std::string temp = temporary_sibling(target);
             int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
             if (fd < 0 && errno == EEXIST) continue;
-            if (fd < 0) return make_error(ErrorCode::io_error, std::string("cannot create: ") + std::strerror(errno), path);
+            if (fd < 0) return io_failure("cannot create", path);
             Status written = write_all(fd, bytes, path);
             const bool closed = ::close(fd) == 0;
-            if (written && (!closed || ::rename(temp.c_str(), target.c_str()) != 0))
-                written = make_error(ErrorCode::io_error, std::string("cannot write: ") + std::strerror(errno), path);
+            if (written && (!closed || ::rename(temp.c_str(), target.c_str()) != 0)) written = io_failure("cannot write", path);
             if (!written) ::unlink(temp.c_str());
             return written;
         }

@@ -205,8 +205,8 @@ CORDON_FUNC Result<RunResult> decode_result(std::string_view text) {
         for (const auto& arg : o.at("invocation").as_array()) r.invocation.emplace_back(arg.as_string());
         auto status = o.at("status").to_number<std::int64_t>();
         if (status != 0) {
-            auto known = status == 0 ? std::nullopt : enum_from_value<ErrorCode>(static_cast<int>(status));
-            auto code = known ? *known : ErrorCode::execution_failed;
+            auto known = enum_from_value<ErrorCode>(status);  // int64 compared whole: never truncated
+            auto code = known && *known != ErrorCode::ok ? *known : ErrorCode::execution_failed;
             const auto* where = o.if_contains("where");  // absent from older backends
             return make_error(code, std::string(o.at("message").as_string()),
                               where && where->is_string() ? std::string(where->get_string()) : std::string());
