@@ -151,12 +151,11 @@ void spell_report(ClampReport& report, const std::string& request_text, const Co
         names_inherit = process && process->is_object() && process->as_object().contains("inheritDefaultEnv");
     } catch (...) {  // already validated; keep the emitted contract's spelling
     }
-    for (ClampDecision& d : report.decisions)
+    for (ClampDecision& d : report.decisions) {
         if (!names_inherit && d.field == "/process/inheritDefaultEnv") {
             d.field = "/process/env";
             d.requested = "absent: the backend's default environment";
         }
-    for (ClampDecision& d : report.decisions) {
         d.field = wire_pointer(*asked, d.field);
         for (ClampResultItem& item : d.result) item.field = wire_pointer(emitted, item.field);
     }

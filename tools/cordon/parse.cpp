@@ -50,10 +50,6 @@ std::optional<std::string> join_optional_values(CLI::App& app, Args& args) {
     return std::nullopt;
 }
 
-std::string takes_no_value(const std::string& name) {
-    return (name.size() == 1 ? "-" : "--") + name + " takes no value";
-}
-
 // `--flag=VALUE` for a flag (no value form; opt::flag): CLI11 reads `--flag=true` as the flag
 // itself, which the docs promise is an error, and which would hide `--json=true` from run_command.
 std::optional<std::string> flag_with_value(const CLI::App& app, const Args& args) {
@@ -62,7 +58,7 @@ std::optional<std::string> flag_with_value(const CLI::App& app, const Args& args
         for (const CLI::Option* o : app.get_options()) {
             if (o->get_positional() || !o->get_type_name().empty()) continue;
             for (const auto& l : o->get_lnames())
-                if (a.rfind("--" + l + "=", 0) == 0) return takes_no_value(l);
+                if (a.rfind("--" + l + "=", 0) == 0) return "--" + l + " takes no value";
         }
     }
     return std::nullopt;
@@ -70,11 +66,6 @@ std::optional<std::string> flag_with_value(const CLI::App& app, const Args& args
 
 // CLI11's message, said the way cordon says things, naming the option.
 std::string usage_message(const CLI::App& app, const CLI::ParseError& e, const Command& command) {
-    // "NAME was given a disallowed flag override" (opt::flag's disable_flag_override), if it is
-    // ever reached past flag_with_value: said with the option's dashes.
-    const std::string what = e.what(), tail = " was given a disallowed flag override";
-    if (what.size() > tail.size() && what.compare(what.size() - tail.size(), tail.size(), tail) == 0)
-        return takes_no_value(what.substr(0, what.size() - tail.size()));
     if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) {
         for (const CLI::Option* o : app.get_options())
             if (o->count() > 1 && o->get_items_expected_max() <= 1)
@@ -90,7 +81,7 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e, const C
         return (option ? "unknown option " : "unexpected argument ") + extra +
                (command.takes_argv() ? " (the command goes after --)" : "");
     }
-    return what;
+    return e.what();
 }
 
 }  // namespace
