@@ -9,7 +9,7 @@ packages=(
   g++ meson ninja-build pkg-config cmake python3
   libboost-json1.81-dev libvalijson-dev libcrypto++-dev doctest-dev
   libcli11-dev                        # the cordon CLI's argument parser (header-only)
-  clang libclang-rt-14-dev            # libFuzzer targets, sanitizer builds
+  clang libclang-rt-14-dev lld        # the sanitized test build and the libFuzzer targets (clang, lld)
   bubblewrap                          # the Linux backend's containment (lxc-exec runs bwrap)
   slirp4netns iptables                # egress rules: lxc-exec runs slirp4netns, iptables(-restore),
                                       # ip6tables(-restore), ip (iproute2), nsenter and unshare (util-linux)

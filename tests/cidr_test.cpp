@@ -40,7 +40,9 @@ TEST_CASE("addresses: accepted exactly as Rust's IpAddr::from_str accepts them")
         {"0:0:1:0:0:1:0:0", "::1:0:0:1:0:0"},   {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
         {"2001:0:0:1:0:0:0:0", "2001:0:0:1::"}, {"1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"},
     };
-    for (const auto& [in, out] : good) {
+    for (const auto& pair : good) {  // (not a structured binding: C++17 lambdas, CAPTURE's, cannot capture one)
+        const auto& in = pair.first;
+        const auto& out = pair.second;
         CAPTURE(in);
         auto a = IpAddress::parse(in);
         REQUIRE(a.has_value());
@@ -104,7 +106,9 @@ TEST_CASE("CIDRs: the executor's verdicts and reasons (crate cidr 0.3 over Rust'
         {"fe80::1/64", "host part of address was not zero"},
         {"1.2.3.4/33", "invalid length for network: Network length 33 is too long for Ipv4 (maximum: 32)"},
     };
-    for (const auto& [in, want] : cases) {
+    for (const auto& pair : cases) {
+        const auto& in = pair.first;
+        const auto& want = pair.second;
         CAPTURE(in);
         CHECK(reason_of(in) == want);
     }

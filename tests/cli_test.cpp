@@ -219,10 +219,11 @@ TEST_SUITE("cli-options") {
         // --json=true asked for JSON: the usage error is JSON, on stdout, and nothing runs.
         for (const auto& [args, status] : std::vector<std::pair<std::vector<std::string>, int>>{
                  {{"run", "--json=true", "--", "echo", "hi"}, 125}, {{"check", "--json=yes", "-"}, 2}}) {
+            const std::string& command = args[0];  // CAPTURE's lambda cannot capture a structured binding
             std::vector<std::string> argv{cordon_exe()};
             argv.insert(argv.end(), args.begin(), args.end());
             r = run_command(argv);
-            CAPTURE(args[0]);
+            CAPTURE(command);
             CHECK(r.exit_code == status);
             CHECK(r.err.empty());
             CHECK(r.out.find(R"({"error":{"code":"usage","message":"--json takes no value"},"cordon_exit":)" +

@@ -99,7 +99,9 @@ TEST_CASE("corpus-1.0.0: every egress value the executor rejects is rejected her
     auto verdicts = corpus_verdicts(dir);
     REQUIRE(verdicts.size() >= 120);
     std::set<std::string> rejected_here, accepted_here;
-    for (const auto& [name, v] : verdicts) {
+    for (const auto& entry : verdicts) {  // (not a structured binding: the checks' lambdas capture these)
+        const std::string& name = entry.first;
+        const auto& v = entry.second;
         CAPTURE(name);
         boost::json::value doc;
         try {
@@ -132,7 +134,8 @@ TEST_CASE("corpus-1.0.0: every egress value the executor rejects is rejected her
             if (!set) CHECK(set.error().where == "/network/egress/allow/0/to/0/cidr");
         }
     }
-    for (const auto& [name, v] : verdicts) {
+    for (const auto& entry : verdicts) {
+        const std::string& name = entry.first;
         bool ours = name.rfind("bad_cidr_", 0) == 0 || name.rfind("bad_port", 0) == 0 || name.rfind("bad_except", 0) == 0 ||
                     name.rfind("bad_endport", 0) == 0 || name.rfind("bad_icmp", 0) == 0 ||
                     name.rfind("bad_to_empty", 0) == 0 || name.rfind("bad_protocol", 0) == 0 ||
@@ -272,8 +275,9 @@ TEST_CASE("bwrap 1.0.1: every measured connection matches EgressSet (OK = admitt
         if (cfg.is_object())
             if (const auto* e = cfg.as_object().if_contains("egress")) egress = EgressReader().read(*e, "/network/egress").value();
         EgressSet set = set_of(egress);
-        for (const auto& [key, value] : r.at("probe").as_object()) {
-            std::string k(key);
+        for (const auto& probe : r.at("probe").as_object()) {
+            std::string k(probe.key());
+            const boost::json::value& value = probe.value();
             bool tcp = k.rfind("tcp 198.51.100.", 0) == 0, udp = k.rfind("udp 198.51.100.", 0) == 0;
             if (!tcp && !udp) continue;  // loopback, 10.0.2.2, IPv6 (never routed) and DNS are not egress rules
             auto colon = k.rfind(':');

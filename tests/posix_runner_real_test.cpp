@@ -314,13 +314,18 @@ TEST_CASE("limits.processes: a fork storm fails beyond the limit and the host ne
         int peak = peak_processes_while(user->uid, [&] { r = must_run(req); });
         return std::make_pair(r, peak);
     };
-    auto [limited, limited_peak] = run(2000, 64);
+    // (not structured bindings: INFO's lambda captures these)
+    auto limited_run = run(2000, 64);
+    const auto& limited = limited_run.first;
+    int limited_peak = limited_run.second;
     INFO("limited: " << limited.run.out << limited.run.err << " peak " << limited_peak);
     CHECK(limited.run.out.rfind("ok=", 0) == 0);
     CHECK(limited.run.out.find("ok=2000 ") == std::string::npos);
     CHECK(limited.run.out.find("failed=0\n") == std::string::npos);
     CHECK(limited_peak <= 64);
-    auto [control, control_peak] = run(200, std::nullopt);
+    auto control_run = run(200, std::nullopt);
+    const auto& control = control_run.first;
+    int control_peak = control_run.second;
     INFO("control: " << control.run.out << " peak " << control_peak);
     CHECK(control.run.out == "ok=200 failed=0\n");
     CHECK(control_peak > 64);  // the oracle can see more than the limit

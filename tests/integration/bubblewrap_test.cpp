@@ -343,7 +343,9 @@ TEST_CASE("run options a backend's runner cannot honour are refused by its capab
     RunOptions streamed;
     streamed.run_as = cordon::test::run_as_for_tests();
     streamed.stdout_fd = pipe_fds[1];
-    for (auto [options, field] : {std::pair{cancellable, "cancel_fd"}, std::pair{streamed, "options"}}) {
+    for (const auto& pair : {std::pair{cancellable, "cancel_fd"}, std::pair{streamed, "options"}}) {
+        const RunOptions& options = pair.first;
+        const char* field = pair.second;  // (not a structured binding: CAPTURE's lambda captures it)
         CAPTURE(field);
         auto refused = limited.run(clamped->policy, options);
         REQUIRE_FALSE(refused.has_value());

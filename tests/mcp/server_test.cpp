@@ -155,7 +155,9 @@ TEST_SUITE("mcp-server") {
             {std::string(40, '[') + std::string(40, ']'), ""},  // nesting beyond 32
             {"\xEF\xBB\xBF{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", ""},  // byte order mark
         };
-        for (const auto& [line, field] : cases) {
+        for (const auto& pair : cases) {  // (not a structured binding: CAPTURE's lambda captures it)
+            const auto& line = pair.first;
+            const auto& field = pair.second;
             CAPTURE(line);
             s.send(line);
             auto r = only_line(s.out);
@@ -322,7 +324,9 @@ TEST_SUITE("mcp-server") {
             {R"({"name":"run_command","arguments":{},"_meta":{"progressToken":null}})", "/params/_meta/progressToken"},
         };
         int id = 10;
-        for (const auto& [params, field] : cases) {
+        for (const auto& pair : cases) {
+            const auto& params = pair.first;
+            const auto& field = pair.second;
             CAPTURE(params);
             s.send(R"({"jsonrpc":"2.0","id":)" + std::to_string(++id) + R"(,"method":"tools/call","params":)" + params +
                    "}");
@@ -361,7 +365,10 @@ TEST_SUITE("mcp-server") {
             {"describe_sandbox", R"({"verbose":true})", "/verbose"},
         };
         int id = 100;
-        for (const auto& [tool, arguments, field] : cases) {
+        for (const auto& c : cases) {  // (not a structured binding: CAPTURE's lambda captures it)
+            const std::string& tool = std::get<0>(c);
+            const std::string& arguments = std::get<1>(c);
+            const std::string& field = std::get<2>(c);
             CAPTURE(arguments);
             s.call(++id, tool, arguments);
             check_refused(s.result(id), tool, field);
