@@ -23,9 +23,9 @@
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/clamp.hpp"
 #include "cordon/runner.hpp"
-#include "../support/process_gone.hpp"
-#include "../support/run_command.hpp"
-#include "../support/test_user.hpp"
+#include "support/process_gone.hpp"
+#include "support/run_command.hpp"
+#include "support/test_user.hpp"
 
 extern "C" const cordon_backend_v1* cordon_backend_bubblewrap_v1(void);
 
