@@ -364,6 +364,10 @@ inline bool EgressSet::overlaps(const Cidr& block) const {
 
 }  // namespace cordon
 
-#include "cordon/detail/egress_build.hpp"  // from_rule, from_rules, from_egress
-#include "cordon/detail/egress_form.hpp"   // expressible_part, to_egress
-#include "cordon/detail/egress_index.hpp"  // EgressSet::Index
+// Compiled once by libcordon, or here in header-only mode (their span maps and index are most of
+// what the egress types cost a translation unit to compile).
+#if CORDON_HEADER_ONLY
+#include "cordon/impl/egress_build.hpp"  // from_rule, from_rules, from_egress
+#include "cordon/impl/egress_form.hpp"   // expressible_part, to_egress
+#include "cordon/impl/egress_index.hpp"  // EgressSet::Index
+#endif

@@ -75,7 +75,7 @@ inline Error egress_too_complex(std::string_view where) {
 
 }  // namespace detail
 
-inline Result<EgressSet> EgressSet::from_rule(const EgressRule& rule, std::string_view where) {
+CORDON_FUNC Result<EgressSet> EgressSet::from_rule(const EgressRule& rule, std::string_view where) {
     if (Status s = check_rule(rule, where); !s) return s.error();
     std::vector<detail::AddressSpan> addresses;
     if (!rule.to) addresses.push_back({Uint128{}, (Uint128::max)()});  // both families, ::/0 and 0.0.0.0/0
@@ -107,7 +107,7 @@ inline Result<EgressSet> EgressSet::from_rule(const EgressRule& rule, std::strin
 
 // Unions by rounds of pairs (a balanced tree): each rule's pieces are merged O(log n) times,
 // never once per other rule.
-inline Result<EgressSet> EgressSet::from_rules(const std::vector<EgressRule>& rules, std::string_view where) {
+CORDON_FUNC Result<EgressSet> EgressSet::from_rules(const std::vector<EgressRule>& rules, std::string_view where) {
     try {
         std::vector<EgressSet> level;
         for (std::size_t i = 0; i < rules.size(); ++i) {
@@ -130,7 +130,7 @@ inline Result<EgressSet> EgressSet::from_rules(const std::vector<EgressRule>& ru
     }
 }
 
-inline Result<EgressSet> EgressSet::from_egress(const Egress& egress, std::string_view where) {
+CORDON_FUNC Result<EgressSet> EgressSet::from_egress(const Egress& egress, std::string_view where) {
     auto allow = from_rules(egress.allow, std::string(where) + "/allow");
     if (!allow) return allow.error();
     auto deny = from_rules(egress.deny, std::string(where) + "/deny");

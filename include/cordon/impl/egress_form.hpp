@@ -195,7 +195,7 @@ inline Egress build_egress_form(const std::vector<Slab>& slabs, bool negative) {
 
 }  // namespace detail
 
-inline EgressSet EgressSet::expressible_part() const {
+CORDON_FUNC EgressSet EgressSet::expressible_part() const {
     bool changed = false;
     for (const auto& s : slabs_) {
         detail::ServiceCell c = detail::split_services(*s.services);
@@ -212,7 +212,7 @@ inline EgressSet EgressSet::expressible_part() const {
     return out.finish();
 }
 
-inline Egress EgressSet::to_egress() const {
+CORDON_FUNC Egress EgressSet::to_egress() const {
     Egress positive = detail::build_egress_form(slabs_, false);
     // "Allow all, deny the rest" is shorter only for a set that covers most of the address axis
     // ("allow everything" less the host's own addresses, which may include an end of the axis:
