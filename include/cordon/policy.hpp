@@ -240,7 +240,7 @@ struct Policy {
 };
 
 // Member-wise equality, so round-trip tests can compare whole policies. Defined in impl/policy.hpp:
-// compiled once by libcordon, since comparing the tuples and variants of a whole policy is a third
+// compiled once by libcordon, since comparing the tuples and variants of a whole policy was half
 // of what an embedder's translation unit would otherwise compile.
 #define CORDON_DETAIL_EQ(Type)                                                \
     CORDON_FUNC bool operator==(const Type& a, const Type& b);                \

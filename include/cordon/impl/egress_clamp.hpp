@@ -11,6 +11,7 @@
 
 #include "cordon/detail/json_pointer.hpp"
 #include "cordon/egress_clamp.hpp"
+#include "cordon/impl/egress_build.hpp"  // detail::egress_too_complex
 #include "cordon/impl/egress_index.hpp"  // EgressSet::Index
 
 namespace cordon {
