@@ -11,7 +11,7 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "loopback_peers.hpp"
@@ -31,7 +31,7 @@ std::string exe() {
 }
 
 std::string proc_status(int pid, const std::string& key) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::istringstream in(test::read_proc_file("/proc/" + std::to_string(pid) + "/status"));
     for (std::string line; std::getline(in, line);)
         if (line.rfind(key + ":", 0) == 0) return line.substr(key.size() + 1);
     return "";

@@ -5,23 +5,35 @@
 #pragma once
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace cordon::test {
 
+/// A /proc file's contents; what was read so far (often nothing) when the process ends meanwhile.
+/// (Not std::ifstream: libstdc++ throws from its buffer when a read fails with ESRCH.)
+inline std::string read_proc_file(const std::string& path) {
+    std::string out;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return out;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return out;
+}
+
 inline bool gone(int pid) {
     if (::kill(pid, 0) != 0) return errno == ESRCH;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string s((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::string s = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
     auto close = s.rfind(')');
     return close != std::string::npos && close + 2 < s.size() && (s[close + 2] == 'Z' || s[close + 2] == 'X');
 }
@@ -41,15 +53,12 @@ inline bool becomes_gone(int pid) {
 template <class Match>
 std::vector<int> processes_where(Match matches) {
     std::vector<int> pids;
-    DIR* proc = ::opendir("/proc");
-    while (dirent* e = proc ? ::readdir(proc) : nullptr) {
+    std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
+    while (dirent* e = proc ? ::readdir(proc.get()) : nullptr) {
         int pid = std::atoi(e->d_name);
         if (pid <= 0) continue;
-        std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-        std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (matches(cmd)) pids.push_back(pid);
+        if (matches(read_proc_file(std::string("/proc/") + e->d_name + "/cmdline"))) pids.push_back(pid);
     }
-    if (proc) ::closedir(proc);
     return pids;
 }
 

@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -203,17 +205,16 @@ boost::json::array paths(std::initializer_list<fs::path> ps) {
 // Host processes whose real uid is `uid`, counted from /proc/PID/status.
 int processes_of(uid_t uid) {
     int n = 0;
-    DIR* proc = ::opendir("/proc");
-    while (dirent* e = proc ? ::readdir(proc) : nullptr) {
+    std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
+    while (dirent* e = proc ? ::readdir(proc.get()) : nullptr) {
         if (std::atoi(e->d_name) <= 0) continue;
-        std::ifstream in(std::string("/proc/") + e->d_name + "/status");
+        std::istringstream in(cordon::test::read_proc_file(std::string("/proc/") + e->d_name + "/status"));
         for (std::string line; std::getline(in, line);)
             if (line.rfind("Uid:", 0) == 0) {
                 if (std::strtoul(line.c_str() + 4, nullptr, 10) == uid) ++n;
                 break;
             }
     }
-    if (proc) ::closedir(proc);
     return n;
 }
 
