@@ -15,13 +15,13 @@ namespace cordon::detail {
 /// root and writable by neither group nor others (sticky directories included: /tmp is not a place
 /// to run helpers from). Symlinks are resolved first. Errors: invalid-policy naming the directory
 /// (and the ancestor) that fails, io-error when it cannot be examined. POSIX only.
-CORDON_FUNC Status check_root_only_dir(const std::string& dir);
+/// `canonical`: `dir` is already canonical (resolving it again would cost a readlink per component).
+CORDON_FUNC Status check_root_only_dir(const std::string& dir, bool canonical = false);
 
 /// Whether only root and the current user can change what `dir` holds: the directory and every
 /// ancestor are owned by root or the current user and writable by neither group nor others, unless
 /// sticky (nobody else can then rename or remove what we own there, as in /tmp). Symlinks are
-/// resolved first. Errors: as check_root_only_dir. POSIX only.
-/// `canonical`: `dir` is already canonical (resolving it again would cost a readlink per component).
+/// resolved first. Errors: as check_root_only_dir. POSIX only. `canonical`: as there.
 CORDON_FUNC Status check_user_only_dir(const std::string& dir, bool canonical = false);
 
 /// The canonical directories of the ':'-separated `dirs` that pass check_root_only_dir, in order,

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #if !defined(_WIN32)
@@ -43,15 +44,38 @@ inline bool exec_candidate(const std::string& p) {
     return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
 }
 
+// The verdicts of one lookup on the directories its links pass through: the tools share a few
+// (/usr/sbin, /etc/alternatives on Debian), and resolving and walking each again for every link
+// cost a CLI call some 300 system calls.
+class DirVerdicts {
+public:
+    struct Verdict {
+        std::string canonical;
+        Status status;
+    };
+    Verdict of(const std::string& dir) {
+        for (const auto& [seen, verdict] : seen_)
+            if (seen == dir) return verdict;
+        std::string canonical = canonical_dir(dir);
+        Status status = check_root_only_dir(canonical, true);
+        seen_.emplace_back(dir, Verdict{canonical, status});
+        return {std::move(canonical), std::move(status)};
+    }
+
+private:
+    std::vector<std::pair<std::string, Verdict>> seen_;
+};
+
 // Follows `tool.path` link by link; every directory holding a link or the file must be root-only,
 // and the file root's and writable by root alone. Fills dirs, resolved and problem.
-inline void check_chain(HelperTool& tool) {
+inline void check_chain(HelperTool& tool, DirVerdicts& verdicts) {
     std::string cur = tool.path;
     for (int hop = 0; hop < 40; ++hop) {
-        std::string dir = canonical_dir(parent_of(cur));
+        const DirVerdicts::Verdict verdict = verdicts.of(parent_of(cur));
+        const std::string& dir = verdict.canonical;
         if (std::find(tool.dirs.begin(), tool.dirs.end(), dir) == tool.dirs.end()) tool.dirs.push_back(dir);
-        if (Status s = check_root_only_dir(dir); !s) {
-            tool.problem = cur + " lies in " + s.error().to_string();
+        if (!verdict.status) {
+            tool.problem = cur + " lies in " + verdict.status.error().to_string();
             return;
         }
         struct stat st {};
@@ -84,6 +108,7 @@ inline void check_chain(HelperTool& tool) {
 
 CORDON_FUNC std::vector<HelperTool> find_helper_tools(const std::vector<std::string>& path_dirs, std::string_view names) {
     std::vector<HelperTool> out;
+    helper_tools_impl::DirVerdicts verdicts;
     while (!names.empty()) {
         auto cut = names.find(' ');
         std::string name(names.substr(0, cut));
@@ -100,7 +125,7 @@ CORDON_FUNC std::vector<HelperTool> find_helper_tools(const std::vector<std::str
             for (const std::string& dir : path_dirs) searched += (searched.empty() ? "" : ":") + dir;
             tool.problem = "not installed in the executor's PATH (" + (searched.empty() ? "no trusted directory" : searched) + ")";
         } else {
-            helper_tools_impl::check_chain(tool);
+            helper_tools_impl::check_chain(tool, verdicts);
         }
         out.push_back(std::move(tool));
     }

@@ -54,8 +54,8 @@ inline Status check_dir_chain(const std::string& dir, bool root_only, const char
     }
 }
 
-CORDON_FUNC Status check_root_only_dir(const std::string& dir) {
-    return check_dir_chain(dir, true, "plant programs there");
+CORDON_FUNC Status check_root_only_dir(const std::string& dir, bool canonical) {
+    return check_dir_chain(dir, true, "plant programs there", nullptr, canonical);
 }
 
 CORDON_FUNC Status check_user_only_dir(const std::string& dir, bool canonical) {
@@ -82,11 +82,11 @@ CORDON_FUNC std::vector<std::string> trusted_helper_dirs(std::string_view dirs, 
 
 #else
 
-CORDON_FUNC Status check_root_only_dir(const std::string& dir) {
+CORDON_FUNC Status check_root_only_dir(const std::string& dir, bool) {
     return make_error(ErrorCode::backend_unsupported, "directory ownership checks are POSIX only", dir);
 }
 
-CORDON_FUNC Status check_user_only_dir(const std::string& dir, bool) { return check_root_only_dir(dir); }
+CORDON_FUNC Status check_user_only_dir(const std::string& dir, bool) { return check_root_only_dir(dir, false); }
 
 CORDON_FUNC std::vector<std::string> trusted_helper_dirs(std::string_view, std::vector<std::string>*) { return {}; }
 
