@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-iterations=40
+iterations=100
 bench=${CORDON_BENCH:-build/bench/cordon-bench}
 cordon=build/tools/cordon
 while [ $# -gt 0 ]; do
