@@ -155,6 +155,9 @@ struct RunResult {
     /// words). `yes` without a failure.
     CommandStarted started = CommandStarted::yes;
     std::vector<std::string> invocation;  ///< executor argv as launched (or, for a dry run, as it would be)
+    /// The MXC config text the executor got (a dry run: would get), as Runner::run emitted and checked
+    /// it; Runner::config_for gives the same text without running.
+    std::string config;
 };
 
 }  // namespace cordon

@@ -335,6 +335,7 @@ CORDON_FUNC Result<RunResult> Runner::run(const Policy& policy, const RunOptions
     auto result = state_->loaded.run(*request);
     if (!result) return result;
     detail::classify_bind_check(*result);
+    result->config = std::move(request->config_json);
     return result;
 }
 
