@@ -21,6 +21,16 @@ namespace cordon::detail {
 /// Errors: io-error naming the path and the system's reason.
 CORDON_FUNC Status write_file_replacing(const std::string& path, std::string_view bytes);
 
+/// How write_file_replacing would write `path`, found without writing it.
+enum class OutputTarget : unsigned char {
+    in_place,  ///< one of the caller's descriptors open for writing, or a character device that opens for writing
+    replaced,  ///< a new file renamed over the name (what holds it now is never written)
+};
+/// Errors: what write_file_replacing would refuse (a directory, a block device or socket, another
+/// name in /dev, /proc or /sys, a closed or read-only descriptor, a device that does not open for
+/// writing), as io-error naming the path. Windows: always `replaced`.
+CORDON_FUNC Result<OutputTarget> check_output_target(const std::string& path);
+
 }  // namespace cordon::detail
 
 #if CORDON_HEADER_ONLY

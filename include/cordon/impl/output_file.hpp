@@ -85,25 +85,60 @@ inline bool system_node_directory(const std::filesystem::path& normal) {
            parent.rfind("/sys/", 0) == 0;
 }
 
+// What write_file_replacing does with `target`: write a descriptor of ours (its number), a
+// character device in place, or replace the name; refusals as errors.
+struct TargetKind {
+    std::optional<int> descriptor;
+    bool device = false;
+};
+inline Result<TargetKind> classify_target(const std::filesystem::path& target, const std::string& path) {
+    if (auto fd = own_descriptor(target.string())) {  // checked first: lstat of /dev/fd/N differs by OS
+        if (::fcntl(*fd, F_GETFD) < 0) return make_error(ErrorCode::io_error, "is not an open descriptor", path);
+        return TargetKind{fd, false};
+    }
+    struct stat st {};
+    const bool exists = ::lstat(target.c_str(), &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) return make_error(ErrorCode::io_error, "is a directory", path);
+    if (exists && S_ISCHR(st.st_mode)) return TargetKind{std::nullopt, true};
+    // A FIFO is replaced like a file: a sandbox that can write the directory may have planted it.
+    if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISFIFO(st.st_mode))
+        return make_error(ErrorCode::io_error, "is a block device or socket, not a file for a report", path);
+    if (system_node_directory(target))
+        return make_error(ErrorCode::io_error,
+                          "is in /dev, /proc or /sys, where cordon writes only to a character device or to "
+                          "its own descriptors (/dev/stdout, /dev/stderr, /dev/fd/N)",
+                          path);
+    return TargetKind{};
+}
+
+CORDON_FUNC Result<OutputTarget> check_output_target(const std::string& path) {
+    try {
+        const std::filesystem::path target = std::filesystem::absolute(path).lexically_normal();
+        auto kind = classify_target(target, path);
+        if (!kind) return kind.error();
+        if (kind->descriptor) {
+            const int mode = ::fcntl(*kind->descriptor, F_GETFL) & O_ACCMODE;
+            if (mode != O_WRONLY && mode != O_RDWR)
+                return make_error(ErrorCode::io_error, "is a descriptor not open for writing", path);
+            return OutputTarget::in_place;
+        }
+        if (!kind->device) return OutputTarget::replaced;
+        int fd = ::open(target.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) return io_failure("cannot open for writing", path).error();
+        ::close(fd);
+        return OutputTarget::in_place;
+    } catch (const std::exception& e) {
+        return make_error(ErrorCode::io_error, e.what(), path);
+    }
+}
+
 CORDON_FUNC Status write_file_replacing(const std::string& path, std::string_view bytes) {
     try {
         const std::filesystem::path target = std::filesystem::absolute(path).lexically_normal();
-        if (auto fd = own_descriptor(target.string())) {  // checked first: lstat of /dev/fd/N differs by OS
-            if (::fcntl(*fd, F_GETFD) < 0) return make_error(ErrorCode::io_error, "is not an open descriptor", path);
-            return write_all(*fd, bytes, path);
-        }
-        struct stat st {};
-        const bool exists = ::lstat(target.c_str(), &st) == 0;
-        if (exists && S_ISDIR(st.st_mode)) return make_error(ErrorCode::io_error, "is a directory", path);
-        if (exists && S_ISCHR(st.st_mode)) return write_in_place(target, bytes);
-        // A FIFO is replaced like a file: a sandbox that can write the directory may have planted it.
-        if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISFIFO(st.st_mode))
-            return make_error(ErrorCode::io_error, "is a block device or socket, not a file for a report", path);
-        if (system_node_directory(target))
-            return make_error(ErrorCode::io_error,
-                              "is in /dev, /proc or /sys, where cordon writes only to a character device or to "
-                              "its own descriptors (/dev/stdout, /dev/stderr, /dev/fd/N)",
-                              path);
+        auto kind = classify_target(target, path);
+        if (!kind) return kind.error();
+        if (kind->descriptor) return write_all(*kind->descriptor, bytes, path);
+        if (kind->device) return write_in_place(target, bytes);
         for (int attempt = 0; attempt < 16; ++attempt) {
             const std::string temp = temporary_sibling(target);
             int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -122,6 +157,14 @@ CORDON_FUNC Status write_file_replacing(const std::string& path, std::string_vie
 }
 
 #else  // _WIN32: a new file, then a rename that replaces whatever the name held (a link included)
+
+CORDON_FUNC Result<OutputTarget> check_output_target(const std::string& path) {
+    std::error_code ec;
+    const std::filesystem::path target = std::filesystem::absolute(path, ec);
+    if (!ec && std::filesystem::is_directory(std::filesystem::symlink_status(target, ec)))
+        return make_error(ErrorCode::io_error, "is a directory", path);
+    return OutputTarget::replaced;
+}
 
 CORDON_FUNC Status write_file_replacing(const std::string& path, std::string_view bytes) {
     try {
