@@ -315,6 +315,33 @@ TEST_CASE("--json prints one object with the result, the config and the clamp re
     CHECK(v.at("invocation").as_array().size() >= 3);
 }
 
+TEST_CASE("--json holds the whole kept stdout: past the streamed head, within the cap, binary as base64") {
+    // --json streams stdout into cordon (the backend keeps only its first 64 KiB), so every byte
+    // of the JSON's stdout comes from that stream.
+    Work w;
+    const std::string make = "yes 0123456789abcdef | head -c 300000";
+    auto r = cordon_run(w, {"--json", "--rw", w.dir.string(), "--", "sh", "-c", make});
+    REQUIRE(r.exit_code == 0);
+    auto v = boost::json::parse(r.out);
+    std::string expected;
+    while (expected.size() < 300000) expected += "0123456789abcdef\n";
+    expected.resize(300000);
+    CHECK(v.at("stdout").as_string() == expected);
+    CHECK(v.at("stdout_dropped") == 0);
+
+    r = cordon_run(w, {"--json", "--output-limit", "100000", "--rw", w.dir.string(), "--", "sh", "-c", make});
+    REQUIRE(r.exit_code == 0);
+    v = boost::json::parse(r.out);
+    CHECK(v.at("stdout").as_string() == expected.substr(0, 100000));
+    CHECK(v.at("stdout_dropped") == 200000);
+
+    r = cordon_run(w, {"--json", "--rw", w.dir.string(), "--", "printf", "\\377\\001ab"});
+    REQUIRE(r.exit_code == 0);
+    v = boost::json::parse(r.out);
+    CHECK(v.at("stdout_b64") == "/wFhYg==");
+    CHECK_FALSE(v.as_object().contains("stdout"));
+}
+
 TEST_CASE("--json: refusals, an untrusted executor and a timeout are JSON on stdout, with the same exit status") {
     Work w;
     auto object = [](const cordon::test::CommandResult& r) {

@@ -14,7 +14,8 @@ as the test user, the ceiling's runAs) and as that unprivileged user itself (set
   * pip installs a package from the lab's index (pypi.test, files.test) through the proxy; Python's
     urllib (HTTP and HTTPS) and `git clone http://git.test/...` work for their granted domain, and
     get cordon's 403 for other.test, which the lab's servers never see;
-  * the proxy's decisions are in `cordon run --json` and in the --report file;
+  * the proxy's decisions are in `cordon run --json` and in the --report file, once in a report
+    written to a descriptor;
   * as root, a cordon-proxy in a directory others can write is never started;
   * where the host's /dev/net/tun is 0600: without the test's 0666 node the run is refused (125)
     before anything starts.
@@ -100,21 +101,22 @@ class Suite:
         self.runs += 1
         return test_user_kit.write_ceiling(os.path.join(self.root, f"ceiling-{self.runs}.json"), body, who)
 
-    def run(self, who, domains, args, script, proxy=None, internal=None):
+    def run(self, who, domains, args, script, proxy=None, internal=None, report=None, pass_fds=()):
         """cordon run --json under a ceiling allowing `domains` (and `internal` blocks); returns
-        (process, result, report)."""
-        report = os.path.join(self.out, f"report-{self.runs + 1}.json")
-        cmd = [self.cordon, "run", "--json", "--ceiling", self.ceiling(who, domains, internal), "--report", report,
+        (process, result, report). `report`: another --report target (then the report returned is {})."""
+        target = report or os.path.join(self.out, f"report-{self.runs + 1}.json")
+        report = None if report else target
+        cmd = [self.cordon, "run", "--json", "--ceiling", self.ceiling(who, domains, internal), "--report", target,
                "--ro", self.lab.cert, "--rw", self.out, *args, "--", "sh", "-c", script]
         # No verification cache: as root it would create HOME (here /nonexistent) to hold it.
         env = {"PATH": TRUSTED_PATH, "MXC_BIN_DIR": self.bin, "HOME": "/nonexistent", "TMPDIR": "/tmp",
                "CORDON_PROXY_PROGRAM": proxy or self.proxy, "CORDON_VERIFY_CACHE": "off"}
-        r = lab_kit.run(as_user(cmd) if who == "user" else cmd, env=env, timeout=180)
+        r = lab_kit.run(as_user(cmd) if who == "user" else cmd, env=env, timeout=180, pass_fds=pass_fds)
         try:
             result = json.loads(r.stdout)
         except ValueError:
             result = {}
-        rep = json.load(open(report)) if os.path.exists(report) else {}
+        rep = json.load(open(report)) if report and os.path.exists(report) else {}
         return r, result, rep
 
     def curl_cases(self, who):
@@ -161,6 +163,38 @@ class Suite:
         check(tag + "the report file carries the same decisions beside the clamp's",
               len(rep.get("proxy", {}).get("decisions", [])) == 3 and
               any(d.get("field") == "/network/allowedDomains/1" for d in rep.get("decisions", [])), json.dumps(rep)[:1500])
+
+    def descriptor_report_case(self):
+        """--report /dev/fd/N: a proxied run's report gains the proxy's decisions at the end, so the
+        descriptor gets it once, whole (a file is replaced instead); a descriptor that is not open
+        stops the run before anything starts."""
+        sink = os.path.join(self.root, "fd-report.json")
+        before = self.lab.requests()
+        with open(sink, "w") as f:
+            r, res, _ = self.run("root", ["web.test"], ["--domain", "web.test"], "curl -sS http://web.test/hello.txt",
+                                 report=f"/dev/fd/{f.fileno()}", pass_fds=(f.fileno(),))
+        text, docs, at = open(sink).read(), [], 0
+        while text[at:].strip():  # every JSON document written there, in order (None: not JSON)
+            at += len(text[at:]) - len(text[at:].lstrip())
+            try:
+                doc, at = json.JSONDecoder().raw_decode(text, at)
+            except ValueError:
+                docs.append(None)
+                break
+            docs.append(doc)
+        check("[root] the fetch ran (the control: a report with a decision to carry)",
+              res.get("exit_code") == 0 and self.lab.requests()[len(before):] == ["198.51.100.7:80 GET /hello.txt"],
+              r.stdout[-800:] + r.stderr[-400:])
+        check("[root] --report /dev/fd/N gets one report, with the clamp's and the proxy's decisions",
+              len(docs) == 1 and docs[0] is not None and len(docs[0].get("proxy", {}).get("decisions", [])) == 1 and
+              any(d.get("field") == "/network/allowedDomains/0" for d in docs[0].get("decisions", [])), text[:1500])
+        before = self.lab.requests()
+        r, res, _ = self.run("root", ["web.test"], ["--domain", "web.test"], "curl -sS http://web.test/hello.txt",
+                             report="/dev/fd/9")
+        err = json.dumps(res.get("error", {}))
+        check("[root] --report to a descriptor that is not open is refused before the proxy or the command starts",
+              res.get("cordon_exit") not in (None, 0) and "/dev/fd/9" in err and "not an open descriptor" in err and
+              "proxy" not in res and self.lab.requests() == before, r.stdout[-800:] + r.stderr[-400:])
 
     def refused_case(self):
         """Without a /dev/net/tun the sandbox's user can open, slirp4netns could not start: the run is
@@ -295,6 +329,7 @@ def main():
             suite.git_case(who)
             suite.internal_case(who)
         suite.untrusted_proxy_case()
+        suite.descriptor_report_case()
         if bound:  # the host's own 0600 node again, in this namespace only
             subprocess.run(["umount", "/dev/net/tun"], capture_output=True)
             suite.refused_case()

@@ -26,6 +26,7 @@
 #include "run_proxy.hpp"
 #include "run_request.hpp"
 #include "run_signals.hpp"
+#include "stdout_collector.hpp"
 #include "static_backends.hpp"
 
 #if !defined(_WIN32)
@@ -234,15 +235,15 @@ boost::json::object proxy_json(const ProxyOutcome& p) {
     return o;
 }
 
-int print_json(Output& out, const RunResult& r, const std::string& config, const ClampReport& report,
+int print_json(Output& out, const RunResult& r, const std::string& stdout_bytes, const ClampReport& report,
                const std::optional<ProxyOutcome>& proxy, int status) {
     boost::json::object o;
     detail::put_run_result(o, r);
-    o["config"] = boost::json::parse(config);
+    o["config"] = boost::json::parse(r.config);
     o["report"] = boost::json::parse(report.to_json());
     if (proxy) o["proxy"] = proxy_json(*proxy);
     return out.result(std::move(o), status, [&](std::ostream& os) {
-        write_output(os, "stdout", r.out);
+        write_output(os, "stdout", stdout_bytes);
         write_output(os, "stderr", r.err);
     });
 }
@@ -305,27 +306,63 @@ ProxyOutcome finish_proxy(Output& out, const RunArgs& a, RunProxy& proxy, const 
     return p;
 }
 
-// The config to run. With granted domains every refusal comes first (the policy checked with a
-// placeholder proxy URL), then cordon-proxy starts and the policy gets its URL; a dry run starts none.
-// The config text is shown only with --json and --dry-run; otherwise run() emits (and checks) it
-// itself, and an empty text stands for it.
-Result<std::string> config_with_proxy(Output& out, const RunArgs& a, const Runner& runner, const Ceiling& ceiling,
-                                      Policy& policy, std::optional<RunProxy>& proxy) {
-    const bool shown = a.json || a.dry_run;
-    auto emitted = [&]() { return shown ? runner.config_for(policy) : Result<std::string>(std::string()); };
-    if (policy.allowed_domains.empty()) return emitted();
+// --report before the run: the clamp's decisions, so that a report that cannot be written stops
+// the run before anything starts. A proxied run's report gains the proxy's decisions afterwards
+// (finish_proxy); a target written in place (a descriptor, a terminal) is then only checked here,
+// so that it gets the report once, whole.
+enum class EarlyReport { none, written, deferred };
+Result<EarlyReport> write_early_report(const RunArgs& a, const Policy& policy, const ClampReport& report) {
+    if (!a.report) return EarlyReport::none;
+    if (!policy.allowed_domains.empty() && !a.dry_run) {
+        auto target = detail::check_output_target(*a.report);
+        if (!target) return target.error();
+        if (*target == detail::OutputTarget::in_place) return EarlyReport::deferred;
+    }
+    if (Status s = detail::write_file_replacing(*a.report, report.to_json() + "\n"); !s) return s.error();
+    return EarlyReport::written;
+}
+
+// With granted domains every refusal comes first (the policy checked with a placeholder proxy
+// URL), then cordon-proxy starts and the policy gets its URL; a dry run starts none (its config
+// keeps the placeholder).
+Status route_domains(Output& out, const RunArgs& a, const Runner& runner, const Ceiling& ceiling, Policy& policy,
+                     std::optional<RunProxy>& proxy) {
+    if (policy.allowed_domains.empty()) return {};
     route_through_proxy(policy, dry_run_proxy_url);
-    auto config = runner.config_for(policy);
-    if (!config) return config;
+    if (auto config = runner.config_for(policy); !config) return config.error();
     if (a.dry_run) {
         out.notice("dry run: no proxy is started; port 1 in networkProxy stands for its port");
-        return config;
+        return {};
     }
     auto started = start_proxy(policy, ceiling);
     if (!started) return started.error();
     proxy = std::move(*started);
     route_through_proxy(policy, proxy->url());
-    return emitted();
+    return {};
+}
+
+// --json holds the whole result before printing it: stdout then streams into this process
+// (stdout_collector.hpp), so that it is held once. Empty: not --json, a dry run, or Windows.
+Result<std::optional<StdoutCollector>> collect_stdout(const RunArgs& a, RunOptions& o) {
+#if defined(_WIN32)
+    (void)a;
+    (void)o;
+#else
+    if (a.json && !a.dry_run) {
+        auto collector = StdoutCollector::start(o.output_limit);
+        if (!collector) return collector.error();
+        o.stdout_fd = collector->sink();
+        o.keep_streamed_output = false;
+        return std::optional<StdoutCollector>(std::move(*collector));
+    }
+#endif
+    return std::optional<StdoutCollector>();
+}
+
+// The run's stdout as --json prints it: collected, or (Windows, dry run) as the result kept it.
+Result<std::string> stdout_of(std::optional<StdoutCollector>& collector, RunResult& r) {
+    if (!collector) return std::move(r.out);
+    return collector->finish();
 }
 
 class Run final : public Command {
@@ -350,6 +387,8 @@ int Run::run(Output& out) {
     CancelOnSignals signals;
     RunOptions options;
     if (auto problem = run_options_from(a, signals.fd(), options)) return out.usage(*problem, exit_refused);
+    auto collector = collect_stdout(a, options);
+    if (!collector) return fail(out, collector.error());
 
     auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
     if (!ceiling) return fail(out, ceiling.error());
@@ -366,15 +405,17 @@ int Run::run(Output& out) {
     clamp_options.anchors = runner->trust_anchors();
     auto clamped = clamp_request(*request, *ceiling, runner->capabilities(), clamp_options);
     if (!clamped) return fail(out, clamped.error());
-    if (a.report)
-        if (Status s = detail::write_file_replacing(*a.report, clamped->report.to_json() + "\n"); !s)
-            return fail(out, s.error());
+    auto early = write_early_report(a, clamped->policy, clamped->report);
+    if (!early) return fail(out, early.error());
     if (int refused = report_narrowing(out, a, clamped->report, request->asked)) return refused;
 
     Policy& policy = clamped->policy;
     std::optional<RunProxy> proxy;
-    auto config = config_with_proxy(out, a, *runner, *ceiling, policy, proxy);
-    if (!config) return fail(out, config.error());
+    if (Status routed = route_domains(out, a, *runner, *ceiling, policy, proxy); !routed) {
+        if (*early == EarlyReport::deferred)  // the run ends here: its report is the clamp's
+            (void)detail::write_file_replacing(*a.report, clamped->report.to_json() + "\n");
+        return fail(out, routed.error());
+    }
     auto result = runner->run(policy, options);
     std::optional<ProxyOutcome> proxied;
     if (proxy) proxied = finish_proxy(out, a, *proxy, clamped->report);
@@ -388,9 +429,13 @@ int Run::run(Output& out) {
     if (!result) return fail(out, result.error());
 
     const int status = exit_status(*result);
-    if (a.json) return print_json(out, *result, *config, clamped->report, proxied, status);
+    if (a.json) {
+        auto stdout_bytes = stdout_of(*collector, *result);
+        if (!stdout_bytes) return fail(out, stdout_bytes.error());
+        return print_json(out, *result, *stdout_bytes, clamped->report, proxied, status);
+    }
     if (a.dry_run) {
-        std::cout << "config: " << *config << "\ninvocation:";
+        std::cout << "config: " << result->config << "\ninvocation:";
         for (const auto& arg : result->invocation) std::cout << " " << arg;
         std::cout << "\n";
         return 0;

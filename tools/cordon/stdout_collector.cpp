@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+// cordon run --json: the stdout collector's pipe and reader thread.
+#include "stdout_collector.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#if !defined(_WIN32)
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <system_error>
+#include <thread>
+#endif
+
+namespace cordon::cli {
+
+#if defined(_WIN32)
+
+// No streaming sinks on Windows yet (RunOptions): the result keeps stdout, and nothing starts this.
+struct StdoutCollector::State {};
+Result<StdoutCollector> StdoutCollector::start(std::size_t) {
+    return make_error(ErrorCode::backend_unsupported, "collecting stdout through a pipe is POSIX only");
+}
+Result<std::string> StdoutCollector::finish() { return std::string(); }
+StdoutCollector::~StdoutCollector() = default;
+int StdoutCollector::sink() const noexcept { return -1; }
+
+#else
+
+struct StdoutCollector::State {
+    int read_fd = -1;
+    int write_fd = -1;
+    std::string bytes;
+    int read_errno = 0;
+    std::thread reader;
+
+    void read_to_eof() {
+        char buf[65536];
+        for (;;) {
+            ssize_t n = ::read(read_fd, buf, sizeof buf);
+            if (n > 0) bytes.append(buf, static_cast<std::size_t>(n));
+            else if (n < 0 && errno == EINTR) continue;
+            else {
+                if (n < 0) read_errno = errno;
+                return;
+            }
+        }
+    }
+    void stop() {
+        if (write_fd >= 0) ::close(write_fd), write_fd = -1;
+        if (reader.joinable()) reader.join();
+        if (read_fd >= 0) ::close(read_fd), read_fd = -1;
+    }
+};
+
+Result<StdoutCollector> StdoutCollector::start(std::size_t output_limit) {
+    auto state = std::make_unique<State>();
+    int p[2];
+    if (::pipe(p) != 0) return make_error(ErrorCode::io_error, std::string("cannot make a pipe for stdout: ") + std::strerror(errno));
+    state->read_fd = p[0];
+    state->write_fd = p[1];
+    for (int fd : p) ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // the executor must not hold either end
+    // Reserved, not touched: the pages count only once written, and the string never moves (a
+    // doubling copy would hold the old and the new buffer at once). Too large to reserve: it grows.
+    try {
+        state->bytes.reserve(std::min(output_limit, std::size_t{1} << 30));
+    } catch (const std::bad_alloc&) {
+    }
+    // The thread takes no signal: CancelOnSignals' handler is for the main thread's run.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    try {
+        state->reader = std::thread([s = state.get()] { s->read_to_eof(); });
+    } catch (const std::system_error& e) {
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        state->stop();
+        return make_error(ErrorCode::io_error, std::string("cannot start the stdout reader: ") + e.what());
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return StdoutCollector(std::move(state));
+}
+
+StdoutCollector::~StdoutCollector() {
+    if (state_) state_->stop();
+}
+
+int StdoutCollector::sink() const noexcept { return state_ ? state_->write_fd : -1; }
+
+Result<std::string> StdoutCollector::finish() {
+    state_->stop();
+    if (state_->read_errno != 0)
+        return make_error(ErrorCode::io_error, std::string("reading the command's stdout failed: ") +
+                                                   std::strerror(state_->read_errno));
+    return std::move(state_->bytes);
+}
+
+#endif
+
+StdoutCollector::StdoutCollector(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
+StdoutCollector::StdoutCollector(StdoutCollector&&) noexcept = default;
+
+}  // namespace cordon::cli
