@@ -366,10 +366,12 @@ Supervisor::Supervisor(const SpawnSpec& spec, Prepared& p, pid_t pid, Clock::tim
       out_(p.terminal ? std::move(p.terminal->master) : std::move(p.out_r), &run_.out, &run_.out_dropped,
            spec.options.output_limit, spec.options.stdout_fd, static_cast<bool>(p.terminal),
            kept_bytes(spec.options, spec.options.stdout_fd)),
-      // stderr keeps up to the cap even when streamed: the executor's closing messages, which the
-      // failure classification reads, come after whatever the workload printed there
+      // A streamed stderr the caller does not keep whole still keeps its tail beside its head: the
+      // executor's closing messages, which the failure classification reads, come after whatever
+      // the workload printed there (run_executor cuts it to the head once classified).
       err_(std::move(p.err_r), &run_.err, &run_.err_dropped, spec.options.output_limit, spec.options.stderr_fd, false,
-           spec.options.output_limit, /*hold_error_trailer=*/true) {
+           kept_bytes(spec.options, spec.options.stderr_fd), /*hold_error_trailer=*/true,
+           kept_bytes(spec.options, spec.options.stderr_fd) < spec.options.output_limit ? streamed_head_bytes : 0) {
     if (out_.source_open()) ::fcntl(out_.source_fd(), F_SETFL, O_NONBLOCK);
     if (err_.source_open()) ::fcntl(err_.source_fd(), F_SETFL, O_NONBLOCK);
     ::fcntl(p_.report_r.get(), F_SETFL, O_NONBLOCK);
@@ -501,6 +503,7 @@ void Supervisor::drain_and_report() {
     for (OutputStream* s : {&out_, &err_})
         for (int i = 0; i < 16 && s->source_open() && s->read_some(); ++i) {}
     err_.release_held();  // the executor's own {"error":...} is reported by the runner, not streamed
+    err_.keep_tail_bytes();
     // A sink gets grace_ms + drain_ms more for what the command wrote before it ended.
     flush_sinks(Clock::now() + milliseconds(std::uint64_t{spec_.options.grace_ms} + spec_.drain_ms));
     if (out_.source_open() || err_.source_open()) {

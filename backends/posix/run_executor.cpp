@@ -32,6 +32,15 @@ void classify(RunResult& run, bool interactive) {
     run.failure_message = view.failure_message;
 }
 
+// stderr went to a sink as it came, and the caller keeps only the head of streamed output: the
+// runner kept its tail too, for the classification; now the result keeps the head, as of stdout.
+void keep_streamed_stderr_head(RunResult& run, const RunOptions& o) {
+    if (o.stderr_fd < 0 || o.keep_streamed_output || o.stdin_mode == StdinMode::interactive) return;
+    if (run.err.size() <= streamed_head_bytes) return;
+    run.err.resize(streamed_head_bytes);
+    run.err.shrink_to_fit();
+}
+
 }  // namespace
 
 std::vector<std::string> executor_argv(const detail::RunRequest& req, const ExecutorLaunch& launch,
@@ -63,6 +72,7 @@ Result<ProcessResult> run_executor(const detail::RunRequest& req, const Executor
     auto result = run_process(spec);
     if (result) {
         classify(result->run, req.options.stdin_mode == StdinMode::interactive);
+        keep_streamed_stderr_head(result->run, req.options);
         result->run.invocation = spec.argv;
     }
     return result;  // `config` goes out of scope here: the descriptor is closed, the private file removed

@@ -24,9 +24,9 @@ bool transient(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == E
 }  // namespace
 
 OutputStream::OutputStream(Fd source, std::string* data, std::size_t* dropped, std::size_t limit, int sink,
-                           bool sink_uncapped, std::size_t keep, bool hold_error_trailer)
+                           bool sink_uncapped, std::size_t keep, bool hold_error_trailer, std::size_t keep_tail)
     : source_(std::move(source)), data_(data), dropped_(dropped), limit_(limit), keep_(std::min(keep, limit)),
-      sink_(sink), sink_uncapped_(sink_uncapped), hold_error_trailer_(hold_error_trailer) {}
+      sink_(sink), sink_uncapped_(sink_uncapped), hold_error_trailer_(hold_error_trailer), keep_tail_(keep_tail) {}
 
 namespace {
 
@@ -87,6 +87,12 @@ void OutputStream::release_held() {
     held_.clear();
 }
 
+void OutputStream::keep_tail_bytes() {
+    if (tail_.size() > keep_tail_) tail_.erase(0, tail_.size() - keep_tail_);
+    data_->append(tail_);
+    tail_.clear();
+}
+
 void OutputStream::keep(const char* buf, std::size_t n) {
     std::size_t kept = std::min(n, limit_ - accepted_);
     accepted_ += kept;
@@ -101,6 +107,10 @@ void OutputStream::keep(const char* buf, std::size_t n) {
             data_->swap(fresh);
         }
         data_->append(buf, stored);
+    }
+    if (keep_tail_ > 0 && kept > stored) {  // a ring in one string: cut back to keep_tail_ at twice that
+        tail_.append(buf + stored, kept - stored);
+        if (tail_.size() > 2 * keep_tail_) tail_.erase(0, tail_.size() - keep_tail_);
     }
     *dropped_ += n - kept;
     if (sink_ >= 0) to_sink(buf, sink_uncapped_ ? n : kept);

@@ -11,8 +11,11 @@ namespace cordon::posix {
 
 /// One output stream of the executor (a pipe, or the pseudo-terminal's master). Its first `limit`
 /// bytes are accepted, the rest counted in `*dropped`; of the accepted ones the first `keep` (at
-/// most `limit`) are kept in `*data`. With a sink, bytes are also written there in arrival order:
-/// the accepted bytes only, or every byte when `sink_uncapped` (interactive).
+/// most `limit`) are kept in `*data`, and with `keep_tail` also the last `keep_tail` of those after
+/// them, appended to `*data` by keep_tail_bytes() at the end (what the failure classification of a
+/// streamed stderr reads: the executor's closing words follow the workload's output). With a sink,
+/// bytes are also written there in arrival order: the accepted bytes only, or every byte when
+/// `sink_uncapped` (interactive).
 /// The source is read only while nothing waits for the sink, so a slow sink slows the command
 /// (the pipe fills) instead of growing memory; the runner never blocks on either side.
 ///
@@ -24,7 +27,7 @@ namespace cordon::posix {
 class OutputStream {
 public:
     OutputStream(Fd source, std::string* data, std::size_t* dropped, std::size_t limit, int sink, bool sink_uncapped,
-                 std::size_t keep, bool hold_error_trailer = false);
+                 std::size_t keep, bool hold_error_trailer = false, std::size_t keep_tail = 0);
 
     /// The longest text held back as a possible error trailer; longer text cannot be one.
     static constexpr std::size_t max_held_trailer = 4096;
@@ -56,6 +59,8 @@ public:
     }
     /// The end of the run: a held error trailer is dropped, any other held text goes to the sink.
     void release_held();
+    /// The end of the run: the kept tail follows the kept head in `*data`.
+    void keep_tail_bytes();
 
 private:
     void keep(const char* buf, std::size_t n);
@@ -73,6 +78,8 @@ private:
     std::size_t pending_at_ = 0;
     bool hold_error_trailer_;
     std::string held_;  // the sink's possible error trailer, not yet in pending_
+    std::size_t keep_tail_;
+    std::string tail_;  // the latest accepted bytes after the head: keep_tail_ to twice that
 };
 
 /// Copies the caller's input descriptor (borrowed; it may be a terminal or a file opened for

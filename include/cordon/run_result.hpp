@@ -83,8 +83,9 @@ struct RunOptions {
     /// false: of stdout when it goes to a sink (stdout_fd, or the terminal), RunResult keeps only
     /// the first streamed_head_bytes instead of output_limit bytes: a caller that streams need not
     /// hold every byte twice (`cordon run` holds ~64 KiB on a 200 MB flood, not ~6 x
-    /// output_limit). stderr always keeps up to output_limit: the executor's closing messages,
-    /// from which cordon classifies its failures, come after what the workload printed there.
+    /// output_limit). Of stderr going to a sink the runner also keeps the last streamed_head_bytes
+    /// while the run lasts (the executor's closing messages, from which it classifies its
+    /// failures, come after what the workload printed there); RunResult keeps the head.
     /// out_dropped/err_dropped still count what was beyond output_limit.
     bool keep_streamed_output = true;
 

@@ -258,6 +258,43 @@ TEST_SUITE("config-descriptor") {
         CHECK(std::string(buf) == R"({"a":1})");
     }
 
+    TEST_CASE("a streamed stderr flood: the failure is classified from its tail, the result keeps its head") {
+        // With stderr to a sink and keep_streamed_output off, the executor's closing object comes
+        // after 2 MiB of stderr: the classification must still see it, and the result (which crosses
+        // the backend ABI as base64) must not carry the flood.
+        const std::string msg = "fake failure after a flood";
+        for (const bool keep : {false, true}) {
+            CAPTURE(keep);
+            auto req = request(R"({"process":{"commandLine":"@fake:flood:2:err,backend-error:)" + msg + R"("}})");
+            req.options.output_limit = std::size_t{4} << 20;
+            int p[2];
+            REQUIRE(::pipe(p) == 0);
+            std::string seen;
+            std::thread reader([&seen, fd = p[0]] {
+                char buf[65536];
+                ssize_t n;
+                while ((n = ::read(fd, buf, sizeof buf)) > 0) seen.append(buf, static_cast<std::size_t>(n));
+            });
+            req.options.stderr_fd = p[1];
+            req.options.keep_streamed_output = keep;
+            auto r = run_executor(req, ExecutorLaunch{});
+            ::close(p[1]);
+            reader.join();
+            ::close(p[0]);
+            REQUIRE(r);
+            CHECK(r->run.failure == ExecutorFailure::backend_error);
+            CHECK(r->run.failure_message == msg);
+            const std::string flood(std::size_t{2} << 20, 'x');
+            CHECK(seen == flood + msg);  // the sink: every byte but the executor's held-back object
+            if (keep) {  // the control: the result keeps the whole stream, the object included
+                CHECK(r->run.err.compare(0, flood.size(), flood) == 0);
+                CHECK(r->run.err.find("{\"error\"", flood.size()) != std::string::npos);
+            } else {
+                CHECK(r->run.err == std::string(cordon::streamed_head_bytes, 'x'));
+            }
+        }
+    }
+
     TEST_CASE("descriptor delivery (the default): the executor reads /dev/fd/N; nothing appears in TMPDIR") {
         RunDir dir, tmp;
         const std::string config = R"({"process":{"commandLine":"@fake:sleep:300,exit:0"}})";
