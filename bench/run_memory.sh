@@ -7,7 +7,8 @@
 # Peak RSS is wait4()'s ru_maxrss: the largest process of the command's tree, which is cordon
 # itself (lxc-exec and the sandbox stay below it; the lxc-exec line of run_overhead.sh shows its
 # size). For each output cap (1 MiB, the default, and 16 MiB) it measures the default streaming
-# mode (output to /dev/null) and --json, which must hold the whole result before printing it.
+# mode (output to /dev/null) and --json, which must hold the whole result before printing it,
+# each with the flood on stdout and on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,16 +44,20 @@ flood="head -c $bytes /dev/urandom | base64 -w0"
 echo "load: $(uptime)"
 for cap in 1048576 16777216; do
   for mode in stream json; do
-    flags=(--output-limit "$cap")
-    [ "$mode" = stream ] || flags+=(--json)
-    out=$("$bench" compare --iterations "$iterations" --warmup 1 \
-      true "$cordon" run "${flags[@]}" --rw "$work/grant" -- true ::: \
-      flood "$cordon" run "${flags[@]}" --rw "$work/grant" -- sh -c "$flood" 2>/dev/null)
-    base=$(printf '%s\n' "$out" | sed -n 's/.*"name":"true".*"maxrss_kb_max":\([0-9]*\).*/\1/p')
-    peak=$(printf '%s\n' "$out" | sed -n 's/.*"name":"flood".*"maxrss_kb_max":\([0-9]*\).*/\1/p')
-    awk -v cap="$cap" -v mode="$mode" -v base="$base" -v peak="$peak" -v mb="$mb" 'BEGIN {
-      extra = (peak - base) * 1024; printf "{\"op\":\"memory\",\"mode\":\"%s\",\"output_limit\":%d,\"flood_mb\":%d,\"baseline_kb\":%d,\"flood_peak_kb\":%d,\"extra_x_cap\":%.2f,\"within_1_5x\":%s}\n",
-        mode, cap, mb, base, peak, extra / cap, (extra <= 1.5 * cap) ? "true" : "false" }'
+    for stream in stdout stderr; do
+      flags=(--output-limit "$cap")
+      [ "$mode" = stream ] || flags+=(--json)
+      redirect=""
+      [ "$stream" = stdout ] || redirect=" >&2"
+      out=$("$bench" compare --iterations "$iterations" --warmup 1 \
+        true "$cordon" run "${flags[@]}" --rw "$work/grant" -- true ::: \
+        flood "$cordon" run "${flags[@]}" --rw "$work/grant" -- sh -c "$flood$redirect" 2>/dev/null)
+      base=$(printf '%s\n' "$out" | sed -n 's/.*"name":"true".*"maxrss_kb_max":\([0-9]*\).*/\1/p')
+      peak=$(printf '%s\n' "$out" | sed -n 's/.*"name":"flood".*"maxrss_kb_max":\([0-9]*\).*/\1/p')
+      awk -v cap="$cap" -v mode="$mode" -v stream="$stream" -v base="$base" -v peak="$peak" -v mb="$mb" 'BEGIN {
+        extra = (peak - base) * 1024; printf "{\"op\":\"memory\",\"mode\":\"%s\",\"stream\":\"%s\",\"output_limit\":%d,\"flood_mb\":%d,\"baseline_kb\":%d,\"flood_peak_kb\":%d,\"extra_x_cap\":%.2f,\"within_1_5x\":%s}\n",
+          mode, stream, cap, mb, base, peak, extra / cap, (extra <= 1.5 * cap) ? "true" : "false" }'
+    done
   done
 done
 echo "load: $(uptime)"

@@ -315,9 +315,9 @@ TEST_CASE("--json prints one object with the result, the config and the clamp re
     CHECK(v.at("invocation").as_array().size() >= 3);
 }
 
-TEST_CASE("--json holds the whole kept stdout: past the streamed head, within the cap, binary as base64") {
-    // --json streams stdout into cordon (the backend keeps only its first 64 KiB), so every byte
-    // of the JSON's stdout comes from that stream.
+TEST_CASE("--json holds the whole kept output: past the streamed head, within the cap, binary as base64") {
+    // --json streams stdout and stderr into cordon (the backend keeps only their first 64 KiB), so
+    // every byte of the JSON's output comes from those streams.
     Work w;
     const std::string make = "yes 0123456789abcdef | head -c 300000";
     auto r = cordon_run(w, {"--json", "--rw", w.dir.string(), "--", "sh", "-c", make});
@@ -334,6 +334,12 @@ TEST_CASE("--json holds the whole kept stdout: past the streamed head, within th
     v = boost::json::parse(r.out);
     CHECK(v.at("stdout").as_string() == expected.substr(0, 100000));
     CHECK(v.at("stdout_dropped") == 200000);
+
+    r = cordon_run(w, {"--json", "--rw", w.dir.string(), "--", "sh", "-c", make + " >&2; echo out"});
+    REQUIRE(r.exit_code == 0);
+    v = boost::json::parse(r.out);
+    CHECK(v.at("stderr").as_string() == expected);
+    CHECK(v.at("stdout") == "out\n");
 
     r = cordon_run(w, {"--json", "--rw", w.dir.string(), "--", "printf", "\\377\\001ab"});
     REQUIRE(r.exit_code == 0);

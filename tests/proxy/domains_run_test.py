@@ -190,10 +190,10 @@ class Suite:
               any(d.get("field") == "/network/allowedDomains/0" for d in docs[0].get("decisions", [])), text[:1500])
         before = self.lab.requests()
         r, res, _ = self.run("root", ["web.test"], ["--domain", "web.test"], "curl -sS http://web.test/hello.txt",
-                             report="/dev/fd/9")
+                             report="/dev/fd/999")
         err = json.dumps(res.get("error", {}))
         check("[root] --report to a descriptor that is not open is refused before the proxy or the command starts",
-              res.get("cordon_exit") not in (None, 0) and "/dev/fd/9" in err and "not an open descriptor" in err and
+              res.get("cordon_exit") not in (None, 0) and "/dev/fd/999" in err and "not an open descriptor" in err and
               "proxy" not in res and self.lab.requests() == before, r.stdout[-800:] + r.stderr[-400:])
 
     def refused_case(self):

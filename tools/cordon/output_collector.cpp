@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// cordon run --json: the stdout collector's pipe and reader thread.
-#include "stdout_collector.hpp"
+// cordon run --json: an output collector's pipe and reader thread.
+#include "output_collector.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -21,21 +21,22 @@ namespace cordon::cli {
 #if defined(_WIN32)
 
 // No streaming sinks on Windows yet (RunOptions): the result keeps stdout, and nothing starts this.
-struct StdoutCollector::State {};
-Result<StdoutCollector> StdoutCollector::start(std::size_t) {
-    return make_error(ErrorCode::backend_unsupported, "collecting stdout through a pipe is POSIX only");
+struct OutputCollector::State {};
+Result<OutputCollector> OutputCollector::start(std::size_t, const char* stream) {
+    return make_error(ErrorCode::backend_unsupported, std::string("collecting ") + stream + " through a pipe is POSIX only");
 }
-Result<std::string> StdoutCollector::finish() { return std::string(); }
-StdoutCollector::~StdoutCollector() = default;
-int StdoutCollector::sink() const noexcept { return -1; }
+Result<std::string> OutputCollector::finish() { return std::string(); }
+OutputCollector::~OutputCollector() = default;
+int OutputCollector::sink() const noexcept { return -1; }
 
 #else
 
-struct StdoutCollector::State {
+struct OutputCollector::State {
     int read_fd = -1;
     int write_fd = -1;
     std::string bytes;
     int read_errno = 0;
+    const char* stream = "";
     std::thread reader;
 
     void read_to_eof() {
@@ -57,10 +58,12 @@ struct StdoutCollector::State {
     }
 };
 
-Result<StdoutCollector> StdoutCollector::start(std::size_t output_limit) {
+Result<OutputCollector> OutputCollector::start(std::size_t output_limit, const char* stream) {
     auto state = std::make_unique<State>();
+    state->stream = stream;
     int p[2];
-    if (::pipe(p) != 0) return make_error(ErrorCode::io_error, std::string("cannot make a pipe for stdout: ") + std::strerror(errno));
+    if (::pipe(p) != 0)
+        return make_error(ErrorCode::io_error, std::string("cannot make a pipe for ") + stream + ": " + std::strerror(errno));
     state->read_fd = p[0];
     state->write_fd = p[1];
     for (int fd : p) ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // the executor must not hold either end
@@ -79,29 +82,29 @@ Result<StdoutCollector> StdoutCollector::start(std::size_t output_limit) {
     } catch (const std::system_error& e) {
         pthread_sigmask(SIG_SETMASK, &old, nullptr);
         state->stop();
-        return make_error(ErrorCode::io_error, std::string("cannot start the stdout reader: ") + e.what());
+        return make_error(ErrorCode::io_error, std::string("cannot start the ") + stream + " reader: " + e.what());
     }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    return StdoutCollector(std::move(state));
+    return OutputCollector(std::move(state));
 }
 
-StdoutCollector::~StdoutCollector() {
+OutputCollector::~OutputCollector() {
     if (state_) state_->stop();
 }
 
-int StdoutCollector::sink() const noexcept { return state_ ? state_->write_fd : -1; }
+int OutputCollector::sink() const noexcept { return state_ ? state_->write_fd : -1; }
 
-Result<std::string> StdoutCollector::finish() {
+Result<std::string> OutputCollector::finish() {
     state_->stop();
     if (state_->read_errno != 0)
-        return make_error(ErrorCode::io_error, std::string("reading the command's stdout failed: ") +
+        return make_error(ErrorCode::io_error, std::string("reading the command's ") + state_->stream + " failed: " +
                                                    std::strerror(state_->read_errno));
     return std::move(state_->bytes);
 }
 
 #endif
 
-StdoutCollector::StdoutCollector(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
-StdoutCollector::StdoutCollector(StdoutCollector&&) noexcept = default;
+OutputCollector::OutputCollector(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
+OutputCollector::OutputCollector(OutputCollector&&) noexcept = default;
 
 }  // namespace cordon::cli

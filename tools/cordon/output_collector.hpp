@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// cordon run --json: the command's stdout gathered in this process as it streams, held once.
+// cordon run --json: the command's stdout or stderr gathered in this process as it streams, held once.
 #pragma once
 
 #include <cstddef>
@@ -10,18 +10,20 @@
 
 namespace cordon::cli {
 
-/// A pipe whose write end is the run's stdout sink (RunOptions::stdout_fd) and a thread that
-/// appends what arrives to one string. With keep_streamed_output off the backend then keeps only
-/// stdout's head: otherwise it held the whole output, and again as base64 in the buffer it hands
-/// over, while the host decoded it (2.3x the output cap, bench/run_memory.sh). The runner writes
-/// the sink within output_limit, so the string holds exactly what RunResult::out would. POSIX only.
-class StdoutCollector {
+/// A pipe whose write end is a run's output sink (RunOptions::stdout_fd or stderr_fd) and a thread
+/// that appends what arrives to one string. With keep_streamed_output off the backend then keeps
+/// only the stream's head: otherwise it held the whole output, and again as base64 in the buffer
+/// it hands over, while the host decoded it (2.3x the output cap, bench/run_memory.sh). The runner
+/// writes a sink within output_limit, so the string holds what RunResult::out / err would, except
+/// that the executor's own closing `{"error":...}` object never reaches a stderr sink (its words
+/// are RunResult::failure_message). POSIX only.
+class OutputCollector {
 public:
-    /// Errors: io-error when the pipe or the thread cannot be made.
-    static Result<StdoutCollector> start(std::size_t output_limit);
-    StdoutCollector(StdoutCollector&&) noexcept;
-    StdoutCollector& operator=(StdoutCollector&&) = delete;
-    ~StdoutCollector();  ///< closes the write end and waits for the thread
+    /// `stream` names it in errors ("stdout"). Errors: io-error when the pipe or the thread cannot be made.
+    static Result<OutputCollector> start(std::size_t output_limit, const char* stream);
+    OutputCollector(OutputCollector&&) noexcept;
+    OutputCollector& operator=(OutputCollector&&) = delete;
+    ~OutputCollector();  ///< closes the write end and waits for the thread
 
     int sink() const noexcept;
     /// After the run: closes the write end, waits for the thread to read to EOF, returns the bytes.
@@ -30,7 +32,7 @@ public:
 
 private:
     struct State;
-    explicit StdoutCollector(std::unique_ptr<State> state) noexcept;
+    explicit OutputCollector(std::unique_ptr<State> state) noexcept;
     std::unique_ptr<State> state_;
 };
 

@@ -26,7 +26,7 @@
 #include "run_proxy.hpp"
 #include "run_request.hpp"
 #include "run_signals.hpp"
-#include "stdout_collector.hpp"
+#include "output_collector.hpp"
 #include "static_backends.hpp"
 
 #if !defined(_WIN32)
@@ -235,8 +235,8 @@ boost::json::object proxy_json(const ProxyOutcome& p) {
     return o;
 }
 
-int print_json(Output& out, const RunResult& r, const std::string& stdout_bytes, const ClampReport& report,
-               const std::optional<ProxyOutcome>& proxy, int status) {
+int print_json(Output& out, const RunResult& r, const std::string& stdout_bytes, const std::string& stderr_bytes,
+               const ClampReport& report, const std::optional<ProxyOutcome>& proxy, int status) {
     boost::json::object o;
     detail::put_run_result(o, r);
     o["config"] = boost::json::parse(r.config);
@@ -244,7 +244,7 @@ int print_json(Output& out, const RunResult& r, const std::string& stdout_bytes,
     if (proxy) o["proxy"] = proxy_json(*proxy);
     return out.result(std::move(o), status, [&](std::ostream& os) {
         write_output(os, "stdout", stdout_bytes);
-        write_output(os, "stderr", r.err);
+        write_output(os, "stderr", stderr_bytes);
     });
 }
 
@@ -341,27 +341,34 @@ Status route_domains(Output& out, const RunArgs& a, const Runner& runner, const 
     return {};
 }
 
-// --json holds the whole result before printing it: stdout then streams into this process
-// (stdout_collector.hpp), so that it is held once. Empty: not --json, a dry run, or Windows.
-Result<std::optional<StdoutCollector>> collect_stdout(const RunArgs& a, RunOptions& o) {
+// --json holds the whole result before printing it: stdout and stderr then stream into this
+// process (output_collector.hpp), so that each is held once. Empty: not --json, a dry run, Windows.
+struct CollectedOutput {
+    std::optional<OutputCollector> out, err;
+};
+Status collect_output(const RunArgs& a, RunOptions& o, CollectedOutput& c) {
 #if defined(_WIN32)
     (void)a;
     (void)o;
+    (void)c;
 #else
-    if (a.json && !a.dry_run) {
-        auto collector = StdoutCollector::start(o.output_limit);
-        if (!collector) return collector.error();
-        o.stdout_fd = collector->sink();
-        o.keep_streamed_output = false;
-        return std::optional<StdoutCollector>(std::move(*collector));
-    }
+    if (!a.json || a.dry_run) return {};
+    auto out = OutputCollector::start(o.output_limit, "stdout");
+    if (!out) return out.error();
+    auto err = OutputCollector::start(o.output_limit, "stderr");
+    if (!err) return err.error();
+    c.out.emplace(std::move(*out));
+    c.err.emplace(std::move(*err));
+    o.stdout_fd = c.out->sink();
+    o.stderr_fd = c.err->sink();
+    o.keep_streamed_output = false;
 #endif
-    return std::optional<StdoutCollector>();
+    return {};
 }
 
-// The run's stdout as --json prints it: collected, or (Windows, dry run) as the result kept it.
-Result<std::string> stdout_of(std::optional<StdoutCollector>& collector, RunResult& r) {
-    if (!collector) return std::move(r.out);
+// A stream as --json prints it: collected, or (Windows, a dry run) as the result kept it.
+Result<std::string> collected(std::optional<OutputCollector>& collector, std::string& kept) {
+    if (!collector) return std::move(kept);
     return collector->finish();
 }
 
@@ -387,8 +394,8 @@ int Run::run(Output& out) {
     CancelOnSignals signals;
     RunOptions options;
     if (auto problem = run_options_from(a, signals.fd(), options)) return out.usage(*problem, exit_refused);
-    auto collector = collect_stdout(a, options);
-    if (!collector) return fail(out, collector.error());
+    CollectedOutput collected_output;
+    if (Status s = collect_output(a, options, collected_output); !s) return fail(out, s.error());
 
     auto ceiling = load_operator_ceiling({a.ceiling_file, std::nullopt, true}, CeilingOptions{});
     if (!ceiling) return fail(out, ceiling.error());
@@ -430,9 +437,11 @@ int Run::run(Output& out) {
 
     const int status = exit_status(*result);
     if (a.json) {
-        auto stdout_bytes = stdout_of(*collector, *result);
+        auto stdout_bytes = collected(collected_output.out, result->out);
         if (!stdout_bytes) return fail(out, stdout_bytes.error());
-        return print_json(out, *result, *stdout_bytes, clamped->report, proxied, status);
+        auto stderr_bytes = collected(collected_output.err, result->err);
+        if (!stderr_bytes) return fail(out, stderr_bytes.error());
+        return print_json(out, *result, *stdout_bytes, *stderr_bytes, clamped->report, proxied, status);
     }
     if (a.dry_run) {
         std::cout << "config: " << result->config << "\ninvocation:";
