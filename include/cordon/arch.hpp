@@ -9,6 +9,7 @@
 
 #include "cordon/config.hpp"
 #include "cordon/detail/ascii.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/error.hpp"
 
 #if defined(_WIN32)
@@ -22,36 +23,26 @@ namespace cordon {
 /// The architectures `@microsoft/mxc-sdk` ships executors for (`bin/x64/`, `bin/arm64/`).
 enum class Arch : std::uint8_t { x64, arm64 };
 
-/// The package's folder name: "x64" or "arm64".
-constexpr std::string_view to_string(Arch arch) noexcept {
-    return arch == Arch::x64 ? "x64" : "arm64";
-}
-
-namespace detail {
-
-struct ArchSpelling {
-    std::string_view name;  ///< lower case
-    Arch arch;
+/// to_string: the package's folder name, "x64" or "arm64". The aliases (lower case) are how OSes
+/// report them: Windows PROCESSOR_ARCHITECTURE (AMD64, ARM64), Linux uname -m (x86_64, aarch64,
+/// arm64 on some kernels), macOS uname -m (x86_64, arm64), node's process.arch (x64, arm64), and
+/// Debian's names. Big-endian aarch64_be is deliberately absent: the executors are little-endian.
+template <>
+struct EnumNames<Arch> {
+    static constexpr std::array<EnumName<Arch>, 5> table{{
+        {"x64", Arch::x64},
+        {"arm64", Arch::arm64},
+        {"amd64", Arch::x64},
+        {"x86_64", Arch::x64},
+        {"aarch64", Arch::arm64},
+    }};
 };
-
-// Windows PROCESSOR_ARCHITECTURE (AMD64, ARM64), Linux uname -m (x86_64, aarch64, arm64 on some
-// kernels), macOS uname -m (x86_64, arm64), node's process.arch (x64, arm64), and Debian's names.
-// Big-endian aarch64_be is deliberately absent: the executors are little-endian.
-inline constexpr std::array<ArchSpelling, 5> arch_spellings{{
-    {"x64", Arch::x64},
-    {"amd64", Arch::x64},
-    {"x86_64", Arch::x64},
-    {"arm64", Arch::arm64},
-    {"aarch64", Arch::arm64},
-}};
-
-}  // namespace detail
 
 /// Maps an architecture as an OS reports it (`AMD64`, `ARM64`, `x86_64`, `aarch64`, `arm64`, `x64`;
 /// case-insensitive) to the package's name. Errors: unavailable (no MXC executor exists for it, e.g. `i686`).
 inline Result<Arch> normalize_arch(std::string_view reported) {
-    for (const auto& s : detail::arch_spellings)
-        if (detail::iequals(s.name, reported)) return s.arch;
+    for (const auto& s : EnumNames<Arch>::table)
+        if (detail::iequals(s.name, reported)) return s.value;
     return make_error(ErrorCode::unavailable,
                       "no MXC executor is published for CPU architecture '" + std::string(reported) +
                           "' (only x64 and arm64)",

@@ -13,6 +13,7 @@
 #include "cordon/config.hpp"
 #include "cordon/domain_pattern.hpp"
 #include "cordon/egress_rule.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/path.hpp"
 #include "cordon/policy.hpp"
 #include "cordon/run_limits.hpp"
@@ -37,27 +38,24 @@ enum class RequestField : std::uint8_t {
     lxc,
 };
 
-inline constexpr std::array<std::pair<std::string_view, RequestField>, 13> request_field_names{{
-    {"containerId", RequestField::container_id},
-    {"lifecycle", RequestField::lifecycle},
-    {"fallback.allowDaclMutation", RequestField::fallback_allow_dacl_mutation},
-    {"network.proxy", RequestField::network_proxy},
-    {"network.enforcementMode", RequestField::network_enforcement_mode},
-    {"network.allowLocalNetwork", RequestField::network_allow_local_network},
-    {"ui", RequestField::ui},
-    {"processContainer.capabilities", RequestField::process_container_capabilities},
-    {"processContainer.leastPrivilege", RequestField::process_container_least_privilege},
-    {"processContainer.ui", RequestField::process_container_ui},
-    {"seatbelt", RequestField::seatbelt},
-    {"seatbelt.profileOverride", RequestField::seatbelt_profile_override},
-    {"lxc", RequestField::lxc},
-}};
-
-constexpr std::string_view to_string(RequestField f) noexcept {
-    for (const auto& [name, value] : request_field_names)
-        if (value == f) return name;
-    return "?";
-}
+template <>
+struct EnumNames<RequestField> {
+    static constexpr std::array<EnumName<RequestField>, 13> table{{
+        {"containerId", RequestField::container_id},
+        {"lifecycle", RequestField::lifecycle},
+        {"fallback.allowDaclMutation", RequestField::fallback_allow_dacl_mutation},
+        {"network.proxy", RequestField::network_proxy},
+        {"network.enforcementMode", RequestField::network_enforcement_mode},
+        {"network.allowLocalNetwork", RequestField::network_allow_local_network},
+        {"ui", RequestField::ui},
+        {"processContainer.capabilities", RequestField::process_container_capabilities},
+        {"processContainer.leastPrivilege", RequestField::process_container_least_privilege},
+        {"processContainer.ui", RequestField::process_container_ui},
+        {"seatbelt", RequestField::seatbelt},
+        {"seatbelt.profileOverride", RequestField::seatbelt_profile_override},
+        {"lxc", RequestField::lxc},
+    }};
+};
 
 /// What an operator allows. Paths are canonical (when loaded with canonicalisation) or lexically
 /// normalised, in `style`; they are never resolved again by clamp.

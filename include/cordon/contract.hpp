@@ -8,6 +8,7 @@
 
 #include "cordon/config.hpp"
 #include "cordon/detail/embedded_schemas.hpp"
+#include "cordon/enum_names.hpp"
 
 namespace cordon {
 
@@ -17,9 +18,11 @@ namespace cordon {
 /// backend's default. 0.8.0-alpha is legacy with the directional fields added (never mixed).
 enum class ContractFamily : std::uint8_t { legacy, directional };
 
-constexpr std::string_view to_string(ContractFamily f) noexcept {
-    return f == ContractFamily::legacy ? "legacy" : "directional";
-}
+template <>
+struct EnumNames<ContractFamily> {
+    static constexpr std::array<EnumName<ContractFamily>, 2> table{
+        {{"legacy", ContractFamily::legacy}, {"directional", ContractFamily::directional}}};
+};
 
 /// One MXC config contract. Adding a contract means adding a schema file and a row here; the
 /// codecs read these flags instead of growing a copy per version. The flags are measured with

@@ -2,12 +2,14 @@
 // cordon: IPv4 and IPv6 addresses, parsed exactly as strictly as the MXC executor (Rust's std parser) and printed canonically.
 #pragma once
 
+#include <array>
 #include <cstddef>  // std::size_t
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "cordon/config.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/error.hpp"
 
 namespace cordon {
@@ -76,7 +78,10 @@ private:
 
 enum class IpFamily : std::uint8_t { v4, v6 };
 
-constexpr std::string_view to_string(IpFamily f) noexcept { return f == IpFamily::v4 ? "IPv4" : "IPv6"; }
+template <>
+struct EnumNames<IpFamily> {
+    static constexpr std::array<EnumName<IpFamily>, 2> table{{{"IPv4", IpFamily::v4}, {"IPv6", IpFamily::v6}}};
+};
 
 /// Address length in bits: 32 or 128.
 constexpr unsigned address_bits(IpFamily f) noexcept { return f == IpFamily::v4 ? 32 : 128; }

@@ -2,6 +2,7 @@
 // cordon: an absolute, lexically normalised path with an explicit style (POSIX or Windows) and within().
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include "cordon/config.hpp"
 #include "cordon/detail/ordinal_upcase.hpp"
+#include "cordon/enum_names.hpp"
 #include "cordon/error.hpp"
 
 namespace cordon {
@@ -17,9 +19,10 @@ namespace cordon {
 /// How a path string is read. Explicit, so Windows rules run (and are tested) on every host.
 enum class PathStyle : std::uint8_t { posix, windows };
 
-constexpr std::string_view to_string(PathStyle style) noexcept {
-    return style == PathStyle::windows ? "windows" : "posix";
-}
+template <>
+struct EnumNames<PathStyle> {
+    static constexpr std::array<EnumName<PathStyle>, 2> table{{{"posix", PathStyle::posix}, {"windows", PathStyle::windows}}};
+};
 
 /// The style of the machine cordon was compiled for.
 constexpr PathStyle host_path_style() noexcept {

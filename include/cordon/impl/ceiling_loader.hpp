@@ -313,7 +313,7 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
                                   pointer_child(pointer_child("/env", "allow"), i));
     }
     for (const std::string& name : string_array(obj.if_contains("requestMaySet")))
-        for (const auto& [n, f] : request_field_names)
+        for (const auto& [n, f] : EnumNames<RequestField>::table)
             if (n == name) c.request_may_set.push_back(f);
     fields.process = ProcessSpec{};
     fields.containment.reset();
