@@ -333,46 +333,145 @@ std::vector<Row> domain_rows(const Runner& runner, const RunOptions& run_options
 }
 #endif
 
+// The runner's options from the command line; nothing when it is not understood.
+std::optional<RunnerOptions> parse_args(int argc, char** argv) {
+    RunnerOptions runner_options;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--plugin-dir" && i + 1 < argc) runner_options.plugin_dir = argv[++i];
+        else if (a == "--executor" && i + 1 < argc) runner_options.executor.explicit_path = argv[++i];
+        else return std::nullopt;
+    }
+    return runner_options;
+}
+
+// A fresh Documents-like folder, a scratch (temp) folder, and something outside the ceiling.
+struct DemoTree {
+    fs::path root, docs, scratch, outside;
+    const std::string notes_text = "Meeting notes: ship cordon on Friday.\n";
+    const std::string secret_text = "api-key=sk-demo-outside-the-ceiling\n";
+
+    DemoTree() {
+        std::mt19937_64 rng(std::random_device{}());
+        root = fs::canonical(fs::temp_directory_path()) / ("cordon-demo-" + std::to_string(rng() % 1000000));
+        docs = root / "Documents", scratch = root / "scratch", outside = root / "outside";
+        for (const auto& d : {docs, scratch, outside}) fs::create_directories(d);
+        write_file(docs / "notes.txt", notes_text);
+        write_file(outside / "secret.txt", secret_text);
+    }
+};
+
+// The five filesystem and loopback rows: each runs one command through `run` and proves its
+// verdict on the host.
+template <class RunFn>
+std::vector<Row> filesystem_rows(RunFn&& run, const DemoTree& t, const Commands& cmd, LoopbackListener& listener) {
+    std::vector<Row> rows;
+    {
+        Row r{"write to Documents", false};
+        run(cmd.write_documents);
+        std::string now = read_file(t.docs / "notes.txt");
+        r.allowed = now != t.notes_text;
+        r.proof = r.allowed ? "notes.txt was overwritten" : "notes.txt unchanged (" + std::to_string(now.size()) + " bytes)";
+        rows.push_back(r);
+    }
+    {
+        Row r{"read from Documents", true};
+        run(cmd.read_documents);
+        r.allowed = fs::exists(t.scratch / "read-proof.txt") && read_file(t.scratch / "read-proof.txt") == t.notes_text;
+        r.proof = r.allowed ? "scratch/read-proof.txt equals notes.txt" : "no copy of notes.txt was made";
+        rows.push_back(r);
+    }
+    {
+        Row r{"write to scratch (temp)", true};
+        run(cmd.write_scratch);
+        r.allowed = fs::exists(t.scratch / "written.txt");
+        r.proof = r.allowed ? "scratch/written.txt exists on the host" : "scratch/written.txt missing";
+        rows.push_back(r);
+    }
+    {
+        Row r{"read outside the ceiling", false};
+        run(cmd.read_outside);
+        bool leaked = fs::exists(t.scratch / "leak.txt") &&
+                      read_file(t.scratch / "leak.txt").find("sk-demo") != std::string::npos;
+        r.allowed = leaked;
+        r.proof = leaked ? "secret.txt was copied out" : "scratch/leak.txt holds no byte of secret.txt";
+        rows.push_back(r);
+    }
+    {
+        Row r{"network to the host", false};
+        run(cmd.network);
+        bool knocked = listener.knocked();
+        r.allowed = knocked || fs::exists(t.scratch / "net.txt");
+        r.proof = r.allowed ? "the loopback listener saw a connection"
+                            : "loopback listener on port " + std::to_string(listener.port()) + " saw nothing";
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+// The matrix as the README shows it; true when every verdict that ran is as expected.
+bool print_matrix(const Runner& runner, const DemoTree& t, const std::vector<Row>& rows) {
+    const auto& exe = runner.executor();
+    std::cout << "cordon demo matrix: backend " << to_string(runner.backend()) << ", executor "
+              << exe.path().filename().string() << " (SDK " << exe.sdk_version() << ", sha256 "
+              << exe.sha256().substr(0, 16) << "..., verified)\n"
+              << "ceiling: CORDON_READONLY_PATHS=" << t.docs.string() << "\n"
+              << "         CORDON_READWRITE_PATHS=" << t.scratch.string() << "\n"
+              << "         CORDON_NETWORK=block\n"
+#if !defined(_WIN32)
+              << "         CORDON_EGRESS_ALLOW=198.51.100.7/32:PORT/tcp (egress rows: the agent also asks another port)\n"
+              << "         CORDON_ALLOWED_DOMAINS=allowed.demo (domain rows: the agent also asks denied.demo)\n"
+#endif
+              << "\n";
+    std::cout << "  action                     expected  observed  proof\n";
+    bool all_as_expected = true;
+    std::size_t skipped = 0;
+    for (const auto& r : rows) {
+        auto verdict = [](bool allowed) { return allowed ? std::string("ALLOWED") : std::string("BLOCKED"); };
+        if (r.proof.rfind("not run", 0) == 0) {
+            ++skipped;
+            std::cout << "  " << r.action << std::string(27 - std::min<std::size_t>(27, r.action.size()), ' ')
+                      << verdict(r.expect_allowed) << "   -         " << r.proof << "\n";
+            continue;
+        }
+        bool ok = r.allowed == r.expect_allowed;
+        all_as_expected = all_as_expected && ok;
+        std::string action = r.action + std::string(27 - std::min<std::size_t>(27, r.action.size()), ' ');
+        std::cout << "  " << action << verdict(r.expect_allowed) << "   " << verdict(r.allowed) << "   "
+                  << r.proof << (ok ? "" : "   <-- UNEXPECTED") << "\n";
+    }
+    const std::string checked = std::to_string(rows.size() - skipped);
+    std::cout << "\n" << (all_as_expected ? "all " + checked + " verdicts as expected" : std::string("SOME VERDICTS UNEXPECTED"))
+              << "\n";
+    return all_as_expected;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     try {
-        RunnerOptions runner_options;
-        for (int i = 1; i < argc; ++i) {
-            std::string a = argv[i];
-            if (a == "--plugin-dir" && i + 1 < argc) runner_options.plugin_dir = argv[++i];
-            else if (a == "--executor" && i + 1 < argc) runner_options.executor.explicit_path = argv[++i];
-            else {
-                std::cerr << "usage: demo_matrix [--plugin-dir DIR] [--executor PATH]\n";
-                return 2;
-            }
+        auto runner_options = parse_args(argc, argv);
+        if (!runner_options) {
+            std::cerr << "usage: demo_matrix [--plugin-dir DIR] [--executor PATH]\n";
+            return 2;
         }
 #if defined(_WIN32)
         std::cout << "note: on Windows the demo needs a real Windows machine (AppContainer); under wine the\n"
                      "      executor fails closed and nothing runs.\n";
 #endif
-        auto runner = make_runner(runner_options);
+        auto runner = make_runner(*runner_options);
         if (!runner) {
             std::cerr << "demo_matrix: " << to_string(runner.error().code) << ": " << runner.error().to_string() << "\n";
             return 3;
         }
-
-        // A fresh Documents-like folder, a scratch (temp) folder, and something outside the ceiling.
-        std::mt19937_64 rng(std::random_device{}());
-        const fs::path root = fs::canonical(fs::temp_directory_path()) / ("cordon-demo-" + std::to_string(rng() % 1000000));
-        const fs::path docs = root / "Documents", scratch = root / "scratch", outside = root / "outside";
-        for (const auto& d : {docs, scratch, outside}) fs::create_directories(d);
-        const std::string notes_text = "Meeting notes: ship cordon on Friday.\n";
-        const std::string secret_text = "api-key=sk-demo-outside-the-ceiling\n";
-        write_file(docs / "notes.txt", notes_text);
-        write_file(outside / "secret.txt", secret_text);
+        const DemoTree t;
         RunOptions run_options;
-        run_options.run_as = unprivileged_user_for(root);
+        run_options.run_as = unprivileged_user_for(t.root);
 
         // The operator's ceiling, as an embedding agent host would set it (one path each, so no list
         // separator is involved: ';' on Windows, ':' elsewhere).
-        set_env("CORDON_READONLY_PATHS", docs.string());
-        set_env("CORDON_READWRITE_PATHS", scratch.string());
+        set_env("CORDON_READONLY_PATHS", t.docs.string());
+        set_env("CORDON_READWRITE_PATHS", t.scratch.string());
         set_env("CORDON_TIMEOUT_MS", "20000");
         set_env("CORDON_NETWORK", "block");
         auto ceiling = ceiling_from_env("CORDON_");
@@ -382,7 +481,7 @@ int main(int argc, char** argv) {
         }
 
         LoopbackListener listener;
-        const Commands cmd = commands_for(runner->backend(), docs, scratch, outside, listener.port());
+        const Commands cmd = commands_for(runner->backend(), t.docs, t.scratch, t.outside, listener.port());
         ClampOptions clamp_options;
         clamp_options.executor_dir = runner->executor().path().parent_path().string();
 
@@ -391,9 +490,9 @@ int main(int argc, char** argv) {
         auto run = [&](const std::string& command_line) -> RunResult {
             Policy request;
             request.process.command_line = command_line;
-            request.process.cwd = scratch.string();
-            request.filesystem.readonly = {docs.string(), outside.string()};
-            request.filesystem.readwrite = {scratch.string()};
+            request.process.cwd = t.scratch.string();
+            request.filesystem.readonly = {t.docs.string(), t.outside.string()};
+            request.filesystem.readwrite = {t.scratch.string()};
             request.network = NetworkSpec{};
             request.network->egress.default_action = EgressDefault::allow;
             auto clamped = clamp(request, *ceiling, runner->capabilities(), clamp_options);
@@ -403,85 +502,13 @@ int main(int argc, char** argv) {
             return *result;
         };
 
-        std::vector<Row> rows;
-        {
-            Row r{"write to Documents", false};
-            run(cmd.write_documents);
-            std::string now = read_file(docs / "notes.txt");
-            r.allowed = now != notes_text;
-            r.proof = r.allowed ? "notes.txt was overwritten" : "notes.txt unchanged (" + std::to_string(now.size()) + " bytes)";
-            rows.push_back(r);
-        }
-        {
-            Row r{"read from Documents", true};
-            run(cmd.read_documents);
-            r.allowed = fs::exists(scratch / "read-proof.txt") && read_file(scratch / "read-proof.txt") == notes_text;
-            r.proof = r.allowed ? "scratch/read-proof.txt equals notes.txt" : "no copy of notes.txt was made";
-            rows.push_back(r);
-        }
-        {
-            Row r{"write to scratch (temp)", true};
-            run(cmd.write_scratch);
-            r.allowed = fs::exists(scratch / "written.txt");
-            r.proof = r.allowed ? "scratch/written.txt exists on the host" : "scratch/written.txt missing";
-            rows.push_back(r);
-        }
-        {
-            Row r{"read outside the ceiling", false};
-            run(cmd.read_outside);
-            bool leaked = fs::exists(scratch / "leak.txt") &&
-                          read_file(scratch / "leak.txt").find("sk-demo") != std::string::npos;
-            r.allowed = leaked;
-            r.proof = leaked ? "secret.txt was copied out" : "scratch/leak.txt holds no byte of secret.txt";
-            rows.push_back(r);
-        }
-        {
-            Row r{"network to the host", false};
-            run(cmd.network);
-            bool knocked = listener.knocked();
-            r.allowed = knocked || fs::exists(scratch / "net.txt");
-            r.proof = r.allowed ? "the loopback listener saw a connection"
-                                : "loopback listener on port " + std::to_string(listener.port()) + " saw nothing";
-            rows.push_back(r);
-        }
+        std::vector<Row> rows = filesystem_rows(run, t, cmd, listener);
 #if !defined(_WIN32)
-        for (Row& r : egress_rows(*runner, run_options, root)) rows.push_back(r);
-        for (Row& r : domain_rows(*runner, run_options, root)) rows.push_back(r);
+        for (Row& r : egress_rows(*runner, run_options, t.root)) rows.push_back(r);
+        for (Row& r : domain_rows(*runner, run_options, t.root)) rows.push_back(r);
 #endif
-
-        const auto& exe = runner->executor();
-        std::cout << "cordon demo matrix: backend " << to_string(runner->backend()) << ", executor "
-                  << exe.path().filename().string() << " (SDK " << exe.sdk_version() << ", sha256 "
-                  << exe.sha256().substr(0, 16) << "..., verified)\n"
-                  << "ceiling: CORDON_READONLY_PATHS=" << docs.string() << "\n"
-                  << "         CORDON_READWRITE_PATHS=" << scratch.string() << "\n"
-                  << "         CORDON_NETWORK=block\n"
-#if !defined(_WIN32)
-                  << "         CORDON_EGRESS_ALLOW=198.51.100.7/32:PORT/tcp (egress rows: the agent also asks another port)\n"
-                  << "         CORDON_ALLOWED_DOMAINS=allowed.demo (domain rows: the agent also asks denied.demo)\n"
-#endif
-                  << "\n";
-        std::cout << "  action                     expected  observed  proof\n";
-        bool all_as_expected = true;
-        std::size_t skipped = 0;
-        for (const auto& r : rows) {
-            auto verdict = [](bool allowed) { return allowed ? std::string("ALLOWED") : std::string("BLOCKED"); };
-            if (r.proof.rfind("not run", 0) == 0) {
-                ++skipped;
-                std::cout << "  " << r.action << std::string(27 - std::min<std::size_t>(27, r.action.size()), ' ')
-                          << verdict(r.expect_allowed) << "   -         " << r.proof << "\n";
-                continue;
-            }
-            bool ok = r.allowed == r.expect_allowed;
-            all_as_expected = all_as_expected && ok;
-            std::string action = r.action + std::string(27 - std::min<std::size_t>(27, r.action.size()), ' ');
-            std::cout << "  " << action << verdict(r.expect_allowed) << "   " << verdict(r.allowed) << "   "
-                      << r.proof << (ok ? "" : "   <-- UNEXPECTED") << "\n";
-        }
-        const std::string checked = std::to_string(rows.size() - skipped);
-        std::cout << "\n" << (all_as_expected ? "all " + checked + " verdicts as expected" : std::string("SOME VERDICTS UNEXPECTED"))
-                  << "\n";
-        fs::remove_all(root);
+        const bool all_as_expected = print_matrix(*runner, t, rows);
+        fs::remove_all(t.root);
         return all_as_expected ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "demo_matrix: " << e.what() << "\n";
