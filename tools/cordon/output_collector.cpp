@@ -20,7 +20,7 @@ namespace cordon::cli {
 
 #if defined(_WIN32)
 
-// No streaming sinks on Windows yet (RunOptions): the result keeps stdout, and nothing starts this.
+// No streaming sinks on Windows yet (RunOptions): the result keeps both streams, and nothing starts this.
 struct OutputCollector::State {};
 Result<OutputCollector> OutputCollector::start(std::size_t, const char* stream) {
     return make_error(ErrorCode::backend_unsupported, std::string("collecting ") + stream + " through a pipe is POSIX only");
@@ -39,15 +39,23 @@ struct OutputCollector::State {
     const char* stream = "";
     std::thread reader;
 
+    // Out of memory (a cap too large to reserve): the bytes are lost, which finish() reports; the
+    // pipe is still read to its end, so the runner never waits on it.
     void read_to_eof() {
         char buf[65536];
         for (;;) {
             ssize_t n = ::read(read_fd, buf, sizeof buf);
-            if (n > 0) bytes.append(buf, static_cast<std::size_t>(n));
-            else if (n < 0 && errno == EINTR) continue;
-            else {
-                if (n < 0) read_errno = errno;
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                if (n < 0 && read_errno == 0) read_errno = errno;
                 return;
+            }
+            if (read_errno != 0) continue;
+            try {
+                bytes.append(buf, static_cast<std::size_t>(n));
+            } catch (const std::bad_alloc&) {
+                read_errno = ENOMEM;
+                std::string().swap(bytes);
             }
         }
     }

@@ -23,10 +23,10 @@
 #include "cordon/names.hpp"
 #include "cordon/runner.hpp"
 #include "options.hpp"
+#include "output_collector.hpp"
 #include "run_proxy.hpp"
 #include "run_request.hpp"
 #include "run_signals.hpp"
-#include "output_collector.hpp"
 #include "static_backends.hpp"
 
 #if !defined(_WIN32)
