@@ -320,12 +320,6 @@ std::vector<int> pipe_holders(const std::vector<int>& read_fds) {
     return pids;
 }
 
-// What RunResult keeps of a stream: all it accepts, or only the head of one that goes to a sink
-// when the caller does not want it twice (RunOptions::keep_streamed_output).
-std::size_t kept_bytes(const RunOptions& o, int sink) {
-    return sink >= 0 && !o.keep_streamed_output ? std::min(o.output_limit, streamed_head_bytes) : o.output_limit;
-}
-
 /// The parent's side of one run, from fork to reap.
 class Supervisor {
 public:
@@ -601,6 +595,10 @@ pid_t start_child(const ChildPlan& plan) {
 }
 
 }  // namespace
+
+std::size_t kept_bytes(const RunOptions& o, int sink) {
+    return sink >= 0 && !o.keep_streamed_output ? std::min(o.output_limit, streamed_head_bytes) : o.output_limit;
+}
 
 Result<ProcessResult> run_process(const SpawnSpec& spec) {
     if (auto bad = validate(spec)) return *bad;

@@ -90,4 +90,8 @@ struct ProcessResult {
 /// limits.memory_bytes is set and no cgroup v2 can be made here; io_error when setting up the cgroup failed.
 Result<ProcessResult> run_process(const SpawnSpec& spec);
 
+/// What RunResult keeps of a stream: all it accepts (up to output_limit), or only the head of one
+/// that goes to `sink` when the caller does not want it twice (RunOptions::keep_streamed_output).
+std::size_t kept_bytes(const RunOptions& o, int sink);
+
 }  // namespace cordon::posix

@@ -32,12 +32,12 @@ void classify(RunResult& run, bool interactive) {
     run.failure_message = view.failure_message;
 }
 
-// stderr went to a sink as it came, and the caller keeps only the head of streamed output: the
-// runner kept its tail too, for the classification; now the result keeps the head, as of stdout.
+// Of a streamed stderr the runner kept the tail beside the head, for the classification; now the
+// result keeps what it keeps of stdout (kept_bytes).
 void keep_streamed_stderr_head(RunResult& run, const RunOptions& o) {
-    if (o.stderr_fd < 0 || o.keep_streamed_output || o.stdin_mode == StdinMode::interactive) return;
-    if (run.err.size() <= streamed_head_bytes) return;
-    run.err.resize(streamed_head_bytes);
+    const std::size_t kept = kept_bytes(o, o.stderr_fd);
+    if (run.err.size() <= kept) return;
+    run.err.resize(kept);
     run.err.shrink_to_fit();
 }
 
