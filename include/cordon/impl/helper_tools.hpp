@@ -46,7 +46,7 @@ inline bool exec_candidate(const std::string& p) {
 
 // The verdicts of one lookup on the directories its links pass through: the tools share a few
 // (/usr/sbin, /etc/alternatives on Debian), and resolving and walking each again for every link
-// cost a CLI call some 300 system calls.
+// cost a CLI call ~150 system calls (strace).
 class DirVerdicts {
 public:
     struct Verdict {
