@@ -96,6 +96,58 @@ TEST_SUITE("ceiling") {
         CHECK(e.message.find("data stream") != std::string::npos);
     }
 
+    TEST_CASE("the format version: absent or 1 is read; any other is refused for its version, before its fields") {
+        CHECK(lexical_ceiling(PathStyle::posix, R"({"version": 1, "readonlyPaths": ["/usr"]})").readonly.size() == 1);
+        // A newer file is refused for its version, not for the field this cordon does not know.
+        Error e = ceiling_error(R"({"version": 2, "futureField": true})");
+        CHECK(e.where == "/version");
+        CHECK(e.message.find("format 1, not 2") != std::string::npos);
+        CHECK(e.message.find("newer cordon") != std::string::npos);
+        // An MXC config handed over as a ceiling says so.
+        e = ceiling_error(R"({"version": "0.7.0-alpha", "process": {"commandLine": "x"}})");
+        CHECK(e.where == "/version");
+        CHECK(e.message.find("not an MXC config") != std::string::npos);
+        for (const char* bad : {R"({"version": 0})", R"({"version": 1.5})", R"({"version": null})", R"({"version": true})"})
+            CHECK_MESSAGE(ceiling_error(bad).where == "/version", bad);
+    }
+
+    TEST_CASE("the ceiling-only fields are decoded into the ceiling's own FixedFields, with the executors' rules") {
+        Ceiling pc = lexical_ceiling(PathStyle::posix, R"({"containment": "processcontainer", "containerId": "c1",
+            "lifecycle": {"destroyOnExit": true}, "fallback": {"allowDaclMutation": false}, "ui": {"disable": true},
+            "processContainer": {"leastPrivilege": true, "capabilities": ["internetClient"]},
+            "network": {"defaultPolicy": "allow", "enforcementMode": "firewall", "allowLocalNetwork": false,
+                        "proxy": {"localhost": 3128}}})");
+        CHECK(pc.containment == Containment::processcontainer);
+        CHECK(pc.fixed.container_id == std::optional<std::string>("c1"));
+        REQUIRE(pc.fixed.lifecycle);
+        CHECK(pc.fixed.lifecycle->destroy_on_exit == std::optional<bool>(true));
+        REQUIRE(pc.fixed.fallback);
+        CHECK(pc.fixed.fallback->allow_dacl_mutation == std::optional<bool>(false));
+        REQUIRE(pc.fixed.ui);
+        CHECK(pc.fixed.ui->disable == std::optional<bool>(true));
+        REQUIRE(pc.fixed.process_container);
+        CHECK(pc.fixed.process_container->least_privilege == std::optional<bool>(true));
+        CHECK(pc.fixed.process_container->capabilities == std::vector<std::string>{"internetClient"});
+        CHECK(pc.fixed.enforcement_mode == EnforcementMode::firewall);
+        CHECK(pc.fixed.allow_local_network == std::optional<bool>(false));
+        REQUIRE(pc.fixed.proxy);
+        CHECK(std::get<ProxyLocalhost>(*pc.fixed.proxy).port == 3128);
+        CHECK(pc.network == NetworkDefault::allow);
+        CHECK_FALSE(pc.fixed.seatbelt);
+        CHECK_FALSE(pc.fixed.lxc);
+
+        Ceiling lxc = lexical_ceiling(PathStyle::posix,
+                                      R"({"containment": "lxc", "lxc": {"distribution": "debian", "release": "12"}})");
+        REQUIRE(lxc.fixed.lxc);
+        CHECK(lxc.fixed.lxc->distribution == "debian");
+        CHECK_FALSE(lxc.fixed.proxy);
+        // The executors' cross-field rules hold for the ceiling's values, at its own pointers.
+        CHECK(ceiling_error(R"({"containment": "lxc", "network": {"defaultPolicy": "allow", "proxy": {"localhost": 1}}})")
+                  .where == "/network/proxy/localhost");
+        CHECK(ceiling_error(R"({"containment": "bubblewrap", "seatbelt": {}})").where == "/seatbelt");
+        CHECK(ceiling_error(R"({"network": {"proxy": {"localhost": 0}}})").where == "/network/proxy/localhost");
+    }
+
     TEST_CASE("a file: errors name the file and pointer; the file becomes the trust anchor") {
         TempTree t;
         std::string good = t.file("ceiling.json", R"({"readonlyPaths":["/usr"]})");

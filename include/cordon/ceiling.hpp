@@ -57,6 +57,25 @@ struct EnumNames<RequestField> {
     }};
 };
 
+/// The ceiling file format this cordon reads (`version`; absent means 1). A file of another
+/// version is refused for its version before any of its fields is read.
+inline constexpr std::int64_t ceiling_format_version = 1;
+
+/// The operator's own values for the fields a request may not set unless the ceiling's
+/// `requestMaySet` names them; clamp copies them into the clamped policy (MXC shapes).
+struct FixedFields {
+    std::optional<std::string> container_id;
+    std::optional<LifecycleSpec> lifecycle;
+    std::optional<FallbackSpec> fallback;
+    std::optional<UiSpec> ui;
+    std::optional<EnforcementMode> enforcement_mode;  ///< `network.enforcementMode`
+    std::optional<bool> allow_local_network;          ///< `network.allowLocalNetwork`
+    std::optional<Proxy> proxy;                       ///< `network.proxy`
+    std::optional<ProcessContainerSpec> process_container;
+    std::optional<SeatbeltSpec> seatbelt;
+    std::optional<LxcSpec> lxc;
+};
+
 /// What an operator allows. Paths are canonical (when loaded with canonicalisation) or lexically
 /// normalised, in `style`; they are never resolved again by clamp.
 struct Ceiling {
@@ -92,10 +111,7 @@ struct Ceiling {
     /// otherwise refuses for every granted domain. Empty: none.
     std::vector<std::string> proxy_allowed_internal;
     std::vector<std::string> env_allow;      ///< variable names or globs (`LC_*`)
-    /// The ceiling's own values for fields a request may not set (containerId, lifecycle, fallback,
-    /// ui, processContainer, seatbelt, lxc, network.enforcementMode/allowLocalNetwork/proxy).
-    /// Its process, filesystem and containment are unused.
-    Policy fields;
+    FixedFields fixed;  ///< values for the ceiling-only fields
     std::vector<RequestField> request_may_set;
     std::optional<Path> source_file;  ///< the ceiling file in use: a trust anchor, never writable
     /// Where the ceiling came from, as reports name it: the file as given, "environment CORDON_*",

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #if !defined(_WIN32)
@@ -20,7 +21,6 @@
 #include "cordon/ceiling_loader.hpp"
 #include "cordon/egress_flag.hpp"
 #include "cordon/egress_set.hpp"
-#include "cordon/contract.hpp"
 #include "cordon/domain_pattern.hpp"
 #include "cordon/detail/address_class.hpp"
 #include "cordon/detail/input_file.hpp"
@@ -28,7 +28,7 @@
 #include "cordon/detail/limit_fields.hpp"
 #include "cordon/detail/schema_check.hpp"
 #include "cordon/detail/strict_json.hpp"
-#include "cordon/impl/mxc_decode.hpp"
+#include "cordon/impl/ceiling_decode.hpp"
 #include "cordon/violation.hpp"
 
 namespace cordon {
@@ -250,33 +250,31 @@ inline Status ceiling_egress(const boost::json::object& network, Ceiling& c) {
     return {};
 }
 
+// The format version is read first, so that a newer ceiling is refused for its version rather than
+// for the fields this cordon does not know yet.
+inline Status check_ceiling_version(const boost::json::value& doc) {
+    const boost::json::value* v = doc.is_object() ? doc.get_object().if_contains("version") : nullptr;
+    if (!v) return {};  // absent: format 1, as every ceiling written before the field existed
+    auto n = integer_of(*v);
+    if (n && *n == ceiling_format_version) return {};
+    std::string why = "this cordon reads ceiling format " + std::to_string(ceiling_format_version) + ", not " +
+                      boost::json::serialize(*v);
+    if (v->is_string()) why += " (a ceiling is not an MXC config: its `version` is a format number)";
+    else if (n && *n > ceiling_format_version) why += " (written for a newer cordon)";
+    return make_error(ErrorCode::invalid_policy, why, "/version");
+}
+
 inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const CeilingOptions& options) {
+    if (Status s = check_ceiling_version(doc); !s) return s.error();
     Violations violations = ceiling_schema_violations(doc);
     if (!violations.empty()) return to_error(violations);
     const boost::json::object& obj = doc.get_object();
 
-    // The MXC-shaped sections are decoded by the MXC decoder itself, from a config holding only
-    // them, so the ceiling obeys the same cross-field rules (backend sections, proxy) with the same
-    // JSON pointers.
-    boost::json::object mxc;
-    mxc["version"] = contract_0_7_0_alpha.version;
-    mxc["process"] = boost::json::object{{"commandLine", "ceiling"}};
-    for (std::string_view key : {"containment", "containerId", "lifecycle", "fallback", "network", "ui",
-                                 "processContainer", "seatbelt", "lxc"})
-        if (auto* v = obj.if_contains(key)) mxc[key] = *v;
-    if (auto* net = mxc.if_contains("network"))  // MXC 1.0 rules and cordon's domains: below
-        for (const char* key : {"egress", "allowedDomains", "allowedInternal", "proxyHostsFile"}) net->get_object().erase(key);
-    Policy fields = MxcDecoder(contract_0_7_0_alpha, violations).decode(mxc);
-    if (!violations.empty()) return to_error(violations);
-
     Ceiling c;
     c.style = options.style;
     c.canonical = options.canonicalize;
-    c.containment = fields.containment;
-    if (fields.network) {
-        c.network = to_network_default(fields.network->effective_default());
-        c.allowed_hosts = fields.network->legacy.allowed_hosts;
-    }
+    CeilingDecoder(violations).decode(obj, c);
+    if (!violations.empty()) return to_error(violations);
     if (auto* net = obj.if_contains("network")) {
         const boost::json::object& network = net->get_object();
         if (Status s = ceiling_egress(network, c); !s) return s.error();
@@ -315,10 +313,120 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
     for (const std::string& name : string_array(obj.if_contains("requestMaySet")))
         for (const auto& [n, f] : EnumNames<RequestField>::table)
             if (n == name) c.request_may_set.push_back(f);
-    fields.process = ProcessSpec{};
-    fields.containment.reset();
-    c.fields = std::move(fields);
     return c;
+}
+
+}  // namespace detail
+
+namespace detail {
+
+// One environment ceiling variable's value, read into `c`; `name` is the variable, as errors name it.
+using EnvVariableReader = Status (*)(const std::string& value, const std::string& name, const CeilingOptions& options,
+                                     Ceiling& c);
+
+template <std::vector<Path> Ceiling::*List>
+Status env_roots(const std::string& value, const std::string& name, const CeilingOptions& options, Ceiling& c) {
+    auto items = split_path_list(value, options.style, name);
+    if (!items) return items.error();
+    auto where = [&](std::size_t i) { return name + "[" + std::to_string(i) + "]"; };
+    return ceiling_roots(*items, options, where, c.*List);
+}
+
+inline Status env_timeout(const std::string& value, const std::string& name, const CeilingOptions&, Ceiling& c) {
+    bool digits = !value.empty() && value.size() <= 10 && value.find_first_not_of("0123456789") == std::string::npos;
+    unsigned long long n = digits ? std::stoull(value) : 0;
+    if (!digits || n > Timeout::max_ms)
+        return make_error(ErrorCode::invalid_policy,
+                          "expected milliseconds from 0 to " + std::to_string(Timeout::max_ms) +
+                              " (0 means no limit), got \"" + value + "\"",
+                          name);
+    c.timeout = Timeout::ms(static_cast<std::uint32_t>(n));
+    return {};
+}
+
+inline Status env_network(const std::string& value, const std::string& name, const CeilingOptions&, Ceiling& c) {
+    if (value == "block") c.network = NetworkDefault::block;
+    else if (value == "allow") c.network = NetworkDefault::allow;
+    else return make_error(ErrorCode::invalid_policy, "expected \"block\" or \"allow\", got \"" + value + "\"", name);
+    return {};
+}
+
+inline Status env_allow(const std::string& value, const std::string& name, const CeilingOptions& options, Ceiling& c) {
+    auto items = split_path_list(value, options.style, name);
+    if (!items) return items.error();
+    for (const std::string& item : *items)
+        if (item.find('=') != std::string::npos)
+            return make_error(ErrorCode::invalid_policy, "a variable name (or glob) holds no '='", name);
+    c.env_allow = std::move(*items);
+    return {};
+}
+
+inline Status env_run_as(const std::string& value, const std::string& name, const CeilingOptions&, Ceiling& c) {
+    auto run_as = run_as_for(value, name);
+    if (!run_as) return run_as.error();
+    c.run_as = *run_as;
+    return {};
+}
+
+template <std::vector<EgressRule> Egress::*List>
+Status env_egress_rules(const std::string& value, const std::string& name, const CeilingOptions&, Ceiling& c) {
+    return env_egress(value, name, c.egress.*List);
+}
+
+inline Status env_proxy_hosts_file(const std::string& value, const std::string& name, const CeilingOptions&, Ceiling& c) {
+    if (value.empty()) return make_error(ErrorCode::invalid_policy, "expected a file name, got nothing", name);
+    c.proxy_hosts_file = value;
+    return {};
+}
+
+inline Status env_allowed_internal(const std::string& value, const std::string& name, const CeilingOptions&, Ceiling& c) {
+    auto where = [&](std::size_t i) { return name + "[" + std::to_string(i) + "]"; };
+    return internal_blocks(split_commas(value), where, c.proxy_allowed_internal);
+}
+
+struct EnvVariable {
+    std::string_view suffix;
+    EnvVariableReader read;
+};
+
+// Every variable of an environment ceiling with its reader, in ceiling_env_suffixes' order (which
+// the static_assert below holds this table to: the list is said here, and checked there).
+inline constexpr std::array<EnvVariable, ceiling_env_suffixes.size()> env_variables{{
+    {"READONLY_PATHS", env_roots<&Ceiling::readonly>},
+    {"READWRITE_PATHS", env_roots<&Ceiling::readwrite>},
+    {"DENIED_PATHS", env_roots<&Ceiling::denied>},
+    {"ALLOWED_SOCKETS", env_roots<&Ceiling::allowed_sockets>},
+    {"TIMEOUT_MS", env_timeout},
+    {"NETWORK", env_network},
+    {"ENV_ALLOW", env_allow},
+    {"RUN_AS", env_run_as},
+    {"LIMITS", [](const std::string& v, const std::string& n, const CeilingOptions&, Ceiling& c) { return env_limits(v, n, c.limits); }},
+    {"EGRESS_ALLOW", env_egress_rules<&Egress::allow>},
+    {"EGRESS_DENY", env_egress_rules<&Egress::deny>},
+    {"ALLOWED_DOMAINS",
+     [](const std::string& v, const std::string& n, const CeilingOptions&, Ceiling& c) { return env_domains(v, n, c.allowed_domains); }},
+    {"PROXY_HOSTS_FILE", env_proxy_hosts_file},
+    {"PROXY_ALLOWED_INTERNAL", env_allowed_internal},
+}};
+
+constexpr bool env_variables_match_suffixes() {
+    for (std::size_t i = 0; i < env_variables.size(); ++i)
+        if (env_variables[i].suffix != ceiling_env_suffixes[i]) return false;
+    return true;
+}
+static_assert(env_variables_match_suffixes(), "env_variables must list ceiling_env_suffixes, in order");
+
+inline Status check_env_prefix(std::string_view prefix) {
+    if (prefix.empty() || prefix.back() != '_')
+        return make_error(ErrorCode::invalid_policy,
+                          "environment prefix must end in '_' (e.g. CORDON_); an empty one would read bare "
+                          "variable names such as NETWORK",
+                          std::string(prefix));
+    for (char ch : prefix)
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+            return make_error(ErrorCode::invalid_policy, "environment prefix may hold only letters, digits and '_'",
+                              std::string(prefix));
+    return {};
 }
 
 }  // namespace detail
@@ -327,85 +435,20 @@ CORDON_FUNC Result<Ceiling> ceiling_from_env(std::string_view prefix, const Ceil
                                              const EnvLookup& lookup) {
     try {
         if (Status s = detail::check_ceiling_options(options); !s) return s.error();
-        if (prefix.empty() || prefix.back() != '_')
-            return make_error(ErrorCode::invalid_policy,
-                              "environment prefix must end in '_' (e.g. CORDON_); an empty one would read bare "
-                              "variable names such as NETWORK",
-                              std::string(prefix));
-        for (char ch : prefix)
-            if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
-                return make_error(ErrorCode::invalid_policy, "environment prefix may hold only letters, digits and '_'",
-                                  std::string(prefix));
+        if (Status s = detail::check_env_prefix(prefix); !s) return s.error();
         Ceiling c;
         c.style = options.style;
         c.canonical = options.canonicalize;
-        for (auto [suffix, list] : {std::pair{"READONLY_PATHS", &c.readonly}, std::pair{"READWRITE_PATHS", &c.readwrite},
-                                    std::pair{"DENIED_PATHS", &c.denied}, std::pair{"ALLOWED_SOCKETS", &c.allowed_sockets}}) {
-            std::string name = std::string(prefix) + suffix;
-            auto value = lookup(name);
-            if (!value) continue;
-            auto items = split_path_list(*value, options.style, name);
-            if (!items) return items.error();
-            auto where = [&](std::size_t i) { return name + "[" + std::to_string(i) + "]"; };
-            if (Status s = detail::ceiling_roots(*items, options, where, *list); !s) return s.error();
-        }
-        std::string name = std::string(prefix) + "TIMEOUT_MS";
-        if (auto value = lookup(name)) {
-            bool digits = !value->empty() && value->size() <= 10 &&
-                          value->find_first_not_of("0123456789") == std::string::npos;
-            unsigned long long n = digits ? std::stoull(*value) : 0;
-            if (!digits || n > Timeout::max_ms)
-                return make_error(ErrorCode::invalid_policy,
-                                  "expected milliseconds from 0 to " + std::to_string(Timeout::max_ms) +
-                                      " (0 means no limit), got \"" + *value + "\"",
-                                  name);
-            c.timeout = Timeout::ms(static_cast<std::uint32_t>(n));
-        }
-        name = std::string(prefix) + "NETWORK";
-        if (auto value = lookup(name)) {
-            if (*value == "block") c.network = NetworkDefault::block;
-            else if (*value == "allow") c.network = NetworkDefault::allow;
-            else return make_error(ErrorCode::invalid_policy, "expected \"block\" or \"allow\", got \"" + *value + "\"", name);
-        }
-        for (auto [suffix, list] : {std::pair{"EGRESS_ALLOW", &c.egress.allow}, std::pair{"EGRESS_DENY", &c.egress.deny}}) {
-            name = std::string(prefix) + suffix;
+        for (const detail::EnvVariable& variable : detail::env_variables) {
+            const std::string name = std::string(prefix) + std::string(variable.suffix);
             if (auto value = lookup(name))
-                if (Status s = detail::env_egress(*value, name, *list); !s) return s.error();
-        }
-        name = std::string(prefix) + "ALLOWED_DOMAINS";
-        if (auto value = lookup(name))
-            if (Status s = detail::env_domains(*value, name, c.allowed_domains); !s) return s.error();
-        name = std::string(prefix) + "PROXY_HOSTS_FILE";
-        if (auto value = lookup(name)) {
-            if (value->empty()) return make_error(ErrorCode::invalid_policy, "expected a file name, got nothing", name);
-            c.proxy_hosts_file = *value;
-        }
-        name = std::string(prefix) + "PROXY_ALLOWED_INTERNAL";
-        if (auto value = lookup(name)) {
-            auto where = [&](std::size_t i) { return name + "[" + std::to_string(i) + "]"; };
-            if (Status s = detail::internal_blocks(detail::split_commas(*value), where, c.proxy_allowed_internal); !s) return s.error();
+                if (Status s = variable.read(*value, name, options, c); !s) return s.error();
         }
         if (!c.egress.allow.empty() && c.network == NetworkDefault::allow)
             return make_error(ErrorCode::invalid_policy,
                               "egress allow rules under NETWORK=allow would allow nothing more: state the rules, or "
                               "allow everything and list what to deny",
                               std::string(prefix) + "EGRESS_ALLOW");
-        name = std::string(prefix) + "ENV_ALLOW";
-        if (auto value = lookup(name)) {
-            auto items = split_path_list(*value, options.style, name);
-            if (!items) return items.error();
-            for (const std::string& item : *items)
-                if (item.find('=') != std::string::npos)
-                    return make_error(ErrorCode::invalid_policy, "a variable name (or glob) holds no '='", name);
-            c.env_allow = std::move(*items);
-        }
-        name = std::string(prefix) + "LIMITS";
-        if (auto value = lookup(name))
-            if (Status s = detail::env_limits(*value, name, c.limits); !s) return s.error();
-        name = std::string(prefix) + "RUN_AS";
-        auto run_as = detail::run_as_for(lookup(name), name);
-        if (!run_as) return run_as.error();
-        c.run_as = *run_as;
         c.source = "environment " + std::string(prefix) + "*";
         return c;
     } catch (const std::exception& e) {

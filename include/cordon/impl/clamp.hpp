@@ -571,11 +571,10 @@ private:
     // `defaultPolicy` is reported at /network/egress/default (the legacy codec maps it back).
     Status network() {
         const NetworkSpec* asked = req_.network ? &*req_.network : nullptr;
-        NetworkSpec net = ceil_.fields.network.value_or(NetworkSpec{});
-        net.egress = Egress{};
-        net.ingress = Ingress{};
-        net.legacy.allowed_hosts.clear();
-        net.legacy.blocked_hosts.clear();
+        NetworkSpec net;
+        net.legacy.enforcement_mode = ceil_.fixed.enforcement_mode;
+        net.legacy.allow_local_network = ceil_.fixed.allow_local_network;
+        net.proxy = ceil_.fixed.proxy;
         if (Status s = egress(asked, net); !s) return s;
         if (asked) ingress(*asked);
         if ((!net.legacy.allowed_hosts.empty() || !net.legacy.blocked_hosts.empty()) && !caps_.host_filtering)
@@ -775,15 +774,15 @@ private:
 
     void ceiling_only_fields() {
         auto yes_no = [](bool b) { return std::string(b ? "true" : "false"); };
-        out_.container_id = ceil_.fields.container_id;
+        out_.container_id = ceil_.fixed.container_id;
         take_field(req_.container_id, out_.container_id, RequestField::container_id, "/containerId",
                    [](const std::string& s) { return s; }, true);
-        out_.lifecycle = ceil_.fields.lifecycle;
+        out_.lifecycle = ceil_.fixed.lifecycle;
         take_field(req_.lifecycle, out_.lifecycle, RequestField::lifecycle, "/lifecycle",
                    [](const LifecycleSpec&) { return std::string("(section)"); }, true);
-        out_.ui = ceil_.fields.ui;
+        out_.ui = ceil_.fixed.ui;
         take_field(req_.ui, out_.ui, RequestField::ui, "/ui", [](const UiSpec&) { return std::string("(section)"); }, true);
-        out_.fallback = ceil_.fields.fallback;
+        out_.fallback = ceil_.fixed.fallback;
         if (req_.fallback && req_.fallback->allow_dacl_mutation) {
             std::optional<bool> v = out_.fallback ? out_.fallback->allow_dacl_mutation : std::nullopt;
             take_field(req_.fallback->allow_dacl_mutation, v, RequestField::fallback_allow_dacl_mutation,
@@ -792,7 +791,7 @@ private:
         }
         const Containment c = out_.effective_containment();
         // processContainer: field by field; network capabilities never under a blocked network.
-        std::optional<ProcessContainerSpec> pc = ceil_.fields.process_container;
+        std::optional<ProcessContainerSpec> pc = ceil_.fixed.process_container;
         if (req_.process_container) {
             const ProcessContainerSpec& a = *req_.process_container;
             const bool here = c == Containment::processcontainer;
@@ -827,7 +826,7 @@ private:
         }
         out_.process_container = c == Containment::processcontainer ? pc : std::nullopt;
 
-        out_.seatbelt = c == Containment::seatbelt ? ceil_.fields.seatbelt : std::nullopt;
+        out_.seatbelt = c == Containment::seatbelt ? ceil_.fixed.seatbelt : std::nullopt;
         if (req_.seatbelt) {
             const bool here = c == Containment::seatbelt;
             SeatbeltSpec merged = out_.seatbelt.value_or(SeatbeltSpec{});
@@ -844,7 +843,7 @@ private:
             merged.profile_override = profile;
             if (here && (out_.seatbelt || rest || profile)) out_.seatbelt = merged;
         }
-        out_.lxc = c == Containment::lxc ? ceil_.fields.lxc : std::nullopt;
+        out_.lxc = c == Containment::lxc ? ceil_.fixed.lxc : std::nullopt;
         if (req_.lxc) {
             std::optional<LxcSpec> v = out_.lxc;
             take_field(req_.lxc, v, RequestField::lxc, "/lxc",

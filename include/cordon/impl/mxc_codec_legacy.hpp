@@ -102,13 +102,7 @@ struct LegacyCodec {
                               "/network/proxy", "/runtimeConfig/networkProxy");
     }
 
-private:
-    static std::string replace_prefix(std::string s, std::string_view from, std::string_view to) {
-        if (s.compare(0, from.size(), from) == 0 && (s.size() == from.size() || s[from.size()] == '/'))
-            s.replace(0, from.size(), to);
-        return s;
-    }
-
+    // The legacy fields of a `network` object (the ceiling decoder reads its own with it too).
     // Returns whether any legacy field was given.
     static bool decode_legacy_fields(MxcReader& r, const boost::json::object& obj, NetworkSpec& spec) {
         const std::string at = "/network";
@@ -161,11 +155,13 @@ private:
     // Cross-field proxy rules of the executors' parsers (docs/mxc-contract.md a.4). `process` is held
     // to the bubblewrap rules because that is what it resolves to on Linux.
     static void check_proxy_rules(MxcReader& r, const Policy& policy) {
-        if (!policy.network || !policy.network->proxy) return;
-        const NetworkSpec& net = *policy.network;
+        if (policy.network) check_proxy_rules(r, *policy.network, policy.effective_containment());
+    }
+    static void check_proxy_rules(MxcReader& r, const NetworkSpec& net, Containment containment) {
+        if (!net.proxy) return;
         const std::string where = "/network/proxy";
         const bool external = !std::holds_alternative<ProxyBuiltinTestServer>(*net.proxy);
-        switch (policy.effective_containment()) {
+        switch (containment) {
             case Containment::process:
             case Containment::bubblewrap:
                 if (net.legacy.enforcement_mode == EnforcementMode::firewall ||
@@ -185,6 +181,13 @@ private:
                 break;
             default: break;
         }
+    }
+
+private:
+    static std::string replace_prefix(std::string s, std::string_view from, std::string_view to) {
+        if (s.compare(0, from.size(), from) == 0 && (s.size() == from.size() || s[from.size()] == '/'))
+            s.replace(0, from.size(), to);
+        return s;
     }
 };
 

@@ -82,11 +82,11 @@ public:
         }
         if (contract().family == ContractFamily::legacy) LegacyCodec::decode_network(*this, *obj, policy);
         else DirectionalCodec::decode_network(*this, *obj, policy);
-        check_backend_sections(*obj, policy);
+        check_backend_sections(*obj, policy.containment);
         return policy;
     }
 
-private:
+protected:  // the section readers, which the ceiling decoder (ceiling_decode.hpp) shares
     ProcessSpec process(const boost::json::value& v, const std::string& pointer) {
         ProcessSpec spec;
         auto* obj = as_object(v, pointer);
@@ -324,10 +324,10 @@ private:
     // Each executor accepts only the section of the backend it runs. cordon asks for the explicit
     // containment even where a host would resolve `process` to that backend, so that a config's
     // meaning does not depend on the machine that reads it.
-    void check_backend_sections(const boost::json::object& obj, const Policy& policy) {
-        Containment c = policy.effective_containment();
-        std::string containment_text = policy.containment
-                                           ? "\"" + std::string(to_string(*policy.containment)) + "\""
+    void check_backend_sections(const boost::json::object& obj, std::optional<Containment> containment) {
+        Containment c = containment.value_or(Containment::process);
+        std::string containment_text = containment
+                                           ? "\"" + std::string(to_string(*containment)) + "\""
                                            : std::string("absent (\"process\", which each executor resolves for its own host)");
         auto require = [&](std::initializer_list<std::string_view> keys, Containment needed) {
             for (auto key : keys) {
