@@ -316,10 +316,6 @@ inline Result<Ceiling> ceiling_from_value(const boost::json::value& doc, const C
     return c;
 }
 
-}  // namespace detail
-
-namespace detail {
-
 // One environment ceiling variable's value, read into `c`; `name` is the variable, as errors name it.
 using EnvVariableReader = Status (*)(const std::string& value, const std::string& name, const CeilingOptions& options,
                                      Ceiling& c);
