@@ -71,7 +71,7 @@ inline const Contract& emit_contract(const Policy& p, std::string_view sdk_versi
 /// the network and every ceiling-only field come from the ceiling, trust anchors stay read-only.
 /// Pure given canonical inputs: with `options.canonicalize == false` nothing touches the disk.
 /// Errors: backend-unsupported when the result needs a primitive `capabilities` says the backend
-/// does not enforce (deniedPaths, host lists) or the ceiling's containment is another backend;
+/// does not enforce (enforceable()) or the ceiling's containment is another backend;
 /// invalid-policy for an unusable denied path or inconsistent options.
 CORDON_FUNC Result<ClampOutcome> clamp(const Policy& request, const Ceiling& ceiling, const Capabilities& capabilities,
                                   const ClampOptions& options = {});

@@ -15,6 +15,7 @@
 #include "cordon/config.hpp"
 #include "cordon/contract.hpp"
 #include "cordon/egress_clamp.hpp"
+#include "cordon/enforceable.hpp"
 #include "cordon/egress_flag.hpp"
 #include "cordon/error.hpp"
 #include "cordon/executor.hpp"

@@ -26,6 +26,7 @@
 #include "cordon/detail/socket_scan.hpp"
 #include "cordon/domain_pattern.hpp"
 #include "cordon/egress_clamp.hpp"
+#include "cordon/enforceable.hpp"
 #include "cordon/names.hpp"
 
 namespace cordon {
@@ -67,6 +68,7 @@ public:
         if (Status s = network(); !s) return s.error();
         domains();
         ceiling_only_fields();
+        if (Status s = enforceable(out_, caps_); !s) return s.error();  // what the result needs, the backend must enforce
         report_.ceiling = ceil_.source;
         return ClampOutcome{std::move(out_), std::move(report_)};
     }
@@ -378,12 +380,6 @@ private:
         }
         for (const Path& p : ceil_.denied)
             if (Status s = single_name(p, "ceiling deniedPaths"); !s) return s;
-        if (!out_.filesystem.denied.empty() && !caps_.denied_paths)
-            return make_error(ErrorCode::backend_unsupported,
-                              "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
-                                  std::string(caps_.sdk_version) + ") does not enforce deniedPaths; refusing to run " +
-                                  std::to_string(out_.filesystem.denied.size()) + " denial(s) unenforced",
-                              "/filesystem/deniedPaths");
         return {};
     }
 
@@ -577,13 +573,6 @@ private:
         net.proxy = ceil_.fixed.proxy;
         if (Status s = egress(asked, net); !s) return s;
         if (asked) ingress(*asked);
-        if ((!net.legacy.allowed_hosts.empty() || !net.legacy.blocked_hosts.empty()) && !caps_.host_filtering)
-            return make_error(ErrorCode::backend_unsupported,
-                              "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
-                                  std::string(caps_.sdk_version) +
-                                  ") does not enforce host lists; refusing rather than "
-                                  "dropping them or running with the network open",
-                              "/network");
         // Ceiling-only network fields: the ceiling's values, or the request's where the ceiling allows
         // it and the network is not blocked (a proxy shares the host network on bubblewrap).
         if (asked) {
@@ -673,12 +662,6 @@ private:
             decide(d.field, d.requested, d.verdict, std::move(result), std::move(d.reason));
         }
         net.egress = std::move(clamped->egress);
-        if ((!net.egress.allow.empty() || !net.egress.deny.empty()) && !caps_.egress_rules)
-            return make_error(ErrorCode::backend_unsupported,
-                              "backend " + std::string(to_string(caps_.backend)) + " (SDK " +
-                                  std::string(caps_.sdk_version) + ", contract " + std::string(detail::first_word(caps_.contracts)) +
-                                  ") does not enforce egress rules; refusing rather than running without them",
-                              "/network/egress");
         return {};
     }
 

@@ -20,6 +20,7 @@
 #include "cordon/detail/run_registry.hpp"
 #include "cordon/detail/trusted_dirs.hpp"
 #include "cordon/detail/utf16.hpp"
+#include "cordon/enforceable.hpp"
 #include "cordon/mxc_json.hpp"
 #include "cordon/names.hpp"
 #include "cordon/path.hpp"
@@ -130,29 +131,6 @@ CORDON_FUNC std::optional<Capabilities> Runner::network_row(const Policy& prepar
 
 namespace detail {
 
-// What the policy needs that the backend, with this SDK and contract, does not enforce: refused
-// up front (fail closed), never run weaker than asked.
-inline Status check_capabilities(const Policy& p, const Capabilities& caps, const Contract& contract) {
-    const std::string who = std::string(to_string(caps.backend)) + " (SDK " + std::string(caps.sdk_version) +
-                            ", contract " + std::string(contract.version) + ")";
-    auto refuse = [&](std::string what, std::string where) -> Status {
-        return make_error(ErrorCode::backend_unsupported, who + " does not enforce " + what + "; refusing", std::move(where));
-    };
-    if (p.network) {
-        const NetworkSpec& n = *p.network;
-        if ((!n.legacy.allowed_hosts.empty() || !n.legacy.blocked_hosts.empty()) && !caps.host_filtering)
-            return refuse("host lists (running them would leave the network unfiltered)", "/network");
-        if ((!n.egress.allow.empty() || !n.egress.deny.empty()) && !caps.egress_rules)
-            return refuse("egress rules", "/network/egress");
-        if (n.ingress.effective_default() == NetworkAction::allow && !caps.ingress)
-            return refuse("ingress \"allow\"", "/network/ingress/default");
-        if (n.ingress.effective_host_loopback() == NetworkAction::allow && !caps.ingress)
-            return refuse("hostLoopback \"allow\"", "/network/ingress/hostLoopback");
-    }
-    if (!p.filesystem.denied.empty() && !caps.denied_paths) return refuse("deniedPaths", "/filesystem/deniedPaths");
-    return {};
-}
-
 // Granted domains are reached only through cordon's filtering proxy, and only an executor whose
 // firewall makes the proxy the only way out turns a domain list into a boundary.
 inline Status check_domains(const Policy& p, const Capabilities& caps, const Contract& contract) {
@@ -203,7 +181,7 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
                               std::string(executor().sdk_version()) + " at contract " +
                               std::string((*contract)->version),
                           "/version");
-    if (Status s = detail::check_capabilities(p, *caps, **contract); !s) return s.error();
+    if (Status s = enforceable(p, *caps, (*contract)->version); !s) return s.error();
     if (Status s = detail::check_domains(p, *caps, **contract); !s) return s.error();
     if (caps->bind_mounts) {
         if (auto s = detail::preflight_bind_mounts(p, std::string(to_string(backend()))); !s) return s.error();
