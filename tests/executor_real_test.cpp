@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "cordon/detail/spawn_verified.hpp"
+#include "cordon/backend_sdk/spawn_verified.hpp"
 #include "cordon/verified_executor.hpp"
 #include "support/run_command.hpp"
 #include "support/temp_env.hpp"
@@ -45,7 +45,7 @@ struct Spawned {
 Spawned run_verified(const cordon::VerifiedExecutor& exe, const std::vector<std::string>& args) {
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    auto pid = cordon::detail::spawn_verified(exe, args, {"PATH=/usr/bin:/bin"}, p[1]);
+    auto pid = cordon::backend_sdk::spawn_verified(exe, args, {"PATH=/usr/bin:/bin"}, p[1]);
     ::close(p[1]);
     REQUIRE_MESSAGE(pid.has_value(), (pid ? "" : pid.error().to_string()));
     Spawned s;

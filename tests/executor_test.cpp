@@ -19,7 +19,7 @@
 #include "cordon/arch.hpp"
 #include "cordon/detail/npm_prefix.hpp"
 #include "cordon/detail/sha256.hpp"
-#include "cordon/detail/spawn_verified.hpp"
+#include "cordon/backend_sdk/spawn_verified.hpp"
 #include "cordon/executor.hpp"
 #include "cordon/mxc_codec.hpp"
 #include "cordon/policy.hpp"
@@ -93,7 +93,7 @@ void isolate_resolution(ScopedEnv& env, const TempDir& dir) {
 std::string run_verified(const cordon::VerifiedExecutor& exe, const std::vector<std::string>& args) {
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    auto pid = cordon::detail::spawn_verified(exe, args, {"PATH=/usr/bin:/bin"}, p[1]);
+    auto pid = cordon::backend_sdk::spawn_verified(exe, args, {"PATH=/usr/bin:/bin"}, p[1]);
     ::close(p[1]);
     REQUIRE_MESSAGE(pid.has_value(), (pid ? "" : pid.error().to_string()));
     std::string out;
@@ -403,7 +403,7 @@ TEST_SUITE("executor") {
             auto v = cordon::detail::verify_executor_against(exe, {}, t.pins);
             REQUIRE(v.has_value());
             v->close();
-            auto pid = cordon::detail::spawn_verified(*v, {"x"}, {});
+            auto pid = cordon::backend_sdk::spawn_verified(*v, {"x"}, {});
             REQUIRE_FALSE(pid.has_value());
             CHECK(pid.error().code == ErrorCode::execution_failed);
         }

@@ -173,8 +173,8 @@ const cordon_backend_v1 table{sizeof(cordon_backend_v1), CORDON_BACKEND_ABI_VERS
 
 }  // namespace
 
-Result<detail::win32::unique_file> hold_executor(const std::wstring& path) {
-    detail::win32::unique_file file(::CreateFileW(path.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
+Result<backend_sdk::win32::unique_file> hold_executor(const std::wstring& path) {
+    backend_sdk::win32::unique_file file(::CreateFileW(path.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
                                                   FILE_ATTRIBUTE_NORMAL, nullptr));
     if (!file) {
         DWORD code = ::GetLastError();

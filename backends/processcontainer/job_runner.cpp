@@ -11,15 +11,15 @@
 #include <mutex>
 #include <vector>
 
-#include "cordon/detail/win32_handle.hpp"
+#include "cordon/backend_sdk/win32_handle.hpp"
 #include "win32_util.hpp"
 
 namespace cordon::processcontainer::win {
 namespace {
 
-using detail::win32::unique_file;
-using detail::win32::unique_handle;
-using detail::win32::unique_process;
+using backend_sdk::win32::unique_file;
+using backend_sdk::win32::unique_handle;
+using backend_sdk::win32::unique_process;
 
 // State shared by a reader thread and run_in_job. Shared ownership, because a reader that cannot be
 // cancelled is abandoned, and it must still find its buffer and pipe alive when it wakes up.

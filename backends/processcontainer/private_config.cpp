@@ -10,15 +10,15 @@
 #include <utility>
 #include <vector>
 
-#include "cordon/detail/win32_handle.hpp"
+#include "cordon/backend_sdk/win32_handle.hpp"
 #include "win32_util.hpp"
 
 namespace cordon::processcontainer::win {
 namespace {
 
-using detail::win32::unique_file;
-using detail::win32::unique_handle;
-using detail::win32::unique_hlocal;
+using backend_sdk::win32::unique_file;
+using backend_sdk::win32::unique_handle;
+using backend_sdk::win32::unique_hlocal;
 
 Result<std::wstring> temp_dir(const std::wstring& parent) {
     if (!parent.empty()) return parent.back() == L'\\' ? parent : parent + L'\\';

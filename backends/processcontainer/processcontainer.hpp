@@ -7,7 +7,7 @@
 #if defined(_WIN32)
 #include <string>
 
-#include "cordon/detail/win32_handle.hpp"
+#include "cordon/backend_sdk/win32_handle.hpp"
 #include "cordon/error.hpp"
 #endif
 
@@ -28,7 +28,7 @@ namespace cordon::processcontainer {
 /// covers embedders that call the backend without one.
 /// Errors: untrusted_executor when the file is open for writing elsewhere (sharing violation),
 /// unavailable when it cannot be opened at all.
-Result<detail::win32::unique_file> hold_executor(const std::wstring& path);
+Result<backend_sdk::win32::unique_file> hold_executor(const std::wstring& path);
 
 }  // namespace cordon::processcontainer
 #endif

@@ -3,7 +3,7 @@
 #pragma once
 
 #if !defined(_WIN32)
-#error "cordon/detail/win32_handle.hpp is Windows-only"
+#error "cordon/backend_sdk/win32_handle.hpp is Windows-only"
 #endif
 
 #include <windows.h>  // deliberately no NOMINMAX/WIN32_LEAN_AND_MEAN: that is the embedder's choice
@@ -12,7 +12,7 @@
 
 #include "cordon/config.hpp"
 
-namespace cordon::detail::win32 {
+namespace cordon::backend_sdk::win32 {
 
 // Win32 APIs disagree on what "no handle" looks like; each traits type says which.
 struct kernel_handle_traits {  // CreateEventW, CreateJobObjectW, CreateThread, pipes: failure returns nullptr
@@ -85,4 +85,4 @@ using unique_process = unique_handle_t<process_handle_traits>;
 using unique_hmodule = unique_handle_t<module_traits>;
 using unique_hlocal = unique_handle_t<local_memory_traits>;
 
-}  // namespace cordon::detail::win32
+}  // namespace cordon::backend_sdk::win32

@@ -17,7 +17,7 @@
 #include "cordon/error.hpp"
 #include "cordon/verified_executor.hpp"
 
-namespace cordon::detail {
+namespace cordon::backend_sdk {
 
 /// Starts the verified bytes with `args` (argv[0] is the executor's path) and exactly `env`
 /// (nothing inherited). `stdout_fd` / `stderr_fd` >= 0 become the child's 1 / 2; stdin is
@@ -62,6 +62,6 @@ inline Result<pid_t> spawn_verified(const VerifiedExecutor& exe, const std::vect
     return pid;
 }
 
-}  // namespace cordon::detail
+}  // namespace cordon::backend_sdk
 
 #endif  // !_WIN32
