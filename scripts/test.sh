@@ -9,15 +9,14 @@
 #   plain       (not in the default list) the suite without sanitizers, in ./build
 # When native runs with others, the others run beside it in a second test.sh at the lowest CPU
 # priority: the native tests mostly wait on real processes, and the other builds fill the idle
-# cores; there windows runs in a lane of its own beside the rest. CORDON_CI_SERIAL=1 runs the
-# stages one after another instead.
+# cores. CORDON_CI_SERIAL=1 runs the stages one after another instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 table= beside_of_native=  # table: the file that collects one "stage wall cpu result" line per stage
 if [ "${1:-}" = --beside ]; then table=$2 beside_of_native=1; shift 2; fi  # how test.sh starts its second self
 stages=("$@")
-# windows first: beside native it takes a lane of its own (the biggest build); fuzz last: it runs for a fixed time
+# windows first among those beside native: the biggest build; fuzz last: it runs for a fixed time
 [ ${#stages[@]} -gt 0 ] || stages=(native windows cpp20 downstream fuzz)
 jobs=${CORDON_JOBS:-$(nproc)}
 
@@ -184,21 +183,7 @@ run_stages() {
   done
 }
 
-if [ -n "$beside_of_native" ]; then  # the parent reports
-  # Two lanes: windows beside the rest. Its wine tests run one at a time (about 85 s at half a core,
-  # wineboot and wxc-exec.exe's parser), and the other stages fill what it leaves idle, as it fills
-  # theirs (meson setup, links, downstream's configure steps).
-  others=()
-  for s in "${stages[@]}"; do [ "$s" = windows ] || others+=("$s"); done
-  if [ ${#others[@]} -eq ${#stages[@]} ] || [ ${#others[@]} -eq 0 ]; then run_stages "${stages[@]}"; exit 0; fi
-  run_stages windows > build-logs/windows.log 2>&1 &
-  windows_lane=$!
-  run_stages "${others[@]}"
-  wait "$windows_lane" || true
-  step "the log of windows, which ran beside ${others[*]}"
-  cat build-logs/windows.log
-  exit 0
-fi
+if [ -n "$beside_of_native" ]; then run_stages "${stages[@]}"; exit 0; fi  # the parent reports
 beside=()
 if [ ${#stages[@]} -gt 1 ] && [[ " ${stages[*]} " == *" native "* ]] && [ -z "${CORDON_CI_SERIAL:-}" ]; then
   for s in "${stages[@]}"; do [ "$s" = native ] || beside+=("$s"); done
