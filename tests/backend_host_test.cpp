@@ -106,7 +106,7 @@ TEST_SUITE("backend_host") {
     }
 
     TEST_CASE("statically registered tables win over modules and are checked the same way") {
-        static const cordon_backend_v1 bad{sizeof(cordon_backend_v1), 2, "seatbelt", nullptr, nullptr, nullptr};
+        static const cordon_backend_v1 bad{sizeof(cordon_backend_v1), 2, "seatbelt", nullptr, nullptr, nullptr, nullptr};
         BackendRegistry registry;
         CHECK_FALSE(registry.add(&bad).has_value());
         CHECK_FALSE(registry.add(nullptr).has_value());
@@ -166,5 +166,58 @@ TEST_SUITE("backend result wire") {
         // An empty result object (no fields besides the outputs) still encodes to valid JSON.
         CHECK(cordon::detail::encoded_result_size("{}", r) ==
               cordon::detail::encoded_result_size("{\"a\":1}", r) - 6);
+    }
+    TEST_CASE("prepare (ABI 1.1): the module adjusts the typed policy, and the host keeps its own run controls") {
+        PluginDir plugins("FAKE_BACKEND_GOOD");
+        auto backend = BackendRegistry().load(Backend::bubblewrap, plugins.dir);
+        REQUIRE(backend.has_value());
+        Policy p;
+        p.process.command_line = "x";
+        p.run_as = RunAs{4242, 4243};
+        p.limits.processes = 64;
+        p.allowed_domains = {"pkg.test"};
+        auto prepared = backend->prepare(p, contract_1_0_0);
+        REQUIRE_MESSAGE(prepared.has_value(), prepared.error().to_string());
+        CHECK(prepared->process.cwd == std::optional<std::string>("/prepared"));
+        CHECK(prepared->process.command_line == "x");
+        CHECK(prepared->run_as == p.run_as);
+        CHECK(prepared->limits.processes == std::optional<std::uint64_t>(64));
+        CHECK(prepared->allowed_domains == p.allowed_domains);
+        p.process.cwd = "/mine";
+        CHECK(backend->prepare(p, contract_1_0_0)->process.cwd == std::optional<std::string>("/mine"));
+    }
+
+    TEST_CASE("prepare's refusal keeps its code and pointer; a throw and a reply that is no config are errors") {
+        PluginDir plugins("FAKE_BACKEND_GOOD");
+        auto backend = BackendRegistry().load(Backend::bubblewrap, plugins.dir);
+        REQUIRE(backend.has_value());
+        Policy p;
+        p.process.command_line = "refuse-prepare";
+        auto refused = backend->prepare(p, contract_1_0_0);
+        REQUIRE_FALSE(refused.has_value());
+        CHECK(refused.error().code == ErrorCode::invalid_policy);
+        CHECK(refused.error().where == "/process/commandLine");
+        CHECK(refused.error().message == "asked to refuse");
+        p.process.command_line = "throw-prepare";
+        auto thrown = backend->prepare(p, contract_1_0_0);
+        REQUIRE_FALSE(thrown.has_value());
+        CHECK(thrown.error().code == ErrorCode::internal);
+        CHECK(thrown.error().message.find("asked to throw in prepare") != std::string::npos);
+        p.process.command_line = "garbage-prepare";  // answers with a 0.6.0-alpha document for a 1.0.0 config
+        auto garbage = backend->prepare(p, contract_1_0_0);
+        REQUIRE_FALSE(garbage.has_value());
+        CHECK(garbage.error().code == ErrorCode::internal);
+        CHECK(garbage.error().message.find("prepared an unusable config") != std::string::npos);
+    }
+
+    TEST_CASE("an ABI 1.0 table (no prepare) loads, and its policies pass unchanged") {
+        PluginDir plugins("FAKE_BACKEND_ABI_1_0");
+        auto backend = BackendRegistry().load(Backend::bubblewrap, plugins.dir);
+        REQUIRE_MESSAGE(backend.has_value(), backend.error().to_string());
+        Policy p;
+        p.process.command_line = "refuse-prepare";  // the module's prepare would refuse it: it is never called
+        auto same = backend->prepare(p, contract_1_0_0);
+        REQUIRE_MESSAGE(same.has_value(), same.error().to_string());
+        CHECK(*same == p);
     }
 }

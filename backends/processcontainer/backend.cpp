@@ -93,9 +93,9 @@ RequiredEnvironment required_environment() {
     return r;
 }
 
+// The config arrives prepared (prepare(), which the host calls before it emits the config) and is
+// delivered as it is.
 Status run_request(const detail::RunRequest& request, RunResult& result) {
-    auto prepared = prepare_config(request.config_json, is_directory, required_environment());
-    if (!prepared) return prepared.error();
     auto executor = win::widen(request.executor_path);
     if (!executor || !is_absolute(*executor))
         return make_error(ErrorCode::unavailable, "the executor path must be an absolute Windows path",
@@ -106,11 +106,11 @@ Status run_request(const detail::RunRequest& request, RunResult& result) {
     std::optional<win::PrivateConfigFile> file;
     std::string delivered;
     if (!by_file) {
-        delivered = detail::base64_encode(prepared->json);
+        delivered = detail::base64_encode(request.config_json);
     } else if (request.options.dry_run) {
         delivered = win::narrow(win::private_config_placeholder());
     } else {
-        auto created = win::PrivateConfigFile::create(prepared->json);
+        auto created = win::PrivateConfigFile::create(request.config_json);
         if (!created) return created.error();
         file = std::move(*created);
         delivered = win::narrow(file->path());
@@ -168,8 +168,15 @@ cordon_status run(const char* request, std::size_t request_size, char** out, std
     return backend_sdk::run(request, request_size, out, out_size, run_request);
 }
 
+cordon_status prepare(const char* config, std::size_t config_size, char** out, std::size_t* out_size) noexcept {
+    return backend_sdk::prepare(config, config_size, out, out_size, [](Policy& p, const Contract& contract) -> Status {
+        auto done = prepare_policy(p, contract, is_directory, required_environment());
+        return done ? Status{} : Status(done.error());
+    });
+}
+
 const cordon_backend_v1 table{sizeof(cordon_backend_v1), CORDON_BACKEND_ABI_VERSION, "processcontainer", capabilities,
-                              run, backend_sdk::free_buffer};
+                              run, backend_sdk::free_buffer, prepare};
 
 }  // namespace
 

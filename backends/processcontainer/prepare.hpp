@@ -8,7 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "cordon/contract.hpp"
 #include "cordon/error.hpp"
+#include "cordon/policy.hpp"
 #include "cordon/run_result.hpp"
 
 namespace cordon::processcontainer {
@@ -24,23 +26,31 @@ struct RequiredEnvironment {
     std::string local_app_data;                ///< %LOCALAPPDATA%
 };
 
-struct PreparedConfig {
-    std::string json;                         ///< what wxc-exec receives
+/// What prepare_policy changed, for tests and reports.
+struct Preparation {
     std::optional<std::string> defaulted_cwd;  ///< set when cordon chose `process.cwd`
     std::vector<std::string> added_env;         ///< required variables cordon added (names)
 };
 
-/// The config wxc-exec receives: the host's (clamped, validated) config, with `process.cwd` set to
-/// the first existing granted directory when the caller gave none (read-write grants first, then
-/// read-only): with an empty cwd, child launches from `cmd /c` failed with "The current directory
-/// is invalid." on SDK 0.7.0. With no granted directory the field stays absent. An explicit
-/// `process.env` (always there under 0.9+: cordon never lets the executor pick the environment)
-/// without `inheritDefaultEnv: true` gets SYSTEMROOT and LOCALAPPDATA from `required` when it lacks
-/// them (names compared case-insensitively, as Windows does): Windows cannot start the container
-/// without them, and they are the host's system paths, not the user's environment. The result is
-/// validated again against its own contract.
-/// Errors: invalid_policy (`where` = JSON pointer) for a config that is not valid, that selects a
-/// containment other than processcontainer, or whose commandLine exceeds CreateProcessW's limit.
+/// The backend's prepare step (cordon_backend_v1::prepare) on the typed policy, for a config of
+/// `contract`: `process.cwd` becomes the first existing granted directory when the caller gave
+/// none (read-write grants first, then read-only): with an empty cwd, child launches from `cmd /c`
+/// failed with "The current directory is invalid." on SDK 0.7.0; with no granted directory it
+/// stays absent. An explicit environment (always under 0.9+, where cordon never lets the executor
+/// pick it, unless `inheritDefaultEnv`) gets SYSTEMROOT and LOCALAPPDATA from `required` when it
+/// lacks them (names compared case-insensitively, as Windows does): Windows cannot start the
+/// container without them, and they are the host's system paths, not the user's environment.
+/// Errors: invalid_policy (`where` = JSON pointer) for a containment other than processcontainer
+/// or a commandLine over CreateProcessW's limit.
+Result<Preparation> prepare_policy(Policy& policy, const Contract& contract, const DirectoryProbe& is_directory,
+                                   const RequiredEnvironment& required = {});
+
+struct PreparedConfig : Preparation {
+    std::string json;  ///< the adjusted config, of the same contract
+};
+
+/// prepare_policy on a config: decoded as strictly as any (backend_sdk::prepare_config), adjusted,
+/// emitted again at its own contract. Errors: also invalid_policy for a config that is not valid.
 Result<PreparedConfig> prepare_config(std::string_view config_json, const DirectoryProbe& is_directory,
                                       const RequiredEnvironment& required = {});
 

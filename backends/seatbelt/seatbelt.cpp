@@ -26,7 +26,7 @@ cordon_status run(const char* request, std::size_t request_size, char** out, std
 }
 
 const cordon_backend_v1 table{sizeof(cordon_backend_v1), CORDON_BACKEND_ABI_VERSION, "seatbelt", capabilities, run,
-                              cordon::backend_sdk::free_buffer};
+                              cordon::backend_sdk::free_buffer, nullptr /* prepare: the config runs as emitted */};
 
 }  // namespace
 

@@ -40,7 +40,17 @@ typedef struct cordon_backend_v1 {
     cordon_status (*run)(const char* request, size_t request_size, char** out, size_t* out_size);
 
     void (*free_buffer)(char* buffer);
+
+    /* ABI 1.1; a host calls it only when struct_size covers it, and NULL means "nothing to adjust".
+     * Adjusts a policy to what this backend's executor needs, before the host emits the one config
+     * it runs: `config` is the policy as the MXC config the host would emit; on success *out holds
+     * the adjusted policy as a config of the same contract (docs/backend-abi.md), on failure an
+     * error object. The host checks and emits the result; `run` then treats its config as opaque. */
+    cordon_status (*prepare)(const char* config, size_t config_size, char** out, size_t* out_size);
 } cordon_backend_v1;
+
+/* The size of an ABI 1.0 table (no prepare): the least struct_size a host accepts. */
+#define CORDON_BACKEND_V1_0_SIZE offsetof(cordon_backend_v1, prepare)
 
 /* The one exported symbol of a backend module. No side effects; may be called many times. */
 typedef const cordon_backend_v1* (*cordon_backend_entry_v1_fn)(void);

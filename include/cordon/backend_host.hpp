@@ -14,8 +14,10 @@
 #include "cordon/backend_abi.h"
 #include "cordon/capabilities.hpp"
 #include "cordon/config.hpp"
+#include "cordon/contract.hpp"
 #include "cordon/detail/run_wire.hpp"
 #include "cordon/error.hpp"
+#include "cordon/policy.hpp"
 
 // The plugin directory of an installed (or Meson-built) cordon comes from the generated
 // cordon/build_config.hpp; headers used straight from a source tree have none. An embedder may
@@ -46,6 +48,11 @@ public:
     /// The backend's capabilities with an executor of `sdk_version`, cross-checked with the core's table.
     Result<Capabilities> capabilities(std::string_view sdk_version) const;
 
+    /// `policy` adjusted to what the backend's executor needs (its prepare(), ABI 1.1; unchanged when
+    /// it has none), passed as a config of `contract` and checked as strictly on the way back.
+    /// Errors: the backend's own (code and pointer), or internal for a reply that is not a config of
+    /// that contract and containment.
+    Result<Policy> prepare(const Policy& policy, const Contract& contract) const;
     /// Runs one request through the backend's C entry point.
     Result<RunResult> run(const detail::RunRequest& request) const;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// cordon: C++ helpers for writing a backend module: buffers, the exception firewall, capabilities.
+// cordon: C++ helpers for writing a backend module: buffers, the exception firewall, capabilities, prepare.
 #pragma once
 
 #include <cstdlib>  // std::malloc, std::free
@@ -8,12 +8,16 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
 #include "cordon/backend.hpp"
 #include "cordon/backend_abi.h"
 #include "cordon/capabilities.hpp"
 #include "cordon/detail/capabilities_wire.hpp"
 #include "cordon/detail/run_wire.hpp"
 #include "cordon/error.hpp"
+#include "cordon/mxc_json.hpp"
 
 namespace cordon::backend_sdk {
 
@@ -72,6 +76,39 @@ cordon_status run(const char* request, std::size_t request_size, char** out, std
         return static_cast<cordon_status>(ErrorCode::internal);
     }
     return status ? 0 : static_cast<cordon_status>(status.error().code);
+}
+
+/// A config decoded as strictly as any, adjusted by `body(policy, contract)` on the typed policy,
+/// and emitted again at its own contract: the work of a backend's prepare().
+template <class Body>
+Result<std::string> prepare_config(std::string_view config, Body body) {
+    auto policy = from_mxc_json(config);
+    if (!policy) return policy.error();
+    Violations none;
+    const Contract* contract = detail::contract_of(boost::json::parse(boost::json::string_view(config.data(), config.size())), none);
+    if (!contract) return make_error(ErrorCode::internal, "the config names no contract", "/version");
+    if (Status s = body(*policy, *contract); !s) return s.error();
+    return to_mxc_json(*policy, *contract);
+}
+
+/// prepare() with the exception firewall: prepare_config, then the adjusted config or the error
+/// object handed back; no exception ever leaves the module.
+template <class Body>
+cordon_status prepare(const char* config, std::size_t config_size, char** out, std::size_t* out_size, Body body) noexcept {
+    Result<std::string> prepared = make_error(ErrorCode::internal, "backend prepare failed with an unknown exception");
+    try {
+        prepared = prepare_config(std::string_view(config ? config : "", config ? config_size : 0), body);
+    } catch (const std::exception& e) {
+        prepared = make_error(ErrorCode::internal, std::string("backend prepare failed: ") + e.what());
+    } catch (...) {
+    }
+    try {
+        if (prepared) return give(*prepared, out, out_size);
+        give(detail::encode_prepare_error(prepared.error()), out, out_size);
+        return static_cast<cordon_status>(prepared.error().code);
+    } catch (...) {
+        return static_cast<cordon_status>(ErrorCode::internal);
+    }
 }
 
 }  // namespace cordon::backend_sdk

@@ -74,8 +74,9 @@ public:
     /// will find them on the root-only PATH it gets; looked up when the runner was made.
     const std::vector<detail::HelperTool>& network_tools() const noexcept { return state_->network_tools; }
 
-    /// The policy as this runner would send it: containment pinned to the runner's backend, every
-    /// capability and preflight check applied, the network tools it needs found usable here.
+    /// The policy as this runner would send it: containment pinned to the runner's backend, adjusted
+    /// by the backend's own prepare step (LoadedBackend::prepare), every capability and preflight
+    /// check applied, the network tools it needs found usable here.
     /// Errors: invalid-policy, backend-unsupported.
     Result<Policy> prepare(const Policy& policy) const;
 

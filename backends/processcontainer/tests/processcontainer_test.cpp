@@ -109,9 +109,21 @@ Policy script_policy(std::vector<std::string> script, const std::string& grant) 
     return p;
 }
 
+// The config the host hands the module: the policy as the module's own prepare() leaves it (a
+// defaulted cwd, the variables wxc-exec requires), emitted at `contract`.
+Result<Policy> prepare(const Policy& p, const Contract& contract) {
+    return LoadedBackend(cordon_backend_processcontainer_v1(), nullptr).prepare(p, contract);
+}
+
+std::string prepared_config(const Policy& p, const Contract& contract) {
+    auto prepared = prepare(p, contract);
+    REQUIRE_MESSAGE(prepared.has_value(), (prepared ? std::string() : prepared.error().to_string()));
+    return to_mxc_json(*prepared, contract).value();
+}
+
 detail::RunRequest request_for(const Policy& p, std::uint32_t timeout_ms = 20000) {
     detail::RunRequest r;
-    r.config_json = to_mxc_json(p, emit_contract(p)).value();  // 1.0.0, for SDK 1.0.1
+    r.config_json = prepared_config(p, emit_contract(p));  // 1.0.0, for SDK 1.0.1
     r.executor_path = fake_executor();
     r.sdk_version = std::string(default_sdk_version);
     r.timeout_ms = timeout_ms;
@@ -426,7 +438,7 @@ TEST_CASE("the processcontainer capabilities row makes clamp grant a file's pare
     }
     SUBCASE("the emitted config grants the parent directory") {
         detail::RunRequest r = request_for(request);
-        r.config_json = to_mxc_json(clamped->policy, emit_contract(clamped->policy)).value();
+        r.config_json = prepared_config(clamped->policy, emit_contract(clamped->policy));
         auto result = run(r);
         REQUIRE(result);
         CHECK(result->exit_code == 0);
@@ -461,7 +473,7 @@ TEST_CASE("command lines over Windows' limit are refused before anything runs") 
     const std::string rec = record_file("too-long");
     auto p = script_policy({"--record", rec}, area("too-long"));
     p.process.command_line += " --stdout " + std::string(40000, 'x');
-    auto result = run(request_for(p));
+    auto result = prepare(p, emit_contract(p));  // the module's prepare step refuses it, before any run
     REQUIRE_FALSE(result);
     CHECK(result.error().code == ErrorCode::invalid_policy);
     CHECK(result.error().where == "/process/commandLine");
@@ -638,7 +650,7 @@ TEST_CASE("the real wxc-exec.exe, verified against its pin, launched through the
         p.process.command_line = windows_cmd_command_line({"echo", "contained"}).value();
         p.filesystem.readwrite = {grant};
         auto request = request_for(p);
-        request.config_json = to_mxc_json(p, emit_contract(p, sdk)).value();  // the contract this SDK gets
+        request.config_json = prepared_config(p, emit_contract(p, sdk));  // the contract this SDK gets
         request.executor_path = narrow(verified->launch_path().wstring());
         request.sdk_version = sdk;
         auto result = run(request);  // the verifier's handle is still open: CreateProcessW must cope

@@ -58,6 +58,11 @@ inline char* write_result(char* out, std::string_view fields, const RunResult& r
     put(fields.size() > 2 ? fields.substr(1) : std::string_view("}"));
     return out;
 }
+/// The error object a backend's prepare() hands back on failure: {"message":..,"where":..}.
+CORDON_FUNC std::string encode_prepare_error(const Error& e);
+/// The Error of a prepare() that returned `status` != 0 with `text`: the status's code (an unknown
+/// one: execution_failed) with the object's message and pointer, or a message saying there was none.
+CORDON_FUNC Error decode_prepare_error(std::string_view text, int status);
 /// Decodes a backend's result; a malformed result is an execution error, never a success.
 CORDON_FUNC Result<RunResult> decode_result(std::string_view text);
 

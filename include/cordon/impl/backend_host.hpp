@@ -15,6 +15,8 @@
 
 #include "cordon/backend_host.hpp"
 #include "cordon/detail/capabilities_wire.hpp"
+#include "cordon/detail/run_wire.hpp"
+#include "cordon/mxc_json.hpp"
 
 namespace cordon {
 
@@ -27,7 +29,7 @@ inline Status check_table(const cordon_backend_v1* table, std::string_view expec
                           "backend ABI version " + std::to_string(table->abi_version) + " is not the host's " +
                               std::to_string(CORDON_BACKEND_ABI_VERSION) + "; rebuild the backend",
                           where);
-    if (table->struct_size < sizeof(cordon_backend_v1) || !table->name || !table->capabilities || !table->run ||
+    if (table->struct_size < CORDON_BACKEND_V1_0_SIZE || !table->name || !table->capabilities || !table->run ||
         !table->free_buffer)
         return make_error(ErrorCode::unavailable, "backend table is incomplete", where);
     if (std::string_view(table->name) != expected_name)
@@ -100,6 +102,34 @@ CORDON_FUNC Result<RunResult> LoadedBackend::run(const detail::RunRequest& reque
         ~Release() { table->free_buffer(buffer); }
     } release{table_, out};
     return detail::decode_result(std::string_view(out, size));
+}
+
+CORDON_FUNC Result<Policy> LoadedBackend::prepare(const Policy& policy, const Contract& contract) const {
+    const bool has_prepare = table_->struct_size >= CORDON_BACKEND_V1_0_SIZE + sizeof(table_->prepare) && table_->prepare;
+    if (!has_prepare) return policy;
+    auto config = to_mxc_json(policy, contract);
+    if (!config) return config.error();
+    char* out = nullptr;
+    std::size_t size = 0;
+    cordon_status status = table_->prepare(config->data(), config->size(), &out, &size);
+    std::string text = out ? std::string(out, size) : std::string();
+    if (out) table_->free_buffer(out);
+    if (status != 0) return detail::decode_prepare_error(text, status);
+    // What comes back is checked as strictly as any config, and may not move to another contract
+    // or containment: the host chose both.
+    CheckOptions same;
+    same.contract = &contract;
+    auto adjusted = from_mxc_json(text, same);
+    if (!adjusted)
+        return make_error(ErrorCode::internal, "backend " + std::string(name()) + " prepared an unusable config: " +
+                                                   adjusted.error().to_string());
+    if (adjusted->effective_containment() != policy.effective_containment())
+        return make_error(ErrorCode::internal, "backend " + std::string(name()) + " prepare changed the containment");
+    // cordon's own run controls are in no MXC contract: they cross no wire and stay the host's.
+    adjusted->run_as = policy.run_as;
+    adjusted->limits = policy.limits;
+    adjusted->allowed_domains = policy.allowed_domains;
+    return adjusted;
 }
 
 CORDON_FUNC Status BackendRegistry::add(const cordon_backend_v1* table) {

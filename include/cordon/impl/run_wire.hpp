@@ -217,4 +217,22 @@ CORDON_FUNC Result<RunResult> decode_result(std::string_view text) {
     }
 }
 
+CORDON_FUNC std::string encode_prepare_error(const Error& e) {
+    return boost::json::serialize(boost::json::object{{"message", e.message}, {"where", e.where}});
+}
+
+CORDON_FUNC Error decode_prepare_error(std::string_view text, int status) {
+    auto known = enum_from_value<ErrorCode>(status);
+    const ErrorCode code = known && *known != ErrorCode::ok ? *known : ErrorCode::execution_failed;
+    boost::json::error_code ec;
+    boost::json::value v = boost::json::parse(boost::json::string_view(text.data(), text.size()), ec);
+    const auto* o = ec ? nullptr : v.if_object();
+    const auto* message = o ? o->if_contains("message") : nullptr;
+    const auto* where = o ? o->if_contains("where") : nullptr;
+    if (!message || !message->is_string())
+        return make_error(code, "the backend's prepare failed (status " + std::to_string(status) + ") and said nothing");
+    return make_error(code, std::string(message->get_string()),
+                      where && where->is_string() ? std::string(where->get_string()) : std::string());
+}
+
 }  // namespace cordon::detail

@@ -174,6 +174,11 @@ CORDON_FUNC Result<Policy> Runner::prepare(const Policy& policy) const {
     // The contract follows the verified executor, and what is enforced follows the contract.
     auto contract = contract_for(p);
     if (!contract) return contract.error();
+    // What the backend's executor needs besides (a cwd, variables it requires), on the typed policy
+    // and before any check: what runs is what was checked.
+    auto adjusted = state_->loaded.prepare(p, **contract);
+    if (!adjusted) return adjusted.error();
+    p = std::move(*adjusted);
     auto caps = capabilities_for(backend(), executor().sdk_version(), (*contract)->version);
     if (!caps)
         return make_error(ErrorCode::backend_unsupported,
