@@ -47,7 +47,9 @@ setup() {  # setup DIR [meson args...]: configure once, reconfigure when options
 # file:line, and the build costs a ninth of -O2 -g (measured on tests/egress_rules_test.cpp:
 # 104 s -> 11 s of CPU). The sanitizer-canary test proves the sanitizers still report. A unity
 # build (eight files per translation unit) parses the heavy headers an eighth as often: the whole
-# build took 430 s of CPU instead of ~800; the mingw and C++20 builds still compile each file alone.
+# build took 430 s of CPU instead of ~800. Each file alone is compiled by the downstream lean
+# build (src/, the POSIX backends); the rest (CLI, proxy, processcontainer, tests) only in unity
+# builds here, and file by file in a default build (the README's).
 # clang with lld: the build takes half of gcc's CPU (293 s against 587, the same unity build);
 # gcc still compiles everything but the tests in the cpp20, windows and downstream stages.
 # (lld: GNU ld took minutes per sanitized backend module.)
@@ -84,8 +86,7 @@ stage_cpp20() {
   step "C++20 build of every public header (odr test), CLI, examples, backends, benchmarks; -Werror"
   # A compile check: -O0 without debug info (optimisation-dependent warnings are the mingw stage's),
   # as a unity build (the CLI's 25 files cost 2 translation units); each file alone is compiled by
-  # the mingw build (everything that builds for Windows) and the downstream lean build (src/, the
-  # POSIX backends).
+  # the downstream lean build (src/, the POSIX backends).
   setup build-cpp20 -Dcpp_std=c++20 -Dwerror=true -Ddebug=false -Doptimization=0 -Dunity=on -Dunity_size=8
   ninja -C build-cpp20 -j "$jobs" tests/odr_test tools/cordon bench/cordon-bench examples/demo_matrix \
     examples/embed_minimal examples/policy_unit_test backends/bubblewrap/cordon-backend-bubblewrap.so \
@@ -96,7 +97,7 @@ stage_cpp20() {
 stage_fuzz() {
   step "libFuzzer targets, all at once for ${CORDON_FUZZ_SECONDS:-60} s"
   # unity: libcordon's eight files in one translation unit, 96 s of CPU instead of 161 (measured);
-  # each file alone is compiled by the mingw and downstream lean builds
+  # each file alone is compiled by the downstream lean build
   CXX=clang++ setup build-fuzz -Dfuzz=enabled -Dtests=disabled -Dcli=false -Dbench=false -Dexamples=false \
     -Dbackends=false -Doptimization=1 -Ddebug=false -Dcpp_args=-g1 -Dunity=on -Dunity_size=8
   ninja -C build-fuzz -j "$jobs"
@@ -137,8 +138,11 @@ stage_windows() {
   scripts/setup_sandbox.sh --strict --platform win32 --sdk 0.7.0 --sdk 0.9.0 --sdk 1.0.1 >/dev/null
   # -O1 -Werror: the warnings that need the optimiser's data flow (maybe-uninitialized and the
   # like; -O2's range-based ones are given up: -O1 costs about two thirds of -O2's compile time,
-  # measured on proxy/session.cpp, 19.5 s against 30.1 s), no debug info (wine shows no lines)
-  setup build-mingw --cross-file cross/x86_64-w64-mingw32.txt -Dwerror=true -Ddebug=false -Doptimization=1
+  # measured on proxy/session.cpp, 19.5 s against 30.1 s), no debug info (wine shows no lines), a
+  # unity build of eight files: 350 s of CPU for every target instead of about 500 (it was the
+  # longest stage, 757 s beside native)
+  setup build-mingw --cross-file cross/x86_64-w64-mingw32.txt -Dwerror=true -Ddebug=false -Doptimization=1 \
+    -Dunity=on -Dunity_size=8
   # a plain ninja: every default target (the CLI and the examples included; the demo itself can only
   # run on a real Windows machine) must build for Windows
   ninja -C build-mingw -j "$jobs"
