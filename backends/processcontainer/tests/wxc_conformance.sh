@@ -78,9 +78,14 @@ verdict() {
 }
 
 dry() {  # dry SDK FILE: the executor's parse verdict, with its output in $work/SDK.log
-  local rc
-  "$dry_run" "${exe[$1]}" "$2" >"$work/$1.log" 2>&1
-  rc=$?
+  local rc attempt
+  for attempt in 1 2 3; do
+    "$dry_run" "${exe[$1]}" "$2" >"$work/$1.log" 2>&1
+    rc=$?
+    # A failure without a single word is wine not starting the program, not a verdict: seen once
+    # in a CI run (wxc-exec 0.9.0, rc 1, no output; the same config accepted on every rerun).
+    [ "$rc" -ne 0 ] && [ ! -s "$work/$1.log" ] || break
+  done
   echo "$(verdict "$rc" "$work/$1.log")(rc $rc)"
 }
 
